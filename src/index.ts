@@ -1,0 +1,21 @@
+/**
+ * iomux: Python's I/O multiplexing for Node.js over the real kernel calls.
+ * This module is the whole public API.
+ */
+export {
+  OSError, BlockingIOError, InterruptedError, ConnectionError, BrokenPipeError, ConnectionAbortedError,
+  ConnectionRefusedError, ConnectionResetError, TimeoutError, FileNotFoundError, FileExistsError,
+  PermissionError, ChildProcessError, IsADirectoryError, NotADirectoryError, ProcessLookupError,
+  KeyError, ClosedError, errno, errorcode,
+} from './errors.js';
+export {
+  POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND,
+  POLLMSG, POLLRDHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLET, EPOLLONESHOT,
+  EPOLLEXCLUSIVE, EPOLLRDHUP, EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND, EPOLLMSG, EPOLL_CLOEXEC,
+  FD_SETSIZE, PIPE_BUF,
+} from './sys/constants.js';
+export type { FileLike, HasFileno } from './select/args.js';
+export { select } from './select/select.js';
+export { Poll, poll } from './select/poll.js';
+export { Epoll, epoll } from './select/epoll.js';
+export * as os from './os.js';

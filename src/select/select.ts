@@ -1,0 +1,116 @@
+/**
+ * `select()`: Python's `select.select` over select(2), with glibc's fixed 1024-bit
+ * `fd_set`s preallocated once per thread (module instance).
+ */
+import * as libc from '../sys/libc.js';
+import { raise, sysret } from '../sys/call.js';
+import { FD_SETSIZE } from '../sys/constants.js';
+import { FD_SET_SIZE, TIMEVAL_SIZE } from '../sys/structs.js';
+import { toFd, type FileLike } from './args.js';
+
+const EINTR = 4;
+
+// Scratch memory: three fd_sets and a timeval, reused by every call.
+const scratch = Buffer.alloc(FD_SET_SIZE * 3 + TIMEVAL_SIZE);
+const rset = scratch.subarray(0, FD_SET_SIZE);
+const wset = scratch.subarray(FD_SET_SIZE, FD_SET_SIZE * 2);
+const xset = scratch.subarray(FD_SET_SIZE * 2, FD_SET_SIZE * 3);
+const sets = scratch.subarray(0, FD_SET_SIZE * 3);
+const tv = scratch.subarray(FD_SET_SIZE * 3);
+const tvWords = new Int32Array(scratch.buffer, scratch.byteOffset + FD_SET_SIZE * 3, 4);
+let fdScratch = new Int32Array(64);
+
+/** Converts a timeout in seconds to microseconds, rounded up; -1 blocks. */
+function timeoutMicros(timeout: number | null | undefined): number {
+  if (timeout === null || timeout === undefined) return -1;
+  if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${typeof timeout}`);
+  if (Number.isNaN(timeout)) throw new RangeError('timeout is NaN: expected a number of seconds or null');
+  if (timeout < 0) throw new RangeError(`timeout must be non-negative, got ${timeout}`);
+  if (!Number.isFinite(timeout) || timeout > 0x7fffffff) throw new RangeError(`timeout ${timeout} s is too large`);
+  return Math.ceil(timeout * 1e6);
+}
+
+/** Converts every object of `list` to its fd, checked against FD_SETSIZE, into fdScratch. */
+function collect(list: readonly FileLike[], at: number): number {
+  if (at + list.length > fdScratch.length) {
+    const bigger = new Int32Array(Math.max(fdScratch.length * 2, at + list.length));
+    bigger.set(fdScratch.subarray(0, at));
+    fdScratch = bigger;
+  }
+  for (let i = 0; i < list.length; i++) {
+    const fd = toFd(list[i]);
+    if (fd >= FD_SETSIZE) throw new RangeError(`fd ${fd} is out of range in select(): fds must be below FD_SETSIZE (${FD_SETSIZE})`);
+    fdScratch[at + i] = fd;
+  }
+  return at + list.length;
+}
+
+function fill(set: Buffer, from: number, to: number): number {
+  let max = -1;
+  for (let i = from; i < to; i++) {
+    const fd = fdScratch[i]!;
+    set[fd >> 3]! |= 1 << (fd & 7);
+    if (fd > max) max = fd;
+  }
+  return max;
+}
+
+function ready<T>(list: readonly T[], set: Buffer, from: number): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const fd = fdScratch[from + i]!;
+    if (set[fd >> 3]! & (1 << (fd & 7))) out.push(list[i]!);
+  }
+  return out;
+}
+
+/**
+ * Waits until some of the given file-likes are ready (Python's `select.select`).
+ *
+ * @param rlist   objects to wait on for reading.
+ * @param wlist   objects to wait on for writing.
+ * @param xlist   objects to wait on for an "exceptional condition" (out-of-band data).
+ * @param timeout seconds (fractions allowed); `null`/`undefined` blocks until an event.
+ * @returns three new arrays with the given objects that are ready, in input order.
+ * @throws RangeError for a negative timeout or an fd >= FD_SETSIZE; TypeError for a
+ *   non-file-like; `OSError` (EBADF) for a closed fd.
+ */
+export function select<R extends FileLike, W extends FileLike, X extends FileLike>(
+  rlist: Iterable<R>,
+  wlist: Iterable<W>,
+  xlist: Iterable<X>,
+  timeout?: number | null,
+): [R[], W[], X[]] {
+  const rs = Array.isArray(rlist) ? (rlist as R[]) : Array.from(rlist);
+  const ws = Array.isArray(wlist) ? (wlist as W[]) : Array.from(wlist);
+  const xs = Array.isArray(xlist) ? (xlist as X[]) : Array.from(xlist);
+  const us = timeoutMicros(timeout);
+  // Every fd is checked against FD_SETSIZE before any fd_set byte is touched.
+  const rEnd = collect(rs, 0);
+  const wEnd = collect(ws, rEnd);
+  const xEnd = collect(xs, wEnd);
+  const deadline = us < 0 ? -1 : performance.now() + us / 1000;
+  let waitUs = us;
+  for (;;) {
+    sets.fill(0);
+    const nfds = Math.max(fill(rset, 0, rEnd), fill(wset, rEnd, wEnd), fill(xset, wEnd, xEnd)) + 1;
+    let tvArg: Buffer | null = null;
+    if (waitUs >= 0) {
+      // Two little-endian longs; both values fit the low word (seconds < 2^31).
+      tvWords[0] = Math.floor(waitUs / 1e6);
+      tvWords[1] = 0;
+      tvWords[2] = waitUs % 1e6;
+      tvWords[3] = 0;
+      tvArg = tv;
+    }
+    const n = sysret(libc.select(nfds, rEnd ? rset : null, wEnd > rEnd ? wset : null, xEnd > wEnd ? xset : null, tvArg));
+    if (n === -EINTR) {
+      // EINTR: retry with the remaining time recomputed (PEP 475).
+      if (deadline >= 0) waitUs = Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
+      continue;
+    }
+    if (n < 0) raise(n, 'select');
+    if (n === 0) return [[], [], []];
+    return [ready(rs, rset, 0), ready(ws, wset, rEnd), ready(xs, xset, wEnd)];
+  }
+}
