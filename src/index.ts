@@ -19,3 +19,7 @@ export { select } from './select/select.js';
 export { Poll, poll } from './select/poll.js';
 export { Epoll, epoll } from './select/epoll.js';
 export * as os from './os.js';
+export * from './selectors/index.js';
+export * from './loop/index.js';
+export * from './net/index.js';
+export * from './http/index.js';

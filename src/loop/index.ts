@@ -1,0 +1,2 @@
+// Public exports of src/loop/ (filled in by its owner).
+export {};

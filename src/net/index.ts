@@ -1,0 +1,2 @@
+// Public exports of src/net/ (filled in by its owner).
+export {};

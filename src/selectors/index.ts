@@ -1,0 +1,2 @@
+// Public exports of src/selectors/ (filled in by its owner).
+export {};
