@@ -1,0 +1,63 @@
+// The `os` helpers: pipes, eventfd, read/write, blocking and inheritable flags.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { os, BlockingIOError, BrokenPipeError, select } from 'iomux';
+import { guardFds } from './helpers/fds.mjs';
+
+guardFds();
+
+test('pipe: close-on-exec, read/write, EOF', () => {
+  const [r, w] = os.pipe();
+  try {
+    assert.equal(os.getInheritable(r), false);
+    assert.equal(os.getInheritable(w), false);
+    assert.equal(os.write(w, 'hello'), 5);
+    assert.equal(os.write(w, Buffer.from([1, 2])), 2);
+    assert.deepEqual(os.read(r, 100), Buffer.from([104, 101, 108, 108, 111, 1, 2]));
+    os.write(w, 'abc');
+    const buf = Buffer.alloc(2);
+    assert.equal(os.readInto(r, buf), 2);
+    assert.equal(buf.toString(), 'ab');
+    os.setInheritable(r, true);
+    assert.equal(os.getInheritable(r), true);
+    os.setInheritable(r, false);
+  } finally {
+    os.close(w);
+  }
+  assert.equal(os.read(r, 10).toString(), 'c');
+  assert.equal(os.read(r, 10).length, 0);
+  os.close(r);
+});
+
+test('non-blocking read and full pipe throw BlockingIOError; closed reader is BrokenPipeError', () => {
+  const [r, w] = os.pipe(os.O_NONBLOCK);
+  assert.equal(os.getBlocking(r), false);
+  assert.throws(() => os.read(r, 1), BlockingIOError);
+  const chunk = Buffer.alloc(65536);
+  assert.throws(() => { for (;;) os.write(w, chunk); }, (e) => e instanceof BlockingIOError && e.code === 'EAGAIN');
+  os.setBlocking(r, true);
+  assert.equal(os.getBlocking(r), true);
+  os.close(r);
+  assert.throws(() => os.write(w, 'x'), BrokenPipeError);
+  os.close(w);
+});
+
+test('eventfd wakes a selector', () => {
+  const efd = os.eventfd(0, os.EFD_NONBLOCK);
+  try {
+    assert.deepEqual(select([efd], [], [], 0)[0], []);
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    os.write(efd, one);
+    assert.deepEqual(select([efd], [], [], 0)[0], [efd]);
+    assert.equal(os.read(efd, 8).readBigUInt64LE(), 1n);
+  } finally {
+    os.close(efd);
+  }
+});
+
+test('bad input', () => {
+  assert.throws(() => os.read(-1, 1), RangeError);
+  assert.throws(() => os.read(0, -1), RangeError);
+  assert.throws(() => os.close('x'), TypeError);
+});
