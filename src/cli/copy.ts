@@ -1,0 +1,166 @@
+/**
+ * `iomux copy SRC DST [SRC DST ...]`: seed 000's multi-file copy driven by `poll()`.
+ *
+ * Every source is registered with the seed's READ_ONLY mask (POLLIN|POLLPRI|POLLHUP|
+ * POLLERR); whichever sources are ready get read and their bytes written to their own
+ * destination, so a slow FIFO never holds up a fast file. Unlike the seed, which stops at
+ * the first source that runs dry, each pair ends on its own EOF and the copy ends when
+ * all have.
+ */
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Poll, POLLIN, POLLPRI, POLLHUP, POLLERR, POLLOUT, POLLNVAL, os, BlockingIOError } from '../index.js';
+import { parse, UsageError } from './args.js';
+import { Progress, formatBytes } from './progress.js';
+
+const HELP = `Usage: iomux copy SRC DST [SRC DST ...]
+
+Copies each SRC to its DST, all pairs at once: poll() says which sources have
+data, and each is read as it becomes ready (seed 000's multi-file copy).
+SRC may be a regular file, a FIFO or '-' (standard input); DST is created or
+truncated, or '-' for standard output. Progress and the total go to stderr.
+
+Options:
+  -h, --help  show this help
+`;
+
+/** poll() mask of the seed: readable, urgent, hung up, or in error. */
+const READ_ONLY = POLLIN | POLLPRI | POLLHUP | POLLERR;
+/** Read size, as the seed's BLKSIZE (larger: fewer system calls per megabyte). */
+const BLKSIZE = 64 * 1024;
+
+interface Pair {
+  src: string;
+  dst: string;
+  srcFd: number;
+  dstFd: number;
+  bytes: number;
+  done: boolean;
+}
+
+const isStd = (path: string): boolean => path === '-';
+
+function openPairs(args: string[]): Pair[] {
+  const pairs: Pair[] = [];
+  try {
+    for (let i = 0; i < args.length; i += 2) {
+      const src = args[i]!;
+      const dst = args[i + 1]!;
+      // O_NONBLOCK: opening a FIFO must not wait for its writer (poll() does the waiting).
+      // Standard input is shared with our parent: leave its flags alone.
+      const srcFd = isStd(src) ? 0 : fs.openSync(src, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const pair: Pair = { src, dst, srcFd, dstFd: -1, bytes: 0, done: false };
+      pairs.push(pair);
+      pair.dstFd = isStd(dst) ? 1 : fs.openSync(dst, 'w');
+    }
+  } catch (e) {
+    closePairs(pairs);
+    throw e;
+  }
+  return pairs;
+}
+
+function closePairs(pairs: Pair[]): void {
+  for (const p of pairs) {
+    if (p.srcFd > 0 && !isStd(p.src)) fs.closeSync(p.srcFd);
+    if (p.dstFd > 1 && !isStd(p.dst)) fs.closeSync(p.dstFd);
+    p.srcFd = p.dstFd = -1;
+  }
+}
+
+/** Writes all `n` bytes of `buf` to `fd`, waiting with poll() if `fd` is non-blocking and full. */
+function writeAll(fd: number, buf: Buffer, n: number): void {
+  let off = 0;
+  let waiter: Poll | undefined;
+  while (off < n) {
+    try {
+      off += os.write(fd, buf.subarray(off, n));
+    } catch (e) {
+      if (!(e instanceof BlockingIOError)) throw e;
+      // EAGAIN: a non-blocking pipe (our stdout, say) is full; wait until it drains.
+      waiter ??= new Poll();
+      waiter.register(fd, POLLOUT);
+      waiter.poll();
+    }
+  }
+}
+
+/** Runs `iomux copy`; resolves to the exit status. */
+export async function runCopy(argv: string[]): Promise<number> {
+  const p = parse(argv, {}, true);
+  if (p.values['help']) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const args = p.positionals;
+  if (args.length === 0 || args.length % 2 !== 0) {
+    throw new UsageError(`expected SRC DST pairs, got ${args.length} argument${args.length === 1 ? '' : 's'}`);
+  }
+  if (args.filter((a, i) => i % 2 === 0 && isStd(a)).length > 1) {
+    throw new UsageError("standard input ('-') can be the source of one pair only");
+  }
+
+  const pairs = openPairs(args);
+  const bySrc = new Map(pairs.map((pair) => [pair.srcFd, pair]));
+  const progress = new Progress();
+  const start = performance.now();
+  const buf = Buffer.allocUnsafe(BLKSIZE);
+  const poller = new Poll();
+  let total = 0;
+  let open = pairs.length;
+  let failed = 0;
+
+  const finish = (pair: Pair, err?: unknown): void => {
+    poller.unregister(pair.srcFd);
+    pair.done = true;
+    open--;
+    if (err) {
+      failed++;
+      progress.log(`iomux copy: ${pair.src} -> ${pair.dst}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  };
+
+  try {
+    for (const pair of pairs) poller.register(pair.srcFd, READ_ONLY);
+    while (open > 0) {
+      for (const [fd, events] of poller.poll()) {
+        const pair = bySrc.get(fd)!;
+        if (events & POLLNVAL) {
+          finish(pair, new Error(`fd ${fd} is not open (POLLNVAL)`));
+          continue;
+        }
+        // POLLIN/POLLPRI: data. POLLHUP/POLLERR: the writer is gone or the file failed.
+        // read() tells the cases apart: bytes, 0 for end of file, or the error itself.
+        let n: number;
+        try {
+          n = os.readInto(fd, buf);
+        } catch (e) {
+          if (e instanceof BlockingIOError) continue; // EAGAIN: spurious wake-up, poll again.
+          finish(pair, e);
+          continue;
+        }
+        if (n === 0) {
+          finish(pair);
+          continue;
+        }
+        try {
+          writeAll(pair.dstFd, buf, n);
+        } catch (e) {
+          finish(pair, e);
+          continue;
+        }
+        pair.bytes += n;
+        total += n;
+      }
+      if (progress.due()) {
+        const secs = (performance.now() - start) / 1000;
+        progress.update(`copy: ${formatBytes(total)} copied, ${open}/${pairs.length} sources open, ${formatBytes(Math.round(total / Math.max(secs, 1e-3)))}/s`);
+      }
+    }
+  } finally {
+    closePairs(pairs);
+  }
+  const secs = (performance.now() - start) / 1000;
+  progress.log(`Number of bytes copied: ${total} (${pairs.length - failed}/${pairs.length} pairs in ${secs.toFixed(2)} s)`);
+  return failed === 0 ? 0 : 1;
+}
