@@ -1,0 +1,186 @@
+/**
+ * Parsing of a complete response head (status line and header fields) or trailer
+ * section, already cut at its terminating empty line, into the values the message
+ * framing needs. Everything RFC 9112 tells a client to reject is rejected here with
+ * {@link HttpParseError}; nothing is repaired silently.
+ */
+import { HttpParseError } from './errors.js';
+
+/** Limits a response must stay within; the defaults are {@link DEFAULT_LIMITS}. */
+export interface ParserLimits {
+  /** Bytes of status line + header fields (+ the empty line), and likewise of trailers. */
+  maxHeaderBytes: number;
+  /** Header fields in one head (trailer fields counted separately). */
+  maxHeaderCount: number;
+  /** Hex digits in a chunk-size, leading zeros included. */
+  maxChunkSizeDigits: number;
+  /** Bytes of chunk extensions on one chunk-size line. */
+  maxChunkExtBytes: number;
+}
+
+/** The parser's default limits. */
+export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
+  maxHeaderBytes: 64 * 1024,
+  maxHeaderCount: 256,
+  maxChunkSizeDigits: 16,
+  maxChunkExtBytes: 4096,
+});
+
+/** What the framing of a message needs from its head. */
+export interface Head {
+  versionMinor: number;
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  /** Declared body length, or -1 when there is no Content-Length. */
+  contentLength: number;
+  /** Transfer-Encoding present at all. */
+  hasTransferEncoding: boolean;
+  /** Transfer-Encoding's final coding is `chunked`. */
+  chunked: boolean;
+  /** The connection may carry another request afterwards (version and Connection field). */
+  keepAlive: boolean;
+}
+
+// tchar per RFC 9110 5.6.2.
+const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/s;
+// Controls other than HTAB, and DEL: never allowed in a field value or reason phrase.
+const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
+const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/s;
+const DIGITS = /^\d+$/;
+
+/** Shows a (possibly hostile) value in an error message: quoted, escaped, cut short. */
+export function show(s: string): string {
+  const q = JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s);
+  return q;
+}
+
+/** Sets a field on a plain object; `__proto__` and friends become own properties. */
+function put(obj: Record<string, string>, name: string, value: string): void {
+  const prev = Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
+  const next = prev === undefined ? value : `${prev}, ${value}`;
+  if (name === '__proto__') Object.defineProperty(obj, name, { value: next, enumerable: true, writable: true, configurable: true });
+  else obj[name] = next;
+}
+
+/**
+ * Splits `text` (latin1, ending with its empty line) into lines without terminators.
+ * A CR is allowed only right before LF: a bare CR is rejected (RFC 9112 2.2).
+ */
+function splitLines(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const lf = text.indexOf('\n', start);
+    if (lf < 0) break;
+    const end = lf > start && text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
+    const line = text.slice(start, end);
+    if (line.includes('\r')) throw new HttpParseError(`bare CR in line ${show(line)}`);
+    lines.push(line);
+    start = lf + 1;
+  }
+  // The last line is the empty line that ended the block.
+  lines.pop();
+  return lines;
+}
+
+/**
+ * Parses field lines into `out` (lower-case names, repeats joined by `', '`); returns
+ * the number of fields. Used for header fields and for trailer fields.
+ */
+export function parseFields(lines: string[], from: number, out: Record<string, string>, limits: ParserLimits,
+  what: string): number {
+  const count = lines.length - from;
+  if (count > limits.maxHeaderCount) {
+    throw new HttpParseError(`too many ${what} fields: ${count} (at most ${limits.maxHeaderCount})`);
+  }
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 32 || c0 === 9) throw new HttpParseError(`obsolete line folding in ${what} fields: ${show(line)}`);
+    const m = FIELD_LINE.exec(line);
+    if (m === null) throw new HttpParseError(`invalid ${what} field line ${show(line)}`);
+    const value = m[2]!;
+    if (BAD_VALUE_CHAR.test(value)) throw new HttpParseError(`control character in ${what} field ${show(line)}`);
+    put(out, m[1]!.toLowerCase(), value);
+  }
+  return count;
+}
+
+/** Content-Length's value (a list of equal decimal numbers), or throws. */
+function contentLengthOf(value: string): number {
+  let n = -1;
+  for (const part of value.split(',')) {
+    const v = part.trim();
+    if (!DIGITS.test(v)) throw new HttpParseError(`invalid Content-Length ${show(value)}`);
+    if (v.length > 15) throw new HttpParseError(`Content-Length too large: ${show(v)}`);
+    const k = Number(v);
+    if (n >= 0 && k !== n) throw new HttpParseError(`conflicting Content-Length values ${show(value)}`);
+    n = k;
+  }
+  return n;
+}
+
+/** Parses a complete response head (text decoded as latin1, including the empty line). */
+export function parseHead(text: string, limits: ParserLimits): Head {
+  const lines = splitLines(text);
+  const statusLine = lines[0] ?? '';
+  const m = STATUS_LINE.exec(statusLine);
+  if (m === null) throw new HttpParseError(`invalid status line ${show(statusLine)}`);
+  if (m[1] !== '1') throw new HttpParseError(`unsupported HTTP version in status line ${show(statusLine)}`);
+  const reason = m[4] ?? '';
+  if (BAD_VALUE_CHAR.test(reason)) throw new HttpParseError(`control character in status line ${show(statusLine)}`);
+  const status = Number(m[3]);
+  if (status < 100) throw new HttpParseError(`invalid status code ${m[3]}`);
+  const versionMinor = Number(m[2]);
+
+  const headers: Record<string, string> = {};
+  parseFields(lines, 1, headers, limits, 'header');
+
+  const te = headers['transfer-encoding'];
+  const cl = headers['content-length'];
+  let contentLength = -1;
+  let chunked = false;
+  const hasTransferEncoding = te !== undefined;
+  if (hasTransferEncoding) {
+    if (cl !== undefined) throw new HttpParseError('response has both Content-Length and Transfer-Encoding');
+    const codings = te.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+    const at = codings.indexOf('chunked');
+    if (at >= 0 && at !== codings.length - 1) {
+      throw new HttpParseError(`chunked is not the final transfer coding in ${show(te)}`);
+    }
+    chunked = at >= 0;
+  } else if (cl !== undefined) {
+    contentLength = contentLengthOf(cl);
+  }
+
+  const conn = headers['connection']?.toLowerCase() ?? '';
+  const tokens = conn === '' ? [] : conn.split(',').map((s) => s.trim());
+  let keepAlive = versionMinor >= 1 ? !tokens.includes('close') : tokens.includes('keep-alive');
+  // A 1.0 message with Transfer-Encoding is faulty framing: finish it, then close (RFC 9112 6.1).
+  if (hasTransferEncoding && versionMinor === 0) keepAlive = false;
+  return { versionMinor, status, statusText: reason, headers, contentLength, hasTransferEncoding, chunked, keepAlive };
+}
+
+/** Parses a trailer section (decoded as latin1, including its empty line) into `out`. */
+export function parseTrailers(text: string, out: Record<string, string>, limits: ParserLimits): void {
+  parseFields(splitLines(text), 0, out, limits, 'trailer');
+}
+
+/**
+ * Finds the end of a field block (head or trailers) in `buf[from, to)`: the index just
+ * after the empty line that ends it (`\n\n` or `\n\r\n`), or -1. `from` may point into
+ * the middle of the block; the caller restarts 2 bytes before where it stopped.
+ */
+export function findBlockEnd(buf: Uint8Array, from: number, to: number): number {
+  let i = buf.indexOf(10, from);
+  while (i >= 0 && i < to) {
+    if (i + 1 < to) {
+      const c = buf[i + 1];
+      if (c === 10) return i + 2;
+      if (c === 13 && i + 2 < to && buf[i + 2] === 10) return i + 3;
+    }
+    i = buf.indexOf(10, i + 1);
+  }
+  return -1;
+}

@@ -1,0 +1,357 @@
+/**
+ * The incremental HTTP/1.1 response parser (RFC 9112). Bytes arrive in any split; the
+ * parser copies what it keeps (the caller's read buffer is reused), so `feed` can be
+ * called straight on a shared receive buffer. One parser serves one connection and is
+ * `reset` before each request.
+ */
+import { HttpParseError } from './errors.js';
+import { DEFAULT_LIMITS, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
+
+const enum S {
+  Head,
+  Length,
+  Eof,
+  ChunkSize,
+  ChunkSizeWs,
+  ChunkExt,
+  ChunkSizeLf,
+  ChunkData,
+  ChunkDataCr,
+  ChunkDataLf,
+  TrailerStart,
+  TrailerStartLf,
+  Trailers,
+  Done,
+}
+
+/** Bodies up to this size declared by Content-Length get one buffer up front. */
+const PREALLOC_MAX = 16 * 1024 * 1024;
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}
+
+/** Parses one response at a time; see {@link ResponseParser.feed}. */
+export class ResponseParser {
+  /** Final status code (never 1xx once `done`). */
+  status = 0;
+  /** Reason phrase, possibly empty. */
+  statusText = '';
+  /** HTTP/1.x minor version of the response. */
+  versionMinor = 1;
+  /** Header fields: lower-case names, repeats joined by `', '`. */
+  headers: Record<string, string> = {};
+  /** Trailer fields of a chunked body, same shape as `headers`. */
+  trailers: Record<string, string> = {};
+  /** The connection may be reused after this response. */
+  keepAlive = false;
+  /** A complete response has been parsed. */
+  done = false;
+  /** Some byte of the response (interim ones included) has arrived since `reset`. */
+  started = false;
+
+  private readonly limits: ParserLimits;
+  private state = S.Head;
+  private noBody = false;
+  /** Partial head or trailer block, when it spans reads. */
+  private block: Buffer | null = null;
+  private blockLen = 0;
+  private remaining = 0;
+  private sizeDigits = 0;
+  private extBytes = 0;
+  private fixed: Buffer | null = null;
+  private fixedLen = 0;
+  private parts: Buffer[] = [];
+  private partsLen = 0;
+  private result: Buffer | null = null;
+
+  constructor(limits: Partial<ParserLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Prepares for the response to a new request; `method` HEAD means no body. */
+  reset(method: string): void {
+    this.status = 0;
+    this.statusText = '';
+    this.headers = {};
+    this.trailers = {};
+    this.keepAlive = false;
+    this.done = false;
+    this.started = false;
+    this.state = S.Head;
+    this.noBody = method === 'HEAD';
+    this.blockLen = 0;
+    this.fixed = null;
+    this.fixedLen = 0;
+    this.parts = [];
+    this.partsLen = 0;
+    this.result = null;
+  }
+
+  /** The body once `done` (a fresh Buffer the caller owns). */
+  get body(): Buffer {
+    if (this.result === null) {
+      if (this.fixed !== null) this.result = this.fixed;
+      else if (this.parts.length === 1) this.result = this.parts[0]!;
+      else if (this.parts.length === 0) this.result = Buffer.alloc(0);
+      else this.result = Buffer.concat(this.parts, this.partsLen);
+      this.parts = [];
+    }
+    return this.result;
+  }
+
+  /** True while the body runs to connection close, so EOF completes the message. */
+  get readsUntilEof(): boolean {
+    return this.state === S.Eof;
+  }
+
+  /**
+   * Parses `buf[start, end)`. Returns how many bytes it used: fewer than given only when
+   * the response completed (`done`) before the end, leaving bytes that belong to no
+   * request. Throws {@link HttpParseError} on malformed input; the parser (and its
+   * connection) must not be used again after that.
+   */
+  feed(buf: Buffer, start: number, end: number): number {
+    if (end > start) this.started = true;
+    let p = start;
+    while (p < end) {
+      switch (this.state) {
+        case S.Head:
+          p = this.feedHead(buf, p, end);
+          break;
+        case S.Length: {
+          const n = Math.min(this.remaining, end - p);
+          this.keep(buf, p, n);
+          p += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.finish();
+          break;
+        }
+        case S.Eof:
+          this.keep(buf, p, end - p);
+          p = end;
+          break;
+        case S.ChunkData: {
+          const n = Math.min(this.remaining, end - p);
+          this.keep(buf, p, n);
+          p += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = S.ChunkDataCr;
+          break;
+        }
+        case S.Trailers:
+          p = this.feedTrailers(buf, p, end);
+          break;
+        case S.Done:
+          return p - start;
+        default:
+          this.feedByte(buf[p]!);
+          p++;
+      }
+      if (this.done) return p - start;
+    }
+    return p - start;
+  }
+
+  /**
+   * Tells the parser the peer closed the connection. Returns true when that completes
+   * the response (a body delimited by close); false when the response is cut short.
+   */
+  eof(): boolean {
+    if (this.state === S.Eof) {
+      this.finish();
+      return true;
+    }
+    return this.state === S.Done;
+  }
+
+  private finish(): void {
+    this.state = S.Done;
+    this.done = true;
+  }
+
+  /** Copies body bytes out of the caller's buffer. */
+  private keep(buf: Buffer, p: number, n: number): void {
+    if (n === 0) return;
+    if (this.fixed !== null) {
+      buf.copy(this.fixed, this.fixedLen, p, p + n);
+      this.fixedLen += n;
+      return;
+    }
+    const part = Buffer.allocUnsafe(n);
+    buf.copy(part, 0, p, p + n);
+    this.parts.push(part);
+    this.partsLen += n;
+  }
+
+  /** Appends to the pending block, up to the header limit; returns how many bytes fit. */
+  private stash(buf: Buffer, p: number, end: number): number {
+    const max = this.limits.maxHeaderBytes;
+    const need = Math.min(max, this.blockLen + end - p);
+    if (this.block === null || this.block.length < need) {
+      const grown = Buffer.allocUnsafe(Math.min(max, Math.max(4096, need * 2)));
+      if (this.block !== null) this.block.copy(grown, 0, 0, this.blockLen);
+      this.block = grown;
+    }
+    const n = Math.min(end - p, this.block.length - this.blockLen);
+    buf.copy(this.block, this.blockLen, p, p + n);
+    this.blockLen += n;
+    return n;
+  }
+
+  /**
+   * Finds a complete field block starting at `buf[p]` (or continuing the pending one).
+   * Returns `[text, next]` with the block's latin1 text and the index after it in `buf`,
+   * or null when all of `buf[p, end)` was stashed and more is needed.
+   */
+  private takeBlock(buf: Buffer, p: number, end: number, what: string): [string, number] | null {
+    const max = this.limits.maxHeaderBytes;
+    if (this.blockLen === 0) {
+      const e = findBlockEnd(buf, p, end);
+      if (e >= 0) {
+        if (e - p > max) throw new HttpParseError(`${what} larger than ${max} bytes`);
+        return [buf.toString('latin1', p, e), e];
+      }
+      if (end - p > max) throw new HttpParseError(`${what} larger than ${max} bytes`);
+      this.stash(buf, p, end);
+      return null;
+    }
+    const before = this.blockLen;
+    this.stash(buf, p, end);
+    const e = findBlockEnd(this.block!, Math.max(0, before - 2), this.blockLen);
+    if (e < 0) {
+      if (this.blockLen >= max) throw new HttpParseError(`${what} larger than ${max} bytes`);
+      return null;
+    }
+    const text = this.block!.toString('latin1', 0, e);
+    this.blockLen = 0;
+    return [text, p + (e - before)];
+  }
+
+  private feedHead(buf: Buffer, p: number, end: number): number {
+    const got = this.takeBlock(buf, p, end, 'response head');
+    if (got === null) return end;
+    const [text, next] = got;
+    const h = parseHead(text, this.limits);
+    if (h.status < 200) {
+      // 101 would switch protocols, which this client never asks for.
+      if (h.status === 101) throw new HttpParseError('unexpected 101 Switching Protocols');
+      return next; // an interim response: the final one follows
+    }
+    this.status = h.status;
+    this.statusText = h.statusText;
+    this.versionMinor = h.versionMinor;
+    this.headers = h.headers;
+    this.keepAlive = h.keepAlive;
+    if (this.noBody || h.status === 204 || h.status === 304) {
+      this.finish();
+    } else if (h.chunked) {
+      this.state = S.ChunkSize;
+      this.remaining = 0;
+      this.sizeDigits = 0;
+    } else if (h.contentLength >= 0) {
+      if (h.contentLength === 0) this.finish();
+      else {
+        this.state = S.Length;
+        this.remaining = h.contentLength;
+        if (h.contentLength <= PREALLOC_MAX) this.fixed = Buffer.allocUnsafe(h.contentLength);
+      }
+    } else {
+      // No length: the body runs until the server closes (RFC 9112 6.3, rules 7 and 8).
+      this.state = S.Eof;
+      this.keepAlive = false;
+    }
+    return next;
+  }
+
+  private feedTrailers(buf: Buffer, p: number, end: number): number {
+    const got = this.takeBlock(buf, p, end, 'trailer section');
+    if (got === null) return end;
+    parseTrailers(got[0], this.trailers, this.limits);
+    this.finish();
+    return got[1];
+  }
+
+  /** The byte-at-a-time states: chunk-size lines and the CRLF after chunk data. */
+  private feedByte(c: number): void {
+    switch (this.state) {
+      case S.ChunkSize: {
+        const v = hexValue(c);
+        if (v >= 0) {
+          if (++this.sizeDigits > this.limits.maxChunkSizeDigits) {
+            throw new HttpParseError(`chunk size has more than ${this.limits.maxChunkSizeDigits} digits`);
+          }
+          if (this.remaining > 2 ** 48) throw new HttpParseError('chunk size too large');
+          this.remaining = this.remaining * 16 + v;
+          return;
+        }
+        if (this.sizeDigits === 0) throw new HttpParseError(`invalid chunk size: unexpected byte 0x${c.toString(16)}`);
+        if (c === 13) this.state = S.ChunkSizeLf;
+        else if (c === 10) this.endSizeLine();
+        else if (c === 59) this.enterExt();
+        else if (c === 32 || c === 9) this.state = S.ChunkSizeWs;
+        else throw new HttpParseError(`invalid chunk size: unexpected byte 0x${c.toString(16)}`);
+        return;
+      }
+      case S.ChunkSizeWs:
+        if (c === 59) this.enterExt();
+        else if (c !== 32 && c !== 9) throw new HttpParseError(`invalid chunk size line: byte 0x${c.toString(16)} after whitespace`);
+        return;
+      case S.ChunkExt:
+        if (c === 13) this.state = S.ChunkSizeLf;
+        else if (c === 10) this.endSizeLine();
+        else if ((c < 32 && c !== 9) || c === 127) throw new HttpParseError(`control byte 0x${c.toString(16)} in chunk extension`);
+        else if (++this.extBytes > this.limits.maxChunkExtBytes) {
+          throw new HttpParseError(`chunk extensions longer than ${this.limits.maxChunkExtBytes} bytes`);
+        }
+        return;
+      case S.ChunkSizeLf:
+        if (c !== 10) throw new HttpParseError('bare CR in chunk size line');
+        this.endSizeLine();
+        return;
+      case S.ChunkDataCr:
+        if (c === 13) this.state = S.ChunkDataLf;
+        else if (c === 10) this.nextChunk();
+        else throw new HttpParseError(`missing CRLF after chunk data (byte 0x${c.toString(16)})`);
+        return;
+      case S.ChunkDataLf:
+        if (c !== 10) throw new HttpParseError('bare CR after chunk data');
+        this.nextChunk();
+        return;
+      case S.TrailerStart:
+        if (c === 13) this.state = S.TrailerStartLf;
+        else if (c === 10) this.finish();
+        else {
+          // Trailer fields: let the block reader take this byte and the rest.
+          this.state = S.Trailers;
+          this.stash(Buffer.of(c), 0, 1);
+        }
+        return;
+      case S.TrailerStartLf:
+        if (c !== 10) throw new HttpParseError('bare CR at end of chunked body');
+        this.finish();
+        return;
+      default:
+        throw new Error(`response parser: byte in state ${this.state}`);
+    }
+  }
+
+  private enterExt(): void {
+    this.state = S.ChunkExt;
+    this.extBytes = 0;
+  }
+
+  private endSizeLine(): void {
+    if (this.remaining === 0) this.state = S.TrailerStart;
+    else this.state = S.ChunkData;
+  }
+
+  private nextChunk(): void {
+    this.state = S.ChunkSize;
+    this.remaining = 0;
+    this.sizeDigits = 0;
+  }
+}
