@@ -100,15 +100,14 @@ export function millisToMs(t: unknown): number {
 }
 
 /**
- * Remaining milliseconds before `deadline` (a `performance.now()` value) for the retry
- * after EINTR (PEP 475); never negative. `deadline` < 0 means "no deadline" (-1).
+ * The timeout for the retry after EINTR (PEP 475): a positive wait resumes with the time
+ * left before `deadline` (never negative); 0 (poll) and -1 (block) stay as they are.
  */
-export function remainingMs(deadline: number): number {
-  if (deadline < 0) return -1;
-  return Math.max(0, Math.ceil(deadline - performance.now()));
+export function remainingMs(ms: number, deadline: number): number {
+  return ms > 0 ? Math.max(0, Math.ceil(deadline - performance.now())) : ms;
 }
 
-/** The deadline for a wait of `ms` milliseconds (-1 when blocking). */
+/** The deadline of a wait of `ms` milliseconds; only a positive wait needs the clock. */
 export function deadlineFor(ms: number): number {
-  return ms < 0 ? -1 : performance.now() + ms;
+  return ms > 0 ? performance.now() + ms : 0;
 }

@@ -145,7 +145,7 @@ export class Epoll implements Disposable {
       n = sysret(libc.epoll_wait(epfd, this.#events, maxevents, ms));
       if (n !== -EINTR) break;
       // EINTR: retry with the remaining time recomputed (PEP 475).
-      ms = remainingMs(deadline);
+      ms = remainingMs(ms, deadline);
     }
     if (n < 0) raise(n, 'epoll_wait');
     const out = new Array<[number, number]>(n);

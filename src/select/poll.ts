@@ -93,7 +93,7 @@ export class Poll {
       n = sysret(libc.poll(this.#count ? this.#buf : null, this.#count, ms));
       if (n !== -EINTR) break;
       // EINTR: retry with the remaining time recomputed (PEP 475).
-      ms = remainingMs(deadline);
+      ms = remainingMs(ms, deadline);
     }
     if (n < 0) raise(n, 'poll');
     const out: Array<[number, number]> = [];

@@ -15,7 +15,6 @@ const scratch = Buffer.alloc(FD_SET_SIZE * 3 + TIMEVAL_SIZE);
 const rset = scratch.subarray(0, FD_SET_SIZE);
 const wset = scratch.subarray(FD_SET_SIZE, FD_SET_SIZE * 2);
 const xset = scratch.subarray(FD_SET_SIZE * 2, FD_SET_SIZE * 3);
-const sets = scratch.subarray(0, FD_SET_SIZE * 3);
 const tv = scratch.subarray(FD_SET_SIZE * 3);
 const tvWords = new Int32Array(scratch.buffer, scratch.byteOffset + FD_SET_SIZE * 3, 4);
 let fdScratch = new Int32Array(64);
@@ -45,13 +44,16 @@ function collect(list: readonly FileLike[], at: number): number {
   return at + list.length;
 }
 
-function fill(set: Buffer, from: number, to: number): number {
-  let max = -1;
+function fill(set: Buffer, from: number, to: number): void {
   for (let i = from; i < to; i++) {
     const fd = fdScratch[i]!;
     set[fd >> 3]! |= 1 << (fd & 7);
-    if (fd > max) max = fd;
   }
+}
+
+function maxFd(to: number): number {
+  let max = -1;
+  for (let i = 0; i < to; i++) if (fdScratch[i]! > max) max = fdScratch[i]!;
   return max;
 }
 
@@ -89,11 +91,15 @@ export function select<R extends FileLike, W extends FileLike, X extends FileLik
   const rEnd = collect(rs, 0);
   const wEnd = collect(ws, rEnd);
   const xEnd = collect(xs, wEnd);
-  const deadline = us < 0 ? -1 : performance.now() + us / 1000;
+  const deadline = us > 0 ? performance.now() + us / 1000 : 0;
   let waitUs = us;
+  const nfds = maxFd(xEnd) + 1;
+  const used = (nfds + 7) >> 3; // only these bytes of each fd_set are read by the kernel
   for (;;) {
-    sets.fill(0);
-    const nfds = Math.max(fill(rset, 0, rEnd), fill(wset, rEnd, wEnd), fill(xset, wEnd, xEnd)) + 1;
+    for (let i = 0; i < used; i++) rset[i] = wset[i] = xset[i] = 0;
+    fill(rset, 0, rEnd);
+    fill(wset, rEnd, wEnd);
+    fill(xset, wEnd, xEnd);
     let tvArg: Buffer | null = null;
     if (waitUs >= 0) {
       // Two little-endian longs; both values fit the low word (seconds < 2^31).
@@ -106,7 +112,7 @@ export function select<R extends FileLike, W extends FileLike, X extends FileLik
     const n = sysret(libc.select(nfds, rEnd ? rset : null, wEnd > rEnd ? wset : null, xEnd > wEnd ? xset : null, tvArg));
     if (n === -EINTR) {
       // EINTR: retry with the remaining time recomputed (PEP 475).
-      if (deadline >= 0) waitUs = Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
+      if (us > 0) waitUs = Math.max(0, Math.ceil((deadline - performance.now()) * 1000));
       continue;
     }
     if (n < 0) raise(n, 'select');
