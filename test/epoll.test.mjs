@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, closeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { arch } from 'node:process';
 import {
   epoll, Epoll, os, OSError, ClosedError, PermissionError, FileExistsError,
@@ -179,4 +180,22 @@ test('more than 1024 fds', (t) => {
   assert.ok(lastR > 1024);
   os.write(lastW, 'x');
   assert.deepEqual(ep.poll(0), [[lastR, EPOLLIN]]);
+});
+
+test('null, undefined and any negative timeout block until an event', async (t) => {
+  const [r, w] = os.pipe();
+  const ep = epoll();
+  t.after(() => { closeAll(r, w); ep.close(); });
+  ep.register(r, EPOLLIN);
+  for (const timeout of [null, undefined, -1, -0.5]) {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => require("fs").writeSync(3, "x"), 60)'], {
+      stdio: ['ignore', 'ignore', 'inherit', w],
+    });
+    const exited = new Promise((res) => child.on('exit', res));
+    const t0 = performance.now();
+    assert.deepEqual(ep.poll(timeout), [[r, EPOLLIN]]);
+    assert.ok(performance.now() - t0 >= 30, `poll(${timeout}) returned early`);
+    os.read(r, 10);
+    await exited;
+  }
 });
