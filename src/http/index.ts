@@ -1,2 +1,2 @@
-// Public exports of src/http/ (filled in by its owner).
-export {};
+// Public exports of src/http/: the HTTP/1.1 client.
+export { HttpParseError } from './errors.js';

@@ -1,0 +1,295 @@
+// The incremental response parser: framing, interim responses, limits, every RFC 9112
+// rejection, and fast-check properties (any split parses the same; random bytes never
+// crash or hang it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { HttpParseError } from 'iomux';
+import { ResponseParser } from '../dist/http/parser.js';
+import { guardFds } from './helpers/fds.mjs';
+
+guardFds();
+
+/** Parses `chunks` (strings or Buffers) as one response; returns a plain summary. */
+function parse(chunks, { method = 'GET', eof = true } = {}) {
+  const p = new ResponseParser();
+  p.reset(method);
+  let leftover = 0;
+  for (const c of [].concat(chunks)) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c, 'latin1');
+    if (p.done) { leftover += b.length; continue; }
+    const used = p.feed(b, 0, b.length);
+    leftover += b.length - used;
+  }
+  const complete = p.done || (eof && p.eof());
+  return {
+    complete, status: p.status, statusText: p.statusText, headers: p.headers, trailers: p.trailers,
+    body: complete ? p.body.toString('latin1') : null, keepAlive: p.keepAlive, leftover,
+  };
+}
+
+const rejects = (chunks, re, opts) => assert.throws(() => parse(chunks, opts), (e) => {
+  assert.ok(e instanceof HttpParseError, `expected HttpParseError, got ${e}`);
+  assert.equal(e.code, 'ERR_HTTP_PARSE');
+  if (re) assert.match(e.message, re);
+  return true;
+});
+
+test('Content-Length body, repeated fields joined, names lower-cased', () => {
+  const r = parse('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\nx-a: 2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nhello');
+  assert.equal(r.complete, true);
+  assert.equal(r.status, 200);
+  assert.equal(r.statusText, 'OK');
+  assert.deepEqual(r.headers, { 'content-length': '5', 'x-a': '1, 2', 'set-cookie': 'a=1, b=2' });
+  assert.equal(r.body, 'hello');
+  assert.equal(r.keepAlive, true);
+  assert.equal(Object.getPrototypeOf(r.headers), Object.prototype);
+});
+
+test('chunked body with extensions and trailers', () => {
+  const r = parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n'
+    + '5;name=value\r\nhello\r\n6 ; x\r\n world\r\nA\r\n0123456789\r\n0\r\nX-Sum: abc\r\nX-Sum: d\r\n\r\n');
+  assert.equal(r.body, 'hello world0123456789');
+  assert.deepEqual(r.trailers, { 'x-sum': 'abc, d' });
+  assert.equal(r.keepAlive, true);
+  assert.equal(r.leftover, 0);
+});
+
+test('chunked body with leading zeros in sizes and an empty trailer section', () => {
+  const r = parse('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0003\r\nabc\r\n000\r\n\r\n');
+  assert.equal(r.body, 'abc');
+  assert.deepEqual(r.trailers, {});
+});
+
+test('close-delimited body ends at EOF and is never kept alive', () => {
+  const r = parse(['HTTP/1.1 200 OK\r\n\r\npart one,', ' part two']);
+  assert.equal(r.body, 'part one, part two');
+  assert.equal(r.keepAlive, false);
+  const cut = parse('HTTP/1.1 200 OK\r\n\r\nabc', { eof: false });
+  assert.equal(cut.complete, false);
+});
+
+test('Transfer-Encoding without final chunked: body runs until close', () => {
+  const r = parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw bytes');
+  assert.equal(r.body, 'raw bytes');
+  assert.equal(r.keepAlive, false);
+});
+
+test('HEAD, 204 and 304 have no body even with Content-Length', () => {
+  const head = parse('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', { method: 'HEAD', eof: false });
+  assert.equal(head.complete, true);
+  assert.equal(head.body, '');
+  assert.equal(head.headers['content-length'], '1000');
+  for (const s of [204, 304]) {
+    const r = parse(`HTTP/1.1 ${s} X\r\nContent-Length: 10\r\n\r\n`, { eof: false });
+    assert.equal(r.complete, true);
+    assert.equal(r.status, s);
+    assert.equal(r.body, '');
+  }
+});
+
+test('1xx interim responses are skipped, in one read or split', () => {
+  const text = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n'
+    + 'HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok';
+  for (const chunks of [[text], text.split('')]) {
+    const r = parse(chunks, { eof: false });
+    assert.equal(r.complete, true);
+    assert.equal(r.status, 201);
+    assert.deepEqual(r.headers, { 'content-length': '2' });
+    assert.equal(r.body, 'ok');
+  }
+});
+
+test('status line variants: empty reason, no reason, HTTP/1.0 keep-alive rules', () => {
+  assert.equal(parse('HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n').statusText, '');
+  assert.equal(parse('HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n').status, 404);
+  assert.equal(parse('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').keepAlive, false);
+  assert.equal(parse('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n').keepAlive, true);
+  assert.equal(parse('HTTP/1.1 200 OK\r\nConnection: upgrade, close\r\nContent-Length: 0\r\n\r\n').keepAlive, false);
+});
+
+test('LF-only line endings are accepted', () => {
+  const r = parse('HTTP/1.1 200 OK\nContent-Length: 3\nA: b\n\nabc');
+  assert.equal(r.body, 'abc');
+  assert.deepEqual(r.headers, { 'content-length': '3', a: 'b' });
+});
+
+test('identical repeated Content-Length values are one value', () => {
+  assert.equal(parse('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc').body, 'abc');
+  assert.equal(parse('HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc').body, 'abc');
+});
+
+test('bytes after a complete response are reported as left over', () => {
+  const r = parse('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA', { eof: false });
+  assert.equal(r.body, 'ok');
+  assert.equal(r.leftover, 5);
+});
+
+test('a __proto__ header is an own property, not a prototype change', () => {
+  const r = parse('HTTP/1.1 200 OK\r\n__proto__: x\r\nContent-Length: 0\r\n\r\n');
+  assert.equal(Object.getPrototypeOf(r.headers), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(r.headers, '__proto__').value, 'x');
+});
+
+test('malformed framing is rejected', () => {
+  rejects('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', /both Content-Length and Transfer-Encoding/);
+  rejects('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n', /both/);
+  rejects('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n', /conflicting Content-Length/);
+  rejects('HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n', /conflicting Content-Length/);
+  rejects('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', /invalid Content-Length/);
+  rejects('HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n', /invalid Content-Length/);
+  rejects('HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n', /invalid Content-Length/);
+  rejects('HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n', /too large/);
+  rejects('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', /final transfer coding/);
+});
+
+test('obs-fold and bad field lines are rejected', () => {
+  rejects('HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n', /obsolete line folding/);
+  rejects('HTTP/1.1 200 OK\r\nA: b\r\n\tc\r\n\r\n', /obsolete line folding/);
+  rejects('HTTP/1.1 200 OK\r\n folded: x\r\n\r\n', /obsolete line folding/);
+  rejects('HTTP/1.1 200 OK\r\nA : b\r\n\r\n', /invalid header field line/);
+  rejects('HTTP/1.1 200 OK\r\nNo colon\r\n\r\n', /invalid header field line/);
+  rejects('HTTP/1.1 200 OK\r\n: empty name\r\n\r\n', /invalid header field line/);
+  rejects('HTTP/1.1 200 OK\r\nBad(name): x\r\n\r\n', /invalid header field line/);
+  rejects('HTTP/1.1 200 OK\r\nA: b\x00c\r\n\r\n', /control character/);
+  rejects('HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n', /bare CR/);
+});
+
+test('bad status lines are rejected', () => {
+  rejects('HTTP/2.0 200 OK\r\n\r\n', /unsupported HTTP version/);
+  rejects('HTTP/1.1 20 OK\r\n\r\n', /invalid status line/);
+  rejects('HTTP/1.1 2000 OK\r\n\r\n', /invalid status line/);
+  rejects('HTTP/1.1 099 OK\r\n\r\n', /invalid status code/);
+  rejects('ICY 200 OK\r\n\r\n', /invalid status line/);
+  rejects('http/1.1 200 OK\r\n\r\n', /invalid status line/);
+  rejects('HTTP/1.1  200 OK\r\n\r\n', /invalid status line/);
+  rejects('HTTP/1.1 200 O\x01K\r\n\r\n', /control character/);
+  rejects('\r\nHTTP/1.1 200 OK\r\n\r\n', /invalid status line/);
+  rejects('HTTP/1.1 101 Switching Protocols\r\n\r\n', /101/);
+});
+
+test('bad chunk sizes and chunk framing are rejected', () => {
+  const h = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+  rejects(`${h}zz\r\n`, /invalid chunk size/);
+  rejects(`${h}\r\n`, /invalid chunk size/);
+  rejects(`${h}-5\r\n`, /invalid chunk size/);
+  rejects(`${h} 5\r\n`, /invalid chunk size/);
+  rejects(`${h}5x\r\n`, /invalid chunk size/);
+  rejects(`${h}5 x\r\n`, /after whitespace/);
+  rejects(`${h}5\rX`, /bare CR/);
+  rejects(`${h}${'0'.repeat(17)}1\r\n`, /more than 16 digits/);
+  rejects(`${h}fffffffffffffff\r\n`, /too large/);
+  rejects(`${h}5\r\nhelloX\r\n`, /missing CRLF after chunk data/);
+  rejects(`${h}5\r\nhello\rX`, /bare CR/);
+  rejects(`${h}5;${'e'.repeat(5000)}\r\n`, /chunk extensions longer/);
+  rejects(`${h}5;a\x01\r\n`, /control byte/);
+  rejects(`${h}0\r\nbad trailer\r\n\r\n`, /invalid trailer field line/);
+  rejects(`${h}0\r\nA: 1\r\n b\r\n\r\n`, /obsolete line folding in trailer/);
+});
+
+test('limits: a 64 KiB head and the header count', () => {
+  const big = `HTTP/1.1 200 OK\r\nX: ${'a'.repeat(70 * 1024)}\r\n\r\n`;
+  rejects(big, /response head larger than 65536 bytes/);
+  rejects(big.match(/[^]{1,1000}/g), /response head larger than 65536 bytes/);
+  // No terminator at all: rejected once 64 KiB are buffered, not kept growing.
+  rejects(['HTTP/1.1 200 OK\r\n', ...Array.from({ length: 100 }, () => 'X: 0123456789\r\n'.repeat(64))], /larger than 65536/);
+  const fits = `HTTP/1.1 200 OK\r\nX: ${'a'.repeat(60 * 1024)}\r\nContent-Length: 0\r\n\r\n`;
+  assert.equal(parse(fits).headers.x.length, 60 * 1024);
+  const many = `HTTP/1.1 200 OK\r\n${Array.from({ length: 300 }, (_, i) => `h${i}: v\r\n`).join('')}\r\n`;
+  rejects(many, /too many header fields: 300/);
+  const h = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n';
+  rejects(`${h}${'T: 0123456789abcdef\r\n'.repeat(4000)}\r\n`, /trailer section larger/);
+});
+
+// ---- properties ----
+
+const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/)
+  .filter((n) => !['content-length', 'transfer-encoding', 'connection'].includes(n.toLowerCase()));
+const value = fc.stringMatching(/^[!-~]([ -~]{0,30}[!-~])?$/);
+const response = fc.record({
+  status: fc.integer({ min: 200, max: 599 }).filter((s) => s !== 204 && s !== 304),
+  reason: fc.stringMatching(/^[A-Za-z ]{0,20}$/),
+  headers: fc.array(fc.tuple(token, value), { maxLength: 8 }),
+  body: fc.uint8Array({ maxLength: 3000 }),
+  framing: fc.constantFrom('length', 'chunked', 'eof'),
+  chunkSizes: fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 10 }),
+  lf: fc.boolean(),
+  interim: fc.boolean(),
+  trailers: fc.array(fc.tuple(token, value), { maxLength: 3 }),
+});
+
+function serialize(r) {
+  const nl = r.lf ? '\n' : '\r\n';
+  let head = r.interim ? `HTTP/1.1 100 Continue${nl}${nl}` : '';
+  head += `HTTP/1.1 ${r.status} ${r.reason}${nl}`;
+  for (const [n, v] of r.headers) head += `${n}: ${v}${nl}`;
+  const body = Buffer.from(r.body);
+  const parts = [];
+  if (r.framing === 'length') head += `Content-Length: ${body.length}${nl}`;
+  if (r.framing === 'chunked') {
+    head += `Transfer-Encoding: chunked${nl}`;
+    let off = 0;
+    for (let i = 0; off < body.length; i++) {
+      const n = Math.min(r.chunkSizes[i % r.chunkSizes.length], body.length - off);
+      parts.push(Buffer.from(`${n.toString(16)}\r\n`), body.subarray(off, off + n), Buffer.from('\r\n'));
+      off += n;
+    }
+    parts.push(Buffer.from(`0\r\n${r.trailers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`));
+  } else {
+    parts.push(body);
+  }
+  return Buffer.concat([Buffer.from(`${head}${nl}`, 'latin1'), ...parts]);
+}
+
+function splitAt(buf, cuts) {
+  const points = [...new Set(cuts.map((c) => Math.floor(c * buf.length)))].sort((a, b) => a - b);
+  const out = [];
+  let prev = 0;
+  for (const p of points) { out.push(buf.subarray(prev, p)); prev = p; }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
+test('property: any split of a valid response parses to the same result', () => {
+  fc.assert(fc.property(response, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 20 }), (r, cuts) => {
+    const bytes = serialize(r);
+    const whole = parse([bytes]);
+    assert.equal(whole.complete, true);
+    assert.equal(whole.status, r.status);
+    assert.equal(whole.body, Buffer.from(r.body).toString('latin1'));
+    assert.equal(whole.leftover, 0);
+    assert.deepEqual(parse(splitAt(bytes, cuts)), whole);
+  }), { numRuns: 300 });
+});
+
+test('property: byte-at-a-time parses to the same result', () => {
+  fc.assert(fc.property(response, (r) => {
+    const bytes = serialize(r);
+    const chunks = [];
+    for (let i = 0; i < bytes.length; i++) chunks.push(bytes.subarray(i, i + 1));
+    assert.deepEqual(parse(chunks), parse([bytes]));
+  }), { numRuns: 50 });
+});
+
+function survives(chunks) {
+  try {
+    parse(chunks);
+  } catch (e) {
+    if (!(e instanceof HttpParseError)) throw e;
+  }
+}
+
+test('property: random bytes never crash or hang the parser', () => {
+  const started = Date.now();
+  fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 400 }), { maxLength: 10 }), (chunks) => {
+    survives(chunks.map((c) => Buffer.from(c)));
+  }), { numRuns: 500 });
+  // Random bytes after a valid prefix reach the deeper states (fields, chunks, trailers).
+  const prefixes = ['HTTP/1.1 200 OK\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n'];
+  fc.assert(fc.property(fc.constantFrom(...prefixes), fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 6 }),
+    (prefix, chunks) => { survives([prefix, ...chunks.map((c) => Buffer.from(c))]); }), { numRuns: 500 });
+  fc.assert(fc.property(fc.constantFrom(...prefixes), fc.string({ unit: fc.constantFrom('\r', '\n', ':', ' ', '\t', 'a', '0', ';', 'f') }),
+    (prefix, s) => { survives([prefix, s]); }), { numRuns: 500 });
+  assert.ok(Date.now() - started < 30000);
+});
