@@ -1,0 +1,66 @@
+/**
+ * The one place where the platform's selector is chosen. Linux: epoll. The environment
+ * variable `IOMUX_SELECTOR=epoll|poll|select` forces the choice (so CI can run the whole
+ * suite once per backend). A kqueue backend would be added to `BACKENDS` and to
+ * `platformBest()` here, and nowhere else.
+ */
+import { platform } from 'node:process';
+import type { BaseSelector } from './base.js';
+import { EpollSelector } from './epoll.js';
+import { PollSelector } from './poll.js';
+import { SelectSelector } from './select.js';
+
+/** A selector class whose constructor takes no arguments. */
+export type SelectorClass = new <T = any>() => BaseSelector<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A selector with an fd of its own that another poller (libuv) can watch. */
+export interface PollableSelector<T = any> extends BaseSelector<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The fd that is readable when select() would report something. */
+  fileno(): number;
+}
+
+/** The backends by the names `IOMUX_SELECTOR` accepts. */
+const BACKENDS: Readonly<Record<string, SelectorClass>> = {
+  epoll: EpollSelector,
+  poll: PollSelector,
+  select: SelectSelector,
+};
+
+/** The best backend the platform has, and the best one that has an fd. */
+function platformBest(): { best: SelectorClass; pollable: new <T = any>() => PollableSelector<T> } { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (platform === 'linux') return { best: EpollSelector, pollable: EpollSelector };
+  throw new Error(`iomux supports Linux only (platform is ${platform})`);
+}
+
+function choose(): SelectorClass {
+  const forced = process.env.IOMUX_SELECTOR;
+  if (forced === undefined || forced === '') return platformBest().best;
+  const cls = BACKENDS[forced];
+  if (cls !== undefined) return cls;
+  const message = `IOMUX_SELECTOR=${JSON.stringify(forced)} is not a selector: expected one of ${Object.keys(BACKENDS).join(', ')}`;
+  // Fail when a selector is made, not when the package is imported.
+  return class InvalidSelector {
+    constructor() {
+      throw new RangeError(message);
+    }
+  } as unknown as SelectorClass;
+}
+
+/**
+ * The best selector class for this platform (`EpollSelector` on Linux), or the one
+ * `IOMUX_SELECTOR` names. `new DefaultSelector()` makes one.
+ */
+export const DefaultSelector: SelectorClass = choose();
+/** An instance of {@link DefaultSelector}. */
+export type DefaultSelector<T = any> = BaseSelector<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * A new selector with an fd, for the Reactor: `DefaultSelector` when the chosen class
+ * has `fileno()`, else the platform's best pollable one (epoll on Linux).
+ */
+export function newPollableSelector<T = any>(): PollableSelector<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const Cls = DefaultSelector as unknown as new () => PollableSelector<T>;
+  if (typeof (Cls.prototype as Partial<PollableSelector>).fileno === 'function') return new Cls();
+  const P = platformBest().pollable;
+  return new P<T>();
+}
