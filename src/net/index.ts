@@ -1,2 +1,15 @@
-// Public exports of src/net/ (filled in by its owner).
-export {};
+/**
+ * Public exports of `src/net/`: Python's `socket` module for non-blocking use with the
+ * selectors and the Reactor.
+ */
+export { Socket, socket, socketpair } from './socket.js';
+export type { InetAddress, Inet6Address, UnixAddress, SocketAddress, AddressLike } from './address.js';
+export { getaddrinfo, getaddrinfoSync, GaiError, type AddrInfo } from './resolve.js';
+export {
+  AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW, SOCK_NONBLOCK,
+  SOCK_CLOEXEC, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE, SO_LINGER,
+  SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SOMAXCONN, IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6, IPV6_V6ONLY,
+  TCP_NODELAY, SHUT_RD, SHUT_WR, SHUT_RDWR, MSG_PEEK, MSG_DONTWAIT, MSG_OOB, MSG_WAITALL, MSG_TRUNC, MSG_CTRUNC,
+  MSG_EOR, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC, SCM_RIGHTS, AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV,
+  AI_ADDRCONFIG,
+} from '../sys/constants.js';

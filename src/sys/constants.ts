@@ -103,3 +103,8 @@ export const AI_NUMERICHOST = 0x4;
 export const AI_ADDRCONFIG = 0x20;
 export const AI_NUMERICSERV = 0x400;
 export const EAI_SYSTEM = -11;
+
+// Sockets, added for src/net (helper B).
+export const SOMAXCONN = 4096;
+export const EAI_AGAIN = -3;
+export const EAI_NONAME = -2;

@@ -64,3 +64,7 @@ export const errno = (): number => koffi.errno();
 export const view = (ptr: unknown, len: number): ArrayBuffer => koffi.view(ptr as never, len) as ArrayBuffer;
 
 export { koffi };
+
+// Numeric address conversion (helper B, src/net/address.ts).
+export const inet_pton = fn('int inet_pton(int af, const char *src, void *dst)');
+export const inet_ntop = fn('const char *inet_ntop(int af, const void *src, void *dst, unsigned int size)');

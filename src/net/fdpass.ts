@@ -1,0 +1,120 @@
+/**
+ * Passing file descriptors over AF_UNIX sockets (SCM_RIGHTS), as Python's
+ * `socket.send_fds` / `socket.recv_fds`, with `sendmsg(2)`/`recvmsg(2)` over hand-built
+ * `msghdr`/`iovec`/`cmsghdr` bytes. The structs live in off-heap scratch whose addresses
+ * never move; data goes through a scratch copy so no pointer to a JS-heap array is kept.
+ * Received fds are close-on-exec (MSG_CMSG_CLOEXEC).
+ */
+import * as libc from '../sys/libc.js';
+import { raise, sysret } from '../sys/call.js';
+import { SOL_SOCKET, SCM_RIGHTS, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC } from '../sys/constants.js';
+import {
+  MSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, IOVEC_SIZE,
+  CMSGHDR_SIZE, cmsgSpace, cmsgLen,
+} from '../sys/structs.js';
+import { errno as E } from '../errors.js';
+import { show } from './address.js';
+import { int, toBytes } from './scratch.js';
+
+const EINTR = E.EINTR!;
+
+const MSG = Buffer.allocUnsafeSlow(MSGHDR_SIZE);
+const IOV = Buffer.allocUnsafeSlow(IOVEC_SIZE);
+const addrOf = (b: Buffer): bigint => libc.koffi.address(b) as bigint;
+
+/** A growable off-heap scratch and its native address. */
+class Scratch {
+  buf = Buffer.allocUnsafeSlow(256);
+  addr = addrOf(this.buf);
+  reserve(n: number): Buffer {
+    if (n > this.buf.length) {
+      this.buf = Buffer.allocUnsafeSlow(Math.max(n, this.buf.length * 2));
+      this.addr = addrOf(this.buf);
+    }
+    return this.buf;
+  }
+}
+const DATA = new Scratch();
+const CTRL = new Scratch();
+
+function fillMsghdr(dataLen: number, controlLen: number): void {
+  MSG.fill(0);
+  IOV.writeBigUInt64LE(DATA.addr, 0);
+  IOV.writeBigUInt64LE(BigInt(dataLen), 8);
+  MSG.writeBigUInt64LE(addrOf(IOV), MSGHDR_IOV);
+  MSG.writeBigUInt64LE(1n, MSGHDR_IOVLEN);
+  if (controlLen > 0) {
+    MSG.writeBigUInt64LE(CTRL.addr, MSGHDR_CONTROL);
+    MSG.writeBigUInt64LE(BigInt(controlLen), MSGHDR_CONTROLLEN);
+  }
+}
+
+function where(fd: number): string {
+  return fd < 0 ? 'socket is closed' : `fd ${fd}`;
+}
+
+/** `sendmsg` of `data` with `fds` attached; returns the byte count sent. */
+export function sendFds(fd: number, data: unknown, fds: readonly number[], flags = 0): number {
+  const bytes = toBytes(data);
+  if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of file descriptors, got ${show(fds)}`);
+  for (const f of fds) {
+    if (typeof f !== 'number' || !Number.isInteger(f)) throw new TypeError(`fds must hold integers, got ${show(f)}`);
+    if (f < 0 || f > 0x7fffffff) throw new RangeError(`fd ${f} out of range in fds`);
+  }
+  int(flags, 'flags');
+  DATA.reserve(bytes.length).set(bytes, 0);
+  const control = fds.length > 0 ? cmsgSpace(4 * fds.length) : 0;
+  if (control > 0) {
+    const c = CTRL.reserve(control);
+    c.fill(0, 0, control);
+    c.writeBigUInt64LE(BigInt(cmsgLen(4 * fds.length)), 0);
+    c.writeInt32LE(SOL_SOCKET, 8);
+    c.writeInt32LE(SCM_RIGHTS, 12);
+    fds.forEach((f, i) => c.writeInt32LE(f, CMSGHDR_SIZE + 4 * i));
+  }
+  for (;;) {
+    fillMsghdr(bytes.length, control);
+    const r = sysret(libc.sendmsg(fd, MSG, flags | MSG_NOSIGNAL));
+    if (r >= 0) return r;
+    if (r !== -EINTR) raise(r, 'sendmsg', `${where(fd)}, fds ${show(fds)}`); // EINTR: retry (PEP 475).
+  }
+}
+
+/**
+ * `recvmsg` of up to `bufsize` bytes and up to `maxfds` fds: `[data, fds]`. Every fd the
+ * kernel delivered is returned (and owned by the caller), even when the message's data
+ * or control part was truncated.
+ */
+export function recvFds(fd: number, bufsize: number, maxfds: number, flags = 0): [Buffer, number[]] {
+  if (int(bufsize, 'bufsize') < 0) throw new RangeError(`negative buffer size in recvFds: ${bufsize}`);
+  if (int(maxfds, 'maxfds') < 0) throw new RangeError(`negative maxfds in recvFds: ${maxfds}`);
+  int(flags, 'flags');
+  DATA.reserve(bufsize);
+  const control = maxfds > 0 ? cmsgSpace(4 * maxfds) : 0;
+  if (control > 0) CTRL.reserve(control);
+  let n: number;
+  for (;;) {
+    fillMsghdr(bufsize, control);
+    const r = sysret(libc.recvmsg(fd, MSG, flags | MSG_CMSG_CLOEXEC));
+    if (r >= 0) {
+      n = r;
+      break;
+    }
+    if (r !== -EINTR) raise(r, 'recvmsg', where(fd)); // EINTR: retry (PEP 475).
+  }
+  const data = Buffer.allocUnsafe(n);
+  DATA.buf.copy(data, 0, 0, n);
+  const fds: number[] = [];
+  const clen = Number(MSG.readBigUInt64LE(MSGHDR_CONTROLLEN));
+  const c = CTRL.buf;
+  let off = 0;
+  while (control > 0 && off + CMSGHDR_SIZE <= clen) {
+    const len = Number(c.readBigUInt64LE(off));
+    if (len < CMSGHDR_SIZE || off + len > clen) break;
+    if (c.readInt32LE(off + 8) === SOL_SOCKET && c.readInt32LE(off + 12) === SCM_RIGHTS) {
+      for (let p = off + CMSGHDR_SIZE; p + 4 <= off + len; p += 4) fds.push(c.readInt32LE(p));
+    }
+    off += (len + 7) & ~7;
+  }
+  return [data, fds];
+}

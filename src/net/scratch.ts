@@ -1,0 +1,39 @@
+/**
+ * Preallocated native-memory scratch for the socket hot paths, and small argument
+ * checks shared by the socket files. JS runs one call at a time, and every use of a
+ * scratch buffer ends before the function that filled it returns, so one set serves
+ * every socket.
+ */
+import { show } from './address.js';
+
+/** `struct sockaddr_storage` scratch for addresses going in or coming out. */
+export const ADDR = Buffer.allocUnsafeSlow(128);
+/** `socklen_t` in/out scratch for address and option lengths. */
+export const ADDRLEN = Buffer.allocUnsafeSlow(8);
+/** Receive scratch for `recv(n)` with n up to its size: the result is copied out exactly. */
+export const RECV = Buffer.allocUnsafeSlow(64 * 1024);
+/** 4-byte int scratch for `getsockopt`/`setsockopt`. */
+export const OPT = Buffer.allocUnsafeSlow(8);
+
+/** Returns `v` when it is an integer, else throws a TypeError naming `what`. */
+export function int(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer, got ${show(v)}`);
+  return v;
+}
+
+/** Bytes to send: a `Uint8Array` as is, another view by its bytes, a string as UTF-8. */
+export function toBytes(data: unknown, what = 'data'): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError(`${what} must be a Buffer, a Uint8Array or a string, got ${show(data)}`);
+}
+
+/** A writable byte view of a receive buffer (any ArrayBufferView). */
+export function toWritable(buf: unknown): Uint8Array {
+  if (buf instanceof Uint8Array) return buf;
+  if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
+  throw new TypeError(`buffer must be a Buffer, a Uint8Array or another ArrayBufferView, got ${show(buf)}`);
+}
