@@ -1,0 +1,143 @@
+/**
+ * The blocking echo loop (`iomux echo --mode blocking`): seed 001/002's shape, a
+ * `while (true)` around `selector.select()`, on any backend. It runs on a worker thread
+ * (see echo.ts for why) and stops when `wakeFd` (an eventfd the main thread writes on
+ * SIGINT/SIGTERM) becomes readable.
+ *
+ * Hot path, per readable connection: one `recv` into a buffer shared by all connections
+ * and one `send` of the same bytes, both through the non-throwing primitives (a would-block
+ * is a return value, not a 10 µs exception). Nothing is allocated per message; only a
+ * partial send copies its unsent tail, and the connection then waits for EVENT_WRITE with
+ * reading paused (so a client that does not read cannot make the server buffer without
+ * bound).
+ */
+import { SelectSelector, PollSelector, EpollSelector, EVENT_READ, EVENT_WRITE, type BaseSelector } from '../selectors/index.js';
+import type { Socket } from '../net/index.js';
+import { tryAccept, tryRecvInto, trySend } from '../net/nonblock.js';
+import { os } from '../index.js';
+import { listen, prepareConnection, type Backend, type EchoStats, type ListenInfo } from './echo-common.js';
+
+const EAGAIN = 11;
+/** Shared receive buffer size: enough for a burst of pipelined messages in one call. */
+const BUFSIZE = 256 * 1024;
+/** Connections accepted per wake-up of the listening socket, at most. */
+const ACCEPT_BATCH = 64;
+
+/** Per-connection state, kept in the selector key's `data`. */
+interface Conn {
+  sock: Socket;
+  /** Bytes received but not yet sent back (after a partial send), else null. */
+  pending: Buffer | null;
+}
+
+const LISTENER = Symbol('listener');
+const WAKE = Symbol('wake');
+type KeyData = Conn | typeof LISTENER | typeof WAKE;
+
+const SELECTORS: Record<Backend, new () => BaseSelector<KeyData>> = {
+  epoll: EpollSelector,
+  poll: PollSelector,
+  select: SelectSelector,
+};
+
+/**
+ * Serves until `wakeFd` is readable; returns the counters.
+ * @param onListening called once the socket listens (before the first wait).
+ */
+export function serveBlocking(
+  host: string, port: number, backlog: number, backend: Backend, wakeFd: number,
+  onListening: (info: ListenInfo) => void,
+): EchoStats {
+  const sel = new SELECTORS[backend]();
+  const { sock: listener, info } = listen(host, port, backlog);
+  const conns = new Set<Conn>();
+  const stats: EchoStats = { connections: 0, open: 0, bytes: 0 };
+  const buf = Buffer.allocUnsafe(BUFSIZE);
+
+  const drop = (conn: Conn): void => {
+    sel.unregister(conn.sock);
+    conn.sock.close();
+    conns.delete(conn);
+  };
+
+  const accept = (): void => {
+    for (let i = 0; i < ACCEPT_BATCH; i++) {
+      const r = tryAccept(listener);
+      if (typeof r === 'number') return; // -EAGAIN: no more waiting; other errors: the client gave up.
+      const sock = r[0];
+      try {
+        prepareConnection(sock);
+        const conn: Conn = { sock, pending: null };
+        sel.register(sock, EVENT_READ, conn);
+        conns.add(conn);
+        stats.connections++;
+      } catch {
+        // select() cannot watch fds >= FD_SETSIZE (RangeError), or the peer is gone
+        // already: refuse this one connection, keep serving the others.
+        sock.close();
+      }
+    }
+  };
+
+  const echo = (conn: Conn): void => {
+    const n = tryRecvInto(conn.sock, buf, 0, BUFSIZE);
+    if (n > 0) {
+      const w = trySend(conn.sock, buf, 0, n);
+      if (w === n) {
+        stats.bytes += n;
+        return;
+      }
+      if (w < 0 && w !== -EAGAIN) return drop(conn); // EPIPE, ECONNRESET: the peer is gone.
+      const sent = w > 0 ? w : 0;
+      stats.bytes += sent;
+      conn.pending = Buffer.from(buf.subarray(sent, n));
+      sel.modify(conn.sock, EVENT_WRITE, conn);
+      return;
+    }
+    if (n === -EAGAIN) return; // EAGAIN: nothing after all (another reader raced us; harmless).
+    drop(conn); // 0: the client closed; < 0: reset or another error.
+  };
+
+  const flush = (conn: Conn): void => {
+    const p = conn.pending!;
+    const w = trySend(conn.sock, p, 0, p.length);
+    if (w === -EAGAIN) return; // EAGAIN: still full, keep waiting for EVENT_WRITE.
+    if (w < 0) return drop(conn);
+    stats.bytes += w;
+    if (w < p.length) {
+      conn.pending = p.subarray(w);
+      return;
+    }
+    conn.pending = null;
+    sel.modify(conn.sock, EVENT_READ, conn);
+  };
+
+  try {
+    sel.register(listener, EVENT_READ, LISTENER);
+    sel.register(wakeFd, EVENT_READ, WAKE);
+    onListening(info);
+    for (;;) {
+      const ready = sel.select();
+      for (let i = 0; i < ready.length; i++) {
+        const [key, events] = ready[i]!;
+        const data = key.data;
+        if (data === LISTENER) accept();
+        else if (data === WAKE) {
+          stats.open = conns.size;
+          return stats;
+        } else if (data.pending !== null) {
+          if (events & EVENT_WRITE) flush(data);
+        } else if (events & EVENT_READ) {
+          echo(data);
+        }
+      }
+    }
+  } finally {
+    for (const conn of conns) conn.sock.close();
+    conns.clear();
+    sel.close();
+    listener.close();
+    // Drain the wake-up count (the main thread closes the eventfd itself).
+    try { os.read(wakeFd, 8); } catch { /* EAGAIN: never written (stopped by an error). */ }
+  }
+}

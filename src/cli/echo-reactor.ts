@@ -1,0 +1,117 @@
+/**
+ * The Reactor echo server (`iomux echo --mode reactor`): the same echo as the blocking
+ * loop, but as `addReader` callbacks on a `Reactor`, inside Node's own event loop (libuv
+ * watches the epoll fd; nothing blocks the thread, and signals, timers and other I/O go
+ * on as usual).
+ *
+ * Per readable connection: one `recv` into a buffer shared by every connection, one
+ * `send` of the same bytes, both non-throwing. A partial send keeps the unsent tail,
+ * pauses reading and waits for writability instead.
+ */
+import { Reactor } from '../loop/index.js';
+import type { Socket } from '../net/index.js';
+import { tryAccept, tryRecvInto, trySend } from '../net/nonblock.js';
+import { listen, prepareConnection, type EchoStats, type ListenInfo } from './echo-common.js';
+
+const EAGAIN = 11;
+const BUFSIZE = 256 * 1024;
+const ACCEPT_BATCH = 64;
+
+/** An echo server on a Reactor; stops with {@link ReactorEchoServer.close}. */
+export class ReactorEchoServer {
+  /** Where it listens. */
+  readonly address: ListenInfo;
+  readonly #reactor = new Reactor();
+  readonly #listener: Socket;
+  readonly #conns = new Set<Socket>();
+  readonly #buf = Buffer.allocUnsafe(BUFSIZE);
+  readonly #stats: EchoStats = { connections: 0, open: 0, bytes: 0 };
+  #closed = false;
+  // One callback for every connection (the Reactor passes the socket back).
+  readonly #onReadable = (sock: Socket): void => this.#echo(sock);
+
+  constructor(host: string, port: number, backlog: number) {
+    let listening: ReturnType<typeof listen> | undefined;
+    try {
+      listening = listen(host, port, backlog);
+      this.#reactor.addReader(listening.sock, () => this.#accept());
+    } catch (e) {
+      this.#reactor.close();
+      listening?.sock.close();
+      throw e;
+    }
+    this.#listener = listening.sock;
+    this.address = listening.info;
+  }
+
+  #accept(): void {
+    for (let i = 0; i < ACCEPT_BATCH; i++) {
+      const r = tryAccept(this.#listener);
+      if (typeof r === 'number') return; // -EAGAIN: none left; other errors: that client gave up.
+      const sock = r[0];
+      try {
+        prepareConnection(sock);
+        this.#reactor.addReader(sock, this.#onReadable);
+        this.#conns.add(sock);
+        this.#stats.connections++;
+      } catch {
+        sock.close(); // the peer vanished between accept and set-up.
+      }
+    }
+  }
+
+  #drop(sock: Socket): void {
+    this.#reactor.removeReader(sock);
+    this.#reactor.removeWriter(sock);
+    this.#conns.delete(sock);
+    sock.close();
+  }
+
+  #echo(sock: Socket): void {
+    const buf = this.#buf;
+    const n = tryRecvInto(sock, buf, 0, BUFSIZE);
+    if (n > 0) {
+      const w = trySend(sock, buf, 0, n);
+      if (w === n) {
+        this.#stats.bytes += n;
+        return;
+      }
+      if (w < 0 && w !== -EAGAIN) return this.#drop(sock);
+      const sent = w > 0 ? w : 0;
+      this.#stats.bytes += sent;
+      this.#waitWritable(sock, Buffer.from(buf.subarray(sent, n)));
+      return;
+    }
+    if (n === -EAGAIN) return; // EAGAIN: a spurious wake-up.
+    this.#drop(sock); // 0: the client closed; < 0: reset or another error.
+  }
+
+  /** Partial send: stop reading, send `pending` as the socket drains, then read again. */
+  #waitWritable(sock: Socket, pending: Buffer): void {
+    this.#reactor.removeReader(sock);
+    this.#reactor.addWriter(sock, () => {
+      const w = trySend(sock, pending, 0, pending.length);
+      if (w === -EAGAIN) return; // EAGAIN: still full.
+      if (w < 0) return this.#drop(sock);
+      this.#stats.bytes += w;
+      pending = pending.subarray(w);
+      if (pending.length > 0) return;
+      this.#reactor.removeWriter(sock);
+      this.#reactor.addReader(sock, this.#onReadable);
+    });
+  }
+
+  /** Closes every connection, the listener and the Reactor (idempotent); returns the counters. */
+  close(): EchoStats {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#stats.open = this.#conns.size;
+      // The Reactor first: it unregisters every fd while the fds are still open.
+      this.#reactor.close();
+      for (const sock of this.#conns) sock.close();
+      this.#conns.clear();
+      this.#listener.close();
+    }
+    return { ...this.#stats };
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * `iomux echo`: a TCP echo server that runs until SIGINT or SIGTERM, then closes every
+ * connection and exits 0. Two engines:
+ *
+ * - `--mode reactor`: the server lives on a `Reactor`, inside Node's own event loop (libuv
+ *   watches the selector's epoll fd). Signals arrive as ordinary `process.on` events.
+ * - `--mode blocking`: seed-style `while (true) selector.select()` on the chosen backend.
+ *   A thread blocked in `epoll_wait` never returns to Node's event loop, so a
+ *   `process.on('SIGTERM')` handler on that thread would never run. Polling a flag with a
+ *   short timeout would work but wakes the server for nothing and delays the stop. So the
+ *   loop runs on a worker thread (echo-worker.ts) and also watches an eventfd; the main
+ *   thread keeps Node's event loop free, receives the signal there, and writes to the
+ *   eventfd, which wakes the worker at once. The worker closes everything, reports, and
+ *   exits; no timer, no cost on the hot path.
+ *
+ * The first line on stdout is `iomux echo listening on HOST:PORT (...)`, so `--port 0`
+ * (any free port) works for scripts, tests and the benchmark.
+ */
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { os } from '../index.js';
+import { parse, numberOption, choiceOption, stringOption, UsageError } from './args.js';
+import { BACKENDS, type Backend, type EchoStats, type ListenInfo, formatListen } from './echo-common.js';
+
+const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking] [--backend epoll|poll|select]
+
+A TCP echo server: every byte received is sent back. Runs until SIGINT or
+SIGTERM, then closes its connections and exits 0. The first line on stdout
+says where it listens, e.g. "iomux echo listening on 127.0.0.1:7000 (...)".
+
+Options:
+  --port N       TCP port to listen on; 0 picks a free one (required)
+  --host H       address to bind (default 127.0.0.1; '::1', '0.0.0.0', a name)
+  --mode M       reactor: inside Node's event loop, on a Reactor (epoll only);
+                 blocking: a select loop on a worker thread, as in the seeds.
+                 Default: reactor, or blocking when --backend is poll or select.
+  --backend B    the selector: epoll, poll or select (default: epoll, or
+                 $IOMUX_SELECTOR when set)
+  --backlog N    listen() backlog (default 511)
+  -h, --help     show this help
+`;
+
+/** Options of one echo server run. */
+export interface EchoOptions {
+  host: string;
+  port: number;
+  backlog: number;
+  mode: 'reactor' | 'blocking';
+  backend: Backend;
+}
+
+function options(argv: string[]): EchoOptions | null {
+  const p = parse(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    mode: { type: 'string' },
+    backend: { type: 'string' },
+    backlog: { type: 'string' },
+  }, false);
+  if (p.values['help']) return null;
+  if (p.values['port'] === undefined) throw new UsageError('--port is required (0 picks a free port)');
+  const port = numberOption(p, 'port', 0, 0, 65535);
+  const envBackend = process.env['IOMUX_SELECTOR'];
+  const fallback: Backend = envBackend && (BACKENDS as readonly string[]).includes(envBackend) ? envBackend as Backend : 'epoll';
+  const backend = choiceOption(p, 'backend', BACKENDS, fallback);
+  const explicitBackend = p.values['backend'] !== undefined;
+  const mode = choiceOption(p, 'mode', ['reactor', 'blocking'] as const,
+    explicitBackend && backend !== 'epoll' ? 'blocking' : 'reactor');
+  if (mode === 'reactor' && backend !== 'epoll') {
+    if (explicitBackend) {
+      throw new UsageError(`--mode reactor needs --backend epoll (libuv must watch the selector's fd), got '${backend}'`);
+    }
+  }
+  return {
+    host: stringOption(p, 'host', '127.0.0.1'),
+    port,
+    backlog: numberOption(p, 'backlog', 511, 1, 65535),
+    mode,
+    backend: mode === 'reactor' ? 'epoll' : backend,
+  };
+}
+
+/** Runs `iomux echo`; resolves to the exit status once a signal has stopped the server. */
+export async function runEcho(argv: string[]): Promise<number> {
+  const opts = options(argv);
+  if (!opts) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const stats = opts.mode === 'reactor' ? await runReactor(opts) : await runBlocking(opts);
+  process.stdout.write(`iomux echo: ${stats.signal}: closed ${stats.open} open connection${stats.open === 1 ? '' : 's'}; `
+    + `served ${stats.connections} connection${stats.connections === 1 ? '' : 's'}, echoed ${stats.bytes} bytes\n`);
+  return 0;
+}
+
+/** Resolves with the name of the first SIGINT/SIGTERM; a second one exits at once. */
+function stopSignal(): { promise: Promise<string>; dispose(): void } {
+  let resolve!: (s: string) => void;
+  const promise = new Promise<string>((r) => { resolve = r; });
+  let received = false;
+  const handler = (sig: string): void => {
+    if (received) {
+      process.stderr.write(`iomux echo: second ${sig}, exiting without cleanup\n`);
+      process.exit(130);
+    }
+    received = true;
+    resolve(sig);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    promise,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+function announce(opts: EchoOptions, info: ListenInfo): void {
+  process.stdout.write(`iomux echo listening on ${formatListen(info)} (mode ${opts.mode}, backend ${opts.backend}, pid ${process.pid})\n`);
+}
+
+async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
+  const { ReactorEchoServer } = await import('./echo-reactor.js');
+  const signals = stopSignal();
+  const server = new ReactorEchoServer(opts.host, opts.port, opts.backlog);
+  try {
+    announce(opts, server.address);
+    const signal = await signals.promise;
+    return { ...server.close(), signal };
+  } finally {
+    server.close();
+    signals.dispose();
+  }
+}
+
+/** Messages from the worker thread (echo-worker.ts) to the main thread. */
+export type WorkerMessage =
+  | { type: 'listening'; info: ListenInfo }
+  | { type: 'error'; message: string }
+  | { type: 'stopped'; stats: EchoStats };
+
+async function runBlocking(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
+  // Non-blocking eventfd shared by both threads (fds belong to the process): the main
+  // thread writes it on a signal, the worker's selector sees it readable and stops.
+  const wake = os.eventfd(0, os.EFD_NONBLOCK);
+  const signals = stopSignal();
+  const worker = new Worker(new URL('./echo-worker.js', import.meta.url), {
+    workerData: { ...opts, wakeFd: wake },
+    stdout: false,
+    stderr: false,
+  });
+  let stats: EchoStats | undefined;
+  let failure: string | undefined;
+  let signal = '';
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'listening') announce(opts, m.info);
+    else if (m.type === 'error') failure = m.message;
+    else stats = m.stats;
+  });
+  worker.on('error', (e) => { failure ??= e.message; });
+  const exited = once(worker, 'exit');
+  try {
+    signal = await Promise.race([signals.promise, exited.then(() => '')]);
+    if (signal) {
+      // eventfd counters are 8 bytes, host order: add 1 to wake the worker.
+      os.write(wake, new Uint8Array(new BigUint64Array([1n]).buffer));
+      await exited;
+    }
+  } finally {
+    signals.dispose();
+    os.close(wake);
+  }
+  if (failure !== undefined) throw new Error(failure);
+  if (!stats) throw new Error('the server thread stopped without reporting');
+  return { ...stats, signal };
+}
