@@ -1,0 +1,229 @@
+/**
+ * Seed 004, "custom asynchronous IO": several HTTP requests at once on one thread, built
+ * from the two pieces the seed names: non-blocking sockets + I/O multiplexing (`select`).
+ * Each request is an `HttpContext` with its own timeout and callback; `AsyncRequest`
+ * starts every connect without waiting, then one `select()` loop sends each request as
+ * its socket becomes writable (connected), collects responses as they become readable,
+ * and fails requests that run past their timeout.
+ *
+ * Beyond the seed: a connect that fails (SO_ERROR) fails its request instead of hanging,
+ * finished sockets are closed, and partial sends are handled. Instead of google/baidu/bing
+ * the example starts its own local HTTP server (a child process) with a fast page, a slow
+ * page and an echo, plus a port where nothing listens.
+ * Run: `node dist/examples/async-http.js` (`--client` for the same with `HttpClient`).
+ */
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import {
+  select, socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_ERROR, OSError, TimeoutError, BlockingIOError,
+  errno, type Socket,
+} from 'iomux';
+
+/** The callback of a request: the context, the raw response (or null), the error (or null). */
+type Callback = (context: HttpContext, response: Buffer | null, exc: Error | null) => void;
+
+/** One request: its socket, what to send, and what came back so far. */
+class HttpContext {
+  readonly #startTime = performance.now();
+  readonly #buffer: Buffer[] = [];
+  #request: Buffer;
+
+  constructor(
+    readonly sock: Socket, readonly host: string, readonly port: number, readonly method: string,
+    readonly url: string, readonly data: string, readonly callback: Callback, readonly timeout: number,
+  ) {
+    this.#request = this.sendRequestData();
+  }
+
+  /** Whether the request has run past its timeout (seconds). */
+  isTimeout(): boolean {
+    return performance.now() - this.#startTime > this.timeout * 1000;
+  }
+
+  /** The socket's fd: a context can go straight into `select()`, as in the seed. */
+  fileno(): number {
+    return this.sock.fileno();
+  }
+
+  /** Appends received bytes. */
+  write(data: Buffer): void {
+    this.#buffer.push(data);
+  }
+
+  /** Ends the request: closes the socket and calls the callback once. */
+  finish(exc: Error | null = null): void {
+    this.sock.close();
+    if (!exc) this.callback(this, Buffer.concat(this.#buffer), null);
+    else this.callback(this, null, exc);
+  }
+
+  /** The request bytes (HTTP/1.0: the server closes the connection after the response). */
+  sendRequestData(): Buffer {
+    const body = Buffer.from(this.data);
+    return Buffer.from(`${this.method.toUpperCase()} ${this.url} HTTP/1.0\r\nHost: ${this.host}:${this.port}\r\n`
+      + `Content-Length: ${body.length}\r\n\r\n${this.data}`);
+  }
+
+  /** Sends what is left of the request; true once all of it is out. */
+  sendSome(): boolean {
+    const n = this.sock.send(this.#request);
+    this.#request = this.#request.subarray(n);
+    return this.#request.length === 0;
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.#startTime;
+  }
+}
+
+/** The event loop of the seed: `select()` over every request's socket. */
+class AsyncRequest {
+  /** Requests still waiting for (more of) their response: select's read and error lists. */
+  readonly fds: HttpContext[] = [];
+  /** Requests whose request is not sent yet (connecting): select's write list. */
+  readonly connections: HttpContext[] = [];
+
+  /** Creates a request: a non-blocking socket and a connect that does not wait. */
+  addRequest(o: { host: string; port: number; method: string; url: string; data: string; callback: Callback; timeout: number }): void {
+    const client = socket(AF_INET, SOCK_STREAM);
+    client.setblocking(false); // don't wait for the connection or the response
+    const req = new HttpContext(client, o.host, o.port, o.method, o.url, o.data, o.callback, o.timeout);
+    try {
+      client.connect([o.host, o.port]);
+    } catch (e) {
+      // EINPROGRESS (BlockingIOError): connecting in the background, as expected.
+      // Anything else (refused at once, say) fails this request only.
+      if (!(e instanceof BlockingIOError)) return req.finish(e as Error);
+    }
+    this.connections.push(req);
+    this.fds.push(req);
+  }
+
+  #drop(context: HttpContext): void {
+    const i = this.fds.indexOf(context);
+    if (i >= 0) this.fds.splice(i, 1);
+    const j = this.connections.indexOf(context);
+    if (j >= 0) this.connections.splice(j, 1);
+  }
+
+  /** Fails every request that ran past its timeout. */
+  checkConnTimeout(): void {
+    for (const context of this.fds.filter((c) => c.isTimeout())) {
+      this.#drop(context);
+      context.finish(new TimeoutError(errno.ETIMEDOUT!, `request timed out after ${context.timeout} s`));
+    }
+  }
+
+  /** Runs until every request has finished, failed or timed out. */
+  running(): void {
+    while (this.fds.length > 0) {
+      const [r, w] = select(this.fds, this.connections, this.fds, 0.05);
+      for (const context of w) {
+        // Writable after a non-blocking connect: connected, or failed (read SO_ERROR).
+        if (!this.connections.includes(context)) continue;
+        const err = context.sock.getsockopt(SOL_SOCKET, SO_ERROR) as number;
+        if (err !== 0) {
+          this.#drop(context);
+          context.finish(OSError.fromErrno(err, 'connect', `${context.host}:${context.port}`));
+          continue;
+        }
+        // Connected to the server: send the request, then wait for the response only.
+        if (context.sendSome()) this.connections.splice(this.connections.indexOf(context), 1);
+      }
+      for (const context of r) {
+        if (!this.fds.includes(context)) continue; // finished above
+        for (;;) {
+          let data: Buffer;
+          try {
+            data = context.sock.recv(8192);
+          } catch (e) {
+            if (e instanceof BlockingIOError) break; // EAGAIN: all read for now.
+            this.#drop(context);
+            context.finish(e as Error);
+            break;
+          }
+          if (data.length === 0) {
+            // The server closed the connection: the HTTP/1.0 response is complete.
+            this.#drop(context);
+            context.finish();
+            break;
+          }
+          context.write(data);
+        }
+      }
+      this.checkConnTimeout();
+    }
+  }
+}
+
+/** A local HTTP server in a child process: / (fast), /slow (3 s), /echo (POST). */
+const SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  if (req.url === '/slow') return setTimeout(() => res.end('finally\\n'), 3000);
+  if (req.url === '/echo') { let b = ''; req.on('data', (d) => b += d); return req.on('end', () => res.end('you sent: ' + b + '\\n')); }
+  res.end('hello from the local server\\n');
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function startServer(): Promise<{ port: number; stop(): void }> {
+  const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(Number(d.trim())));
+    child.once('exit', () => reject(new Error('the HTTP server did not start')));
+  });
+  return { port, stop: () => child.kill() };
+}
+
+/** A port where nothing listens: bind one, read its number, close it. */
+function closedPort(): number {
+  const s = socket(AF_INET, SOCK_STREAM);
+  s.bind(['127.0.0.1', 0]);
+  const port = (s.getsockname() as [string, number])[1];
+  s.close();
+  return port;
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const refused = closedPort();
+  const outcomes: string[] = [];
+  try {
+    const callbackFunc: Callback = (context, response, ex) => {
+      const what = `${context.method} http://${context.host}:${context.port}${context.url}`;
+      const ms = `${context.elapsedMs().toFixed(0)} ms`;
+      if (ex) {
+        outcomes.push(ex.name);
+        console.log(`${what} -> ${ex.name}: ${ex.message} (${ms})`);
+        return;
+      }
+      const text = response!.toString();
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      outcomes.push(head.split('\r\n')[0]!.split(' ')[1]!);
+      console.log(`${what} -> ${head.split('\r\n')[0]}, body ${JSON.stringify(body)} (${ms})`);
+    };
+
+    const obj = new AsyncRequest();
+    const urlList = [
+      { host: '127.0.0.1', port: server.port, method: 'GET', url: '/', data: '', timeout: 5, callback: callbackFunc },
+      { host: '127.0.0.1', port: server.port, method: 'POST', url: '/echo', data: 'a=1&b=2', timeout: 5, callback: callbackFunc },
+      { host: '127.0.0.1', port: server.port, method: 'GET', url: '/slow', data: '', timeout: 1, callback: callbackFunc },
+      { host: '127.0.0.1', port: refused, method: 'GET', url: '/', data: '', timeout: 5, callback: callbackFunc },
+    ];
+    for (const item of urlList) {
+      console.log(`add_request ${item.method} http://${item.host}:${item.port}${item.url} (timeout ${item.timeout} s)`);
+      obj.addRequest(item);
+    }
+    obj.running(); // every request runs at once; this returns when all have finished
+  } finally {
+    server.stop();
+  }
+  console.log(`done: ${outcomes.join(', ')}`);
+}
+
+async function withHttpClient(): Promise<void> {
+  throw new Error('--client: HttpClient is not available yet');
+}
+
+await (process.argv.includes('--client') ? withHttpClient() : main());
