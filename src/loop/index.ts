@@ -1,2 +1,6 @@
-// Public exports of src/loop/ (filled in by its owner).
-export {};
+/**
+ * Public exports of `src/loop/`: the `Reactor` (readiness inside Node's event loop).
+ */
+export { Reactor } from './reactor.js';
+export type { ReactorWaitOptions, ReadyCallback } from './reactor.js';
+export type { SockOpOptions } from './sockops.js';

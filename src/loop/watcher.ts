@@ -1,0 +1,126 @@
+/**
+ * `FdWatcher`: one fd watched for readability by Node's own event loop, through a
+ * libuv `uv_poll_t` handle driven over koffi. This is the only module that touches
+ * libuv; see docs/design.md ("Watching the selector from libuv") for why this route.
+ *
+ * Rules kept here: one registered koffi callback per kind is shared by every handle
+ * (the handle is found by its address), handle memory is freed only in the `uv_close`
+ * callback, and the poll callback never throws into libuv.
+ */
+import * as uv from '../sys/uv.js';
+import { OSError } from '../errors.js';
+
+const { koffi } = uv;
+
+/** Open watchers by handle address, and handles waiting for their close callback. */
+const byHandle = new Map<bigint, FdWatcher>();
+const closing = new Set<bigint>();
+let pollCb: unknown = null;
+let closeCb: unknown = null;
+let loop: unknown = null;
+let handleSize = 0;
+
+function onPoll(handle: bigint, status: number): void {
+  const w = byHandle.get(handle);
+  // Never let an exception unwind into libuv: the watcher's owner only schedules work.
+  if (w !== undefined) {
+    try {
+      w.onReady(status);
+    } catch (err) {
+      process.nextTick(() => { throw err; });
+    }
+  }
+}
+
+function onClose(handle: bigint): void {
+  closing.delete(handle);
+  koffi.free(handle as never);
+}
+
+function init(): void {
+  if (pollCb !== null) return;
+  loop = uv.uv_default_loop();
+  handleSize = Number(uv.uv_handle_size(uv.UV_POLL));
+  pollCb = koffi.register(onPoll, koffi.pointer(uv.UvPollCb));
+  closeCb = koffi.register(onClose, koffi.pointer(uv.UvCloseCb));
+}
+
+function uvCheck(ret: number, what: string): void {
+  if (ret < 0) throw OSError.fromErrno(-ret, what, String(uv.uv_strerror(ret)));
+}
+
+/**
+ * Watches `fd` for readability in Node's loop and calls `onReady(status)` from the
+ * loop's poll phase (outside any JS callback scope: the owner must hop with
+ * `setImmediate` before running user code, so microtasks drain as after any I/O
+ * callback). Created stopped and unreferenced.
+ */
+export class FdWatcher {
+  /** Called from libuv's poll phase with the poll status (0, or a negative UV error). */
+  readonly onReady: (status: number) => void;
+  #handle: bigint | null;
+  #active = false;
+  #refed = false;
+
+  /**
+   * @param fd      the fd to watch (libuv makes it non-blocking).
+   * @param onReady called on readiness; must not throw.
+   * @throws OSError when libuv refuses the fd.
+   */
+  constructor(fd: number, onReady: (status: number) => void) {
+    init();
+    this.onReady = onReady;
+    const handle = koffi.alloc('uint8_t', handleSize) as unknown as bigint;
+    const r = uv.uv_poll_init(loop, handle, fd) as number;
+    if (r < 0) {
+      koffi.free(handle as never); // never initialised: no uv_close needed
+      uvCheck(r, 'uv_poll_init');
+    }
+    uv.uv_unref(handle);
+    this.#handle = handle;
+    byHandle.set(handle, this);
+  }
+
+  /** Whether the handle is watching. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** Starts watching (idempotent). */
+  start(): void {
+    if (this.#active || this.#handle === null) return;
+    uvCheck(uv.uv_poll_start(this.#handle, uv.UV_READABLE, pollCb) as number, 'uv_poll_start');
+    this.#active = true;
+  }
+
+  /** Stops watching (idempotent). */
+  stop(): void {
+    if (!this.#active || this.#handle === null) return;
+    uv.uv_poll_stop(this.#handle);
+    this.#active = false;
+  }
+
+  /** Whether an active handle keeps the process alive. */
+  setRef(on: boolean): void {
+    if (on === this.#refed || this.#handle === null) return;
+    this.#refed = on;
+    if (on) uv.uv_ref(this.#handle);
+    else uv.uv_unref(this.#handle);
+  }
+
+  /** Stops and closes the handle; its memory is freed in the close callback. Idempotent. */
+  close(): void {
+    const h = this.#handle;
+    if (h === null) return;
+    this.#handle = null;
+    this.#active = false;
+    byHandle.delete(h);
+    closing.add(h);
+    uv.uv_close(h, closeCb); // uv_close stops the poll handle itself
+  }
+}
+
+/** Watchers open and handles still closing (for leak tests). */
+export function watcherStats(): { open: number; closing: number } {
+  return { open: byHandle.size, closing: closing.size };
+}
