@@ -1,0 +1,320 @@
+/**
+ * One keep-alive HTTP/1.1 connection driven by a Reactor: resolve, connect (trying each
+ * address in turn), write a request, parse its response, then go idle for the next.
+ *
+ * Its read interest stays registered for the connection's whole life (no epoll_ctl per
+ * request); write interest is added only while a connect or a send is waiting. Every
+ * socket call is the non-throwing kind: EAGAIN is a return value, not an exception.
+ */
+import { OSError, ConnectionResetError, errno as E } from '../errors.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, SOCK_STREAM } from '../sys/constants.js';
+import { getaddrinfo } from '../net/resolve.js';
+import type { Socket } from '../net/socket.js';
+import { ResponseParser } from './parser.js';
+import { HttpResponse } from './response.js';
+import { tcpSocket, startConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
+import type { Exchange, Holder } from './exchange.js';
+import type { Pool } from './pool.js';
+
+const ECONNRESET = E.ECONNRESET!;
+const EPIPE = E.EPIPE!;
+
+const enum C { Resolving, Connecting, Busy, Idle, Closed }
+
+/** A connection of one origin's {@link Pool}. */
+export class Connection implements Holder {
+  readonly pool: Pool;
+  readonly parser = new ResponseParser();
+  /** The exchange whose response this connection is reading, if any. */
+  ex: Exchange | null = null;
+  /** Responses completed on this connection: > 0 means it is a reused keep-alive one. */
+  served = 0;
+  #state = C.Resolving;
+  #sock: Socket | null = null;
+  #wire: Buffer[] | null = null;
+  #wireIdx = 0;
+  #wireOff = 0;
+  #reading = false;
+  #writing = false;
+  #dropped = false;
+  #addrs: Array<[family: number, host: string]> = [];
+  #addrIdx = 0;
+  #lastError: Error | null = null;
+  readonly #onReadable = (): void => this.#readable();
+  readonly #onWritable = (): void => this.#writable();
+
+  constructor(pool: Pool) {
+    this.pool = pool;
+  }
+
+  /** Whether it waits, connected, for a request. */
+  get idle(): boolean {
+    return this.#state === C.Idle;
+  }
+
+  /** Opens the connection for `ex`, which it then sends. */
+  start(ex: Exchange): void {
+    this.#take(ex);
+    const o = this.pool.origin;
+    if (o.family !== 0) {
+      this.#addrs = [[o.family, o.host]];
+      this.#tryNext();
+      return;
+    }
+    // A name: resolve on libuv's thread pool, then connect to each address in order.
+    getaddrinfo(o.host, o.port, AF_UNSPEC, SOCK_STREAM).then((list) => {
+      if (this.#state === C.Closed) return;
+      for (const [fam, , , , addr] of list) {
+        if ((fam === AF_INET || fam === AF_INET6) && Array.isArray(addr)) this.#addrs.push([fam, addr[0]]);
+      }
+      this.#tryNext();
+    }, (err: Error) => {
+      if (this.#state !== C.Closed) this.#fail(err);
+    });
+  }
+
+  /** Sends `ex` on this idle connection. */
+  assign(ex: Exchange): void {
+    this.#take(ex);
+    this.#state = C.Busy;
+    this.#flush();
+  }
+
+  /** {@link Holder}: the exchange was cancelled; the connection cannot be trusted now. */
+  abandon(ex: Exchange): void {
+    if (this.ex !== ex) return;
+    this.ex = null;
+    this.#drop();
+  }
+
+  /** Closes the socket and leaves the pool without settling anything (the pool's close). */
+  shutdown(): void {
+    this.ex = null;
+    this.#dropped = true;
+    this.#state = C.Closed;
+    this.#closeSocket();
+  }
+
+  #take(ex: Exchange): void {
+    this.ex = ex;
+    ex.holder = this;
+    this.parser.reset(ex.req.method);
+    this.#wire = ex.req.wire;
+    this.#wireIdx = 0;
+    this.#wireOff = 0;
+  }
+
+  #tryNext(): void {
+    const port = this.pool.origin.port;
+    while (this.#addrIdx < this.#addrs.length) {
+      const [family, host] = this.#addrs[this.#addrIdx++]!;
+      let sock: Socket;
+      try {
+        sock = tcpSocket(family);
+      } catch (e) {
+        this.#lastError = e as Error; // EMFILE and the like: maybe another family works
+        continue;
+      }
+      let r: number;
+      try {
+        r = startConnect(sock, [host, port]);
+      } catch (e) {
+        sock.close();
+        this.#lastError = e as Error;
+        continue;
+      }
+      this.#sock = sock;
+      if (r === 0) {
+        this.#connected();
+        return;
+      }
+      if (r === NEG_EINPROGRESS) {
+        // The usual case: the outcome arrives as writability.
+        this.#state = C.Connecting;
+        this.#wantWrite(true);
+        return;
+      }
+      this.#lastError = OSError.fromErrno(-r, 'connect', `${this.pool.origin.key} (${host})`);
+      this.#closeSocket();
+    }
+    const o = this.pool.origin;
+    this.#fail(this.#lastError ?? OSError.fromErrno(E.EHOSTUNREACH!, 'getaddrinfo', `${o.host} has no address`));
+  }
+
+  #connected(): void {
+    this.#state = C.Busy;
+    this.pool.core.reactor.addReader(this.#sock!, this.#onReadable);
+    this.#reading = true;
+    this.#flush();
+  }
+
+  #wantWrite(on: boolean): void {
+    if (on === this.#writing) return;
+    this.#writing = on;
+    const reactor = this.pool.core.reactor;
+    if (on) reactor.addWriter(this.#sock!, this.#onWritable);
+    else reactor.removeWriter(this.#sock!);
+  }
+
+  #writable(): void {
+    if (this.#state === C.Connecting) {
+      const err = Math.abs(socketError(this.#sock!));
+      if (err === 0) {
+        this.#connected();
+        return;
+      }
+      const [, host] = this.#addrs[this.#addrIdx - 1]!;
+      this.#lastError = OSError.fromErrno(err, 'connect', `${this.pool.origin.key} (${host})`);
+      this.#closeSocket();
+      this.#tryNext();
+      return;
+    }
+    this.#flush();
+  }
+
+  /** Writes what is left of the request; waits for writability when the buffer is full. */
+  #flush(): void {
+    const wire = this.#wire;
+    if (wire === null) return;
+    while (this.#wireIdx < wire.length) {
+      const b = wire[this.#wireIdx]!;
+      const n = trySend(this.#sock!, b, this.#wireOff, b.length - this.#wireOff);
+      if (n >= 0) {
+        this.#wireOff += n;
+        if (this.#wireOff === b.length) {
+          this.#wireIdx++;
+          this.#wireOff = 0;
+        }
+      } else if (n === NEG_EAGAIN) {
+        this.#wantWrite(true); // socket buffer full: continue when writable
+        return;
+      } else {
+        this.#ioFailure(-n, 'send');
+        return;
+      }
+    }
+    this.#wire = null;
+    this.#wantWrite(false);
+  }
+
+  #readable(): void {
+    const buf = this.pool.core.readBuf;
+    const sock = this.#sock!;
+    for (;;) {
+      const n = tryRecvInto(sock, buf, 0, buf.length);
+      if (n > 0) {
+        if (!this.#consume(buf, n) || n < buf.length) return;
+      } else if (n === 0) {
+        this.#eof();
+        return;
+      } else if (n === NEG_EAGAIN) {
+        return; // drained: wait for the next readiness
+      } else {
+        this.#ioFailure(-n, 'recv');
+        return;
+      }
+    }
+  }
+
+  /** Feeds received bytes to the parser; false when this connection is done reading now. */
+  #consume(buf: Buffer, n: number): boolean {
+    if (this.ex === null) {
+      // Bytes nobody asked for (or a late response to an abandoned request): unusable.
+      this.#drop();
+      return false;
+    }
+    let used: number;
+    try {
+      used = this.parser.feed(buf, 0, n);
+    } catch (e) {
+      this.#fail(e as Error);
+      return false;
+    }
+    if (!this.parser.done) return true;
+    this.#complete(used < n);
+    return false;
+  }
+
+  #eof(): void {
+    const ex = this.ex;
+    if (ex === null) {
+      this.#drop(); // an idle keep-alive connection the server closed
+      return;
+    }
+    if (this.parser.eof()) {
+      this.#complete(true);
+      return;
+    }
+    if (this.#retryStale(ex)) return;
+    const what = this.parser.started ? 'before the response was complete' : 'before sending a response';
+    this.#fail(new ConnectionResetError(ECONNRESET, `${this.pool.origin.key} closed the connection ${what}`, 'recv'));
+  }
+
+  #ioFailure(errnum: number, syscall: string): void {
+    const ex = this.ex;
+    if (ex !== null && (errnum === ECONNRESET || errnum === EPIPE) && this.#retryStale(ex)) return;
+    this.#fail(OSError.fromErrno(errnum, syscall, this.pool.origin.key));
+  }
+
+  /**
+   * A reused keep-alive connection that the server closed before any byte of the response
+   * (it timed the connection out as we sent): an idempotent request goes once more, on a
+   * fresh connection.
+   */
+  #retryStale(ex: Exchange): boolean {
+    if (this.served === 0 || this.parser.started || !ex.req.idempotent || ex.retried) return false;
+    ex.retried = true;
+    this.ex = null;
+    this.#drop(false);
+    this.pool.open(ex);
+    this.pool.pump();
+    return true;
+  }
+
+  #complete(leftover: boolean): void {
+    const ex = this.ex!;
+    this.ex = null;
+    const p = this.parser;
+    const res = new HttpResponse(p.status, p.statusText, p.headers, p.body, p.trailers, ex.req.url);
+    this.served++;
+    // Reusable only after a clean finish: whole request sent, nothing extra received.
+    if (p.keepAlive && !leftover && this.#wire === null && !this.pool.core.closed) {
+      this.#state = C.Idle;
+      ex.holder = null;
+      this.pool.release(this);
+    } else {
+      this.#drop();
+    }
+    ex.settle(null, res);
+  }
+
+  /** Fails the current exchange and discards the connection (it is never reused). */
+  #fail(err: Error): void {
+    const ex = this.ex;
+    this.ex = null;
+    this.#drop();
+    ex?.settle(err);
+  }
+
+  /** Closes and leaves the pool, letting queued requests take the freed slot. */
+  #drop(pump = true): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    this.#state = C.Closed;
+    this.#closeSocket();
+    this.pool.detach(this);
+    if (pump) this.pool.pump();
+  }
+
+  #closeSocket(): void {
+    const sock = this.#sock;
+    if (sock === null) return;
+    const reactor = this.pool.core.reactor;
+    if (this.#reading) reactor.removeReader(sock);
+    if (this.#writing) reactor.removeWriter(sock);
+    this.#reading = false;
+    this.#writing = false;
+    this.#sock = null;
+    sock.close();
+  }
+}

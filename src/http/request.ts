@@ -1,0 +1,196 @@
+/**
+ * Turning what a caller passes to `HttpClient#request` (a URL, or an options object)
+ * into a checked, serialized request: the origin to connect to and the bytes to send.
+ * Everything wrong with the input surfaces here, before any socket exists, as a
+ * `TypeError`/`RangeError` naming the bad value.
+ */
+import { AF_INET, AF_INET6 } from '../sys/constants.js';
+import { show } from './head.js';
+
+/** Header values a request accepts: one value, or several for a repeated field. */
+export type HeaderValue = string | number | readonly (string | number)[];
+/** Request headers: a plain object, a `Headers`/`Map`, or `[name, value]` pairs. */
+export type HeadersInit = Record<string, HeaderValue | undefined> | Iterable<readonly [string, HeaderValue]>;
+
+/** The options form of a request. */
+export interface RequestOptions {
+  /** An `http://` URL (host name, IPv4, or bracketed IPv6 literal). */
+  url: string | URL;
+  /** Request method; default `'GET'`. */
+  method?: string;
+  /** Extra request headers; `Host` and `Content-Length` are added when missing. */
+  headers?: HeadersInit;
+  /** Request body; its length is sent as `Content-Length`. Strings are sent as UTF-8. */
+  body?: Buffer | Uint8Array | string;
+  /** Whole-request timeout in milliseconds (0 or `Infinity`: none); default the client's. */
+  timeout?: number;
+  /** Cancels the request; it then fails with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** Where a request goes: one pool per distinct origin. */
+export interface Origin {
+  /** `host:port` with IPv6 literals bracketed; the pool key. */
+  key: string;
+  /** Host to resolve or connect to (no brackets). */
+  host: string;
+  port: number;
+  /** `AF_INET`/`AF_INET6` for a numeric host, 0 for a name to resolve. */
+  family: number;
+}
+
+/** A request ready to go on the wire. */
+export interface PreparedRequest {
+  method: string;
+  url: string;
+  origin: Origin;
+  /** Head and body (when the body is small, in one buffer so one send suffices). */
+  wire: Buffer[];
+  /** ms, or 0 for none. */
+  timeout: number;
+  signal: AbortSignal | undefined;
+  /** Safe to send again on a fresh connection when a stale one dropped it. */
+  idempotent: boolean;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: HTAB, visible ASCII, SP and obs-text (latin1 on the wire).
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const KNOWN_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const NEEDS_LENGTH = new Set(['POST', 'PUT', 'PATCH']);
+/** Bodies up to this size go out in the same buffer as the head. */
+const COALESCE_MAX = 64 * 1024;
+
+const originCache = new Map<string, Origin>();
+
+/** Parses and checks an `http://` URL. */
+export function parseUrl(input: string | URL): { origin: Origin; path: string; hostHeader: string; auth: string } {
+  let u: URL;
+  if (input instanceof URL) u = input;
+  else if (typeof input === 'string') {
+    try {
+      u = new URL(input);
+    } catch {
+      throw new TypeError(`invalid URL ${show(input)}`);
+    }
+  } else {
+    throw new TypeError(`url must be a string or a URL, got ${input === null ? 'null' : typeof input}`);
+  }
+  if (u.protocol !== 'http:') {
+    if (u.protocol === 'https:') {
+      throw new TypeError(`https: is not supported (iomux speaks plain HTTP/1.1 only): ${show(u.href)}`);
+    }
+    throw new TypeError(`unsupported URL scheme ${show(u.protocol)} in ${show(u.href)}: expected http:`);
+  }
+  const port = u.port === '' ? 80 : Number(u.port);
+  let host = u.hostname;
+  let family = 0;
+  if (host.startsWith('[')) {
+    host = host.slice(1, -1);
+    family = AF_INET6;
+  } else if (IPV4.test(host)) {
+    family = AF_INET;
+  }
+  const key = `${u.hostname}:${port}`;
+  let origin = originCache.get(key);
+  if (origin === undefined) {
+    origin = { key, host, port, family };
+    if (originCache.size < 1000) originCache.set(key, origin);
+  }
+  const auth = u.username !== '' || u.password !== ''
+    ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')
+    : '';
+  return { origin, path: `${u.pathname}${u.search}`, hostHeader: u.host, auth };
+}
+
+function headerEntries(h: HeadersInit): Iterable<readonly [string, HeaderValue | undefined]> {
+  if (h === null || typeof h !== 'object') throw new TypeError(`headers must be an object, got ${show(String(h))}`);
+  if (Symbol.iterator in h) return h as Iterable<readonly [string, HeaderValue]>;
+  return Object.entries(h);
+}
+
+function checkValue(name: string, v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string') throw new TypeError(`header ${show(name)} must be a string or number, got ${typeof v}`);
+  if (BAD_VALUE.test(v)) throw new TypeError(`header ${show(name)} has an invalid character in value ${show(v)}`);
+  return v.trim();
+}
+
+/** Checks a timeout option: ms, 0 or Infinity for none. */
+export function checkTimeout(t: unknown, what = 'timeout'): number {
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`${what} must be a number of milliseconds, got ${show(String(t))}`);
+  if (t < 0) throw new RangeError(`${what} must be >= 0 ms, got ${t}`);
+  return t === Infinity ? 0 : t;
+}
+
+/**
+ * Validates and serializes a request.
+ * @param defaultTimeout the client's timeout, used when the request has none.
+ */
+export function prepare(input: string | URL | RequestOptions, defaultTimeout: number): PreparedRequest {
+  const opts: RequestOptions = typeof input === 'string' || input instanceof URL ? { url: input } : input;
+  if (opts === null || typeof opts !== 'object') {
+    throw new TypeError(`request() takes a URL or an options object, got ${opts === null ? 'null' : typeof opts}`);
+  }
+  const { origin, path, hostHeader, auth } = parseUrl(opts.url);
+
+  let method = opts.method ?? 'GET';
+  if (typeof method !== 'string' || !TOKEN.test(method)) throw new TypeError(`invalid method ${show(String(method))}`);
+  const upper = method.toUpperCase();
+  if (KNOWN_METHODS.has(upper)) method = upper;
+
+  let body: Buffer | null = null;
+  if (opts.body !== undefined && opts.body !== null) {
+    if (typeof opts.body === 'string') body = Buffer.from(opts.body, 'utf8');
+    else if (opts.body instanceof Uint8Array) body = Buffer.from(opts.body.buffer, opts.body.byteOffset, opts.body.byteLength);
+    else throw new TypeError(`body must be a Buffer, Uint8Array or string, got ${typeof opts.body}`);
+  }
+
+  let fields = '';
+  let hasHost = false;
+  let hasAuth = false;
+  if (opts.headers !== undefined) {
+    for (const [rawName, v] of headerEntries(opts.headers)) {
+      if (v === undefined) continue;
+      const name = String(rawName);
+      if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${show(name)}`);
+      const lower = name.toLowerCase();
+      if (lower === 'content-length' || lower === 'transfer-encoding') {
+        // The client frames the body itself: a caller's framing could only disagree with it.
+        if (lower === 'transfer-encoding') throw new TypeError('header "transfer-encoding" is not supported: pass the whole body');
+        const want = String(body?.length ?? 0);
+        if (checkValue(name, v) !== want) {
+          throw new TypeError(`header "content-length" is ${show(String(v))} but the body has ${want} bytes`);
+        }
+        continue;
+      }
+      if (lower === 'host') hasHost = true;
+      if (lower === 'authorization') hasAuth = true;
+      if (Array.isArray(v)) for (const one of v) fields += `${name}: ${checkValue(name, one)}\r\n`;
+      else fields += `${name}: ${checkValue(name, v)}\r\n`;
+    }
+  }
+  let head = hasHost ? `${method} ${path} HTTP/1.1\r\n${fields}` : `${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${fields}`;
+  if (auth !== '' && !hasAuth) head += `Authorization: Basic ${auth}\r\n`;
+  if (body !== null || NEEDS_LENGTH.has(method)) head += `Content-Length: ${body?.length ?? 0}\r\n`;
+  head += '\r\n';
+
+  let wire: Buffer[];
+  if (body === null || body.length === 0) wire = [Buffer.from(head, 'latin1')];
+  else if (body.length <= COALESCE_MAX) {
+    const hl = Buffer.byteLength(head, 'latin1');
+    const all = Buffer.allocUnsafe(hl + body.length);
+    all.write(head, 0, 'latin1');
+    body.copy(all, hl);
+    wire = [all];
+  } else wire = [Buffer.from(head, 'latin1'), body];
+
+  const timeout = checkTimeout(opts.timeout ?? defaultTimeout);
+  const signal = opts.signal;
+  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
+    throw new TypeError('signal must be an AbortSignal');
+  }
+  return { method, url: String(opts.url), origin, wire, timeout, signal, idempotent: IDEMPOTENT.has(method) };
+}

@@ -1,0 +1,47 @@
+/**
+ * A complete HTTP response as `HttpClient` delivers it: the body is fully read.
+ */
+
+/** A response: status, headers (lower-case names, repeats joined by `', '`) and body. */
+export class HttpResponse {
+  /** Status code, e.g. 200 (never an interim 1xx). */
+  readonly status: number;
+  /** Reason phrase as the server sent it (may be empty). */
+  readonly statusText: string;
+  /** Header fields: a plain object, lower-case names, repeated fields joined by `', '`. */
+  readonly headers: Record<string, string>;
+  /** Trailer fields of a chunked body (same shape as `headers`; usually empty). */
+  readonly trailers: Record<string, string>;
+  /** The whole body (empty for HEAD, 204 and 304). */
+  readonly body: Buffer;
+  /** The URL that was requested. */
+  readonly url: string;
+
+  constructor(status: number, statusText: string, headers: Record<string, string>, body: Buffer,
+    trailers: Record<string, string> = {}, url = '') {
+    this.status = status;
+    this.statusText = statusText;
+    this.headers = headers;
+    this.body = body;
+    this.trailers = trailers;
+    this.url = url;
+  }
+
+  /** True for a 2xx status. */
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** The body decoded as UTF-8. */
+  text(): string {
+    return this.body.toString('utf8');
+  }
+
+  /**
+   * The body parsed as JSON.
+   * @throws SyntaxError when the body is not valid JSON.
+   */
+  json<T = unknown>(): T {
+    return JSON.parse(this.text()) as T;
+  }
+}
