@@ -48,3 +48,41 @@ test('copy-poll: three piped sources copied at once with poll()', async () => {
   assert.equal((r.stdout.match(/matches the source/g) ?? []).length, 3);
   assert.match(r.stdout, /all copies match/);
 });
+
+test('epoll-server: accepts its three clients, prints what they send, notices them leave', async () => {
+  const r = await runExample('epoll-server');
+  ok(r);
+  assert.match(r.stdout, /^server: listening on 127\.0\.0\.1:\d+\n/);
+  assert.equal((r.stdout.match(/<----- client fd \d+ from 127\.0\.0\.1:\d+ ----->/g) ?? []).length, 3);
+  for (const round of [1, 2]) {
+    for (const c of [1, 2, 3]) assert.match(r.stdout, new RegExp(`sent "hello #${round} from client ${c}"`));
+  }
+  assert.equal((r.stdout.match(/closed the connection|hung up/g) ?? []).length, 3);
+  assert.match(r.stdout, /server: all 3 clients served, bye\n$/);
+});
+
+test('poll-echo-server: queues, POLLOUT toggled with modify, every part echoed', async () => {
+  const r = await runExample('poll-echo-server');
+  ok(r);
+  assert.match(r.stdout, /^Starting up on 127\.0\.0\.1 port \d+\n/);
+  for (const part of ['This is the message. ', 'It will be sent ', 'in parts.']) {
+    assert.equal((r.stdout.match(new RegExp(`echoed ${JSON.stringify(part).replace(/[.]/g, '\\.')}`, 'g')) ?? []).length, 2, part);
+    assert.equal((r.stdout.match(new RegExp(`sending ${JSON.stringify(part).replace(/[.]/g, '\\.')}`, 'g')) ?? []).length, 2, part);
+  }
+  assert.match(r.stdout, /POLLOUT/);
+  assert.match(r.stdout, /back to READ_ONLY/);
+  assert.match(r.stdout, /all 2 clients served, bye\n$/);
+});
+
+test('async-http: concurrent requests; one times out, one is refused, callbacks for all', async () => {
+  const r = await runExample('async-http');
+  ok(r);
+  assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/ -> HTTP\/1\.1 200 OK, body "hello from the local server\\n"/);
+  assert.match(r.stdout, /POST http:\/\/127\.0\.0\.1:\d+\/echo -> HTTP\/1\.1 200 OK, body "you sent: a=1&b=2\\n"/);
+  assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/slow -> TimeoutError: .*request timed out after 1 s \((\d+) ms\)/);
+  const ms = Number(/\/slow -> TimeoutError: .* \((\d+) ms\)/.exec(r.stdout)[1]);
+  assert.ok(ms >= 1000 && ms < 2900, `timed out after ${ms} ms`);
+  assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/ -> ConnectionRefusedError: /);
+  const done = /done: (.*)\n$/.exec(r.stdout)[1].split(', ').sort();
+  assert.deepEqual(done, ['200', '200', 'ConnectionRefusedError', 'TimeoutError']);
+});
