@@ -26,6 +26,7 @@ async function startServer(): Promise<{ port: number; child: ChildProcess }> {
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      process.stdout.write(d); // show the server's own output too
       out += d;
       const m = /listening on [\d.]+:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
