@@ -1,0 +1,422 @@
+// Conformance suite for every selector class (SPEC "High level: the selectors module",
+// CPython's BaseSelector semantics): one set of tests, run against each class.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSync, closeSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  SelectSelector, PollSelector, EpollSelector, DefaultSelector, SelectorKey, EVENT_READ, EVENT_WRITE,
+  KeyError, ClosedError, OSError, PermissionError, os, socketpair,
+} from 'iomux';
+import { guardFds } from './helpers/fds.mjs';
+
+guardFds();
+
+const READ = EVENT_READ;
+const WRITE = EVENT_WRITE;
+const CLASSES = [SelectSelector, PollSelector, EpollSelector, DefaultSelector];
+
+/** A pipe closed after the test (ends already closed by the test are skipped). */
+function pipe(t) {
+  const p = os.pipe();
+  const open = new Set(p);
+  t.after(() => { for (const fd of open) os.close(fd); });
+  const closeEnd = (fd) => { open.delete(fd); os.close(fd); };
+  return [p[0], p[1], closeEnd];
+}
+
+function selector(t, Cls) {
+  const s = new Cls();
+  t.after(() => s.close());
+  return s;
+}
+
+const fileobj = (fd) => ({ fileno: () => fd });
+const sorted = (events) => [...events].map(([k, e]) => [k.fd, e]).sort((a, b) => a[0] - b[0]);
+
+for (const Cls of CLASSES) {
+  const name = Cls === DefaultSelector ? `DefaultSelector (${process.env.IOMUX_SELECTOR || 'default'})` : Cls.name;
+  describe(name, () => {
+    test('register returns a frozen key holding the same object', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      const obj = fileobj(r);
+      const data = { tag: 1 };
+      const key = s.register(obj, READ, data);
+      assert.ok(key instanceof SelectorKey);
+      assert.ok(Object.isFrozen(key));
+      assert.equal(key.fileobj, obj);
+      assert.equal(key.fd, r);
+      assert.equal(key.events, READ);
+      assert.equal(key.data, data);
+      assert.throws(() => { 'use strict'; key.events = 3; }, TypeError);
+      const k2 = s.register(w, WRITE);
+      assert.equal(k2.fileobj, w);
+      assert.equal(k2.data, undefined);
+      assert.equal(s.getKey(obj), key);
+      assert.equal(s.getKey(r), key);
+    });
+
+    test('register checks events first, then the file object, then duplicates', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      for (const bad of [0, 4, 7, -1, 1.5, NaN, 2 ** 32 + 1]) {
+        assert.throws(() => s.register(r, bad), RangeError, `events ${bad}`);
+        assert.throws(() => s.register('not a file', bad), RangeError, 'events are checked first');
+      }
+      assert.throws(() => s.register(r, '1'), TypeError);
+      for (const bad of ['3', {}, null, undefined, { fileno: 3 }, { fileno: () => '3' }, 1.5]) {
+        assert.throws(() => s.register(bad, READ), TypeError, String(bad));
+      }
+      assert.throws(() => s.register(-1, READ), RangeError);
+      assert.throws(() => s.register(fileobj(-1), READ), RangeError);
+      assert.equal(s.getMap().size, 0, 'nothing registered by the failures');
+      assert.equal(s.register(w, WRITE).events, WRITE);
+    });
+
+    test('the same fd twice is a KeyError, whatever the object', (t) => {
+      const s = selector(t, Cls);
+      const [r] = pipe(t);
+      s.register(r, READ);
+      assert.throws(() => s.register(r, READ), (e) => e instanceof KeyError && /already registered/.test(e.message) && e.message.includes(String(r)));
+      assert.throws(() => s.register(fileobj(r), WRITE), KeyError);
+      assert.equal(s.getMap().size, 1);
+    });
+
+    test('unregister returns the key; unknown is a KeyError', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      const key = s.register(r, READ, 'd');
+      assert.throws(() => s.unregister(w), KeyError);
+      assert.throws(() => s.unregister('x'), TypeError);
+      assert.equal(s.unregister(r), key);
+      assert.throws(() => s.unregister(r), KeyError);
+      assert.throws(() => s.getKey(r), KeyError);
+      assert.equal(s.getMap().size, 0);
+      // Registering again after unregister works.
+      s.register(r, WRITE);
+      assert.equal(s.getKey(r).events, WRITE);
+    });
+
+    test('unregister works after the fd was closed, and after its number was reused', (t) => {
+      const s = selector(t, Cls);
+      const [r, w, closeEnd] = pipe(t);
+      s.register(r, READ);
+      s.register(w, WRITE);
+      closeEnd(r);
+      assert.equal(s.unregister(r).fd, r);
+      closeEnd(w);
+      // Reuse w's number: the new pipe's read end takes the lowest free fds.
+      const [r2, w2] = pipe(t);
+      assert.ok([r2, w2].includes(w), 'the kernel reuses the lowest free number');
+      assert.equal(s.unregister(w).fd, w);
+      const k = s.register(r2, READ);
+      os.write(w2, 'x');
+      assert.deepEqual(sorted(s.select(0)), [[r2, READ]]);
+      assert.equal(s.unregister(r2), k);
+    });
+
+    test('an object whose fileno() now fails is found by identity', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      let fd = r;
+      const a = { fileno: () => fd };
+      let broken = false;
+      const b = { fileno: () => { if (broken) throw new Error('closed'); return w; } };
+      const ka = s.register(a, READ, 'a');
+      const kb = s.register(b, WRITE, 'b');
+      fd = -1;
+      broken = true;
+      assert.equal(s.getKey(a), ka);
+      assert.equal(s.getMap().get(a), ka);
+      assert.ok(s.getMap().has(b));
+      assert.equal(s.modify(a, READ, 'a2').data, 'a2');
+      assert.equal(s.unregister(a).fd, r);
+      assert.equal(s.unregister(b), kb);
+      assert.throws(() => s.unregister(a), RangeError, 'not registered any more: fileno() error propagates');
+      assert.throws(() => s.getKey(b), /closed/);
+    });
+
+    test('modify: events, data, and their defaults', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      const k1 = s.register(w, READ, 'x');
+      assert.throws(() => s.modify(r, READ), KeyError);
+      assert.throws(() => s.modify(w, 0), RangeError);
+      assert.throws(() => s.modify(w, 8), RangeError);
+      assert.equal(s.getKey(w), k1, 'a failed check changes nothing');
+      assert.equal(s.modify(w, READ, 'x'), k1, 'no change: the same key');
+      const k2 = s.modify(w, READ);
+      assert.notEqual(k2, k1);
+      assert.equal(k2.data, undefined, 'omitting data sets it to undefined');
+      assert.equal(k2.events, READ);
+      assert.deepEqual(s.select(0), []);
+      const k3 = s.modify(w, READ | WRITE, 'y');
+      assert.equal(k3.events, READ | WRITE);
+      assert.equal(k3.fileobj, w);
+      assert.equal(s.getKey(w), k3);
+      const ready = s.select(0);
+      assert.equal(ready.length, 1);
+      assert.equal(ready[0][0], k3);
+      assert.equal(ready[0][1], WRITE);
+      assert.equal(s.getMap().size, 1);
+    });
+
+    test('a change of data alone makes no system call', (t) => {
+      const s = selector(t, Cls);
+      const [r, , closeEnd] = pipe(t);
+      s.register(r, READ, 1);
+      closeEnd(r); // any syscall on r would now fail with EBADF
+      const k = s.modify(r, READ, 2);
+      assert.equal(k.data, 2);
+      assert.equal(s.getKey(r), k);
+      s.unregister(r);
+    });
+
+    test('getMap: live, read-only, keyed by fd, accepts file objects; null after close', (t) => {
+      const s = new Cls();
+      const [r, w] = pipe(t);
+      const obj = fileobj(w);
+      const m = s.getMap();
+      assert.equal(s.getMap(), m);
+      assert.equal(m.size, 0);
+      const kr = s.register(r, READ);
+      const kw = s.register(obj, WRITE);
+      assert.equal(m.size, 2);
+      assert.equal(m.get(r), kr);
+      assert.equal(m.get(obj), kw);
+      assert.equal(m.get(w), kw);
+      assert.ok(m.has(obj) && m.has(r));
+      assert.equal(m.get(12345), undefined);
+      assert.equal(m.has('x'), false);
+      assert.equal(m.get(-1), undefined);
+      assert.deepEqual([...m.keys()].sort(), [r, w].sort());
+      assert.deepEqual(new Set(m.values()), new Set([kr, kw]));
+      assert.deepEqual(new Map(m), new Map([[r, kr], [w, kw]]));
+      assert.deepEqual(new Map([...m.entries()]), new Map([[r, kr], [w, kw]]));
+      const seen = [];
+      m.forEach((v, k, map) => { seen.push([k, v]); assert.equal(map, m); });
+      assert.equal(seen.length, 2);
+      assert.equal(typeof m.set, 'undefined');
+      assert.equal(typeof m.delete, 'undefined');
+      s.unregister(r);
+      assert.equal(m.size, 1);
+      s.close();
+      assert.equal(s.getMap(), null);
+      assert.equal(m.size, 0, 'a map taken before close() is then empty');
+      assert.equal(m.get(obj), undefined);
+    });
+
+    test('select: readiness, masking and the timeout', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      const kr = s.register(r, READ | WRITE, 'r');
+      const kw = s.register(w, WRITE, 'w');
+      assert.deepEqual(sorted(s.select(0)), [[w, WRITE]]);
+      assert.deepEqual(sorted(s.select(-1)), [[w, WRITE]], 'a negative timeout polls');
+      s.unregister(w);
+      let t0 = performance.now();
+      assert.deepEqual(s.select(0), []);
+      assert.ok(performance.now() - t0 < 500);
+      t0 = performance.now();
+      assert.deepEqual(s.select(0.06), []);
+      const waited = performance.now() - t0;
+      assert.ok(waited >= 55 && waited < 3000, `select(0.06) waited ${waited} ms`);
+      t0 = performance.now();
+      assert.deepEqual(s.select(0.0001), [], 'a tiny timeout still waits (rounded up), without error');
+      os.write(w, 'abc');
+      const ready = s.select(null);
+      assert.equal(ready.length, 1);
+      assert.equal(ready[0][0], kr);
+      assert.equal(ready[0][1], READ);
+      assert.equal(s.select(undefined).length, 1);
+      assert.equal(s.select(5).length, 1, 'level-triggered: still ready');
+      assert.ok(kw.events === WRITE);
+      for (const bad of ['1', {}, true]) assert.throws(() => s.select(bad), TypeError);
+      assert.throws(() => s.select(NaN), RangeError);
+    });
+
+    test('a hang-up reports READ; a write end without reader reports WRITE', (t) => {
+      const s = selector(t, Cls);
+      const [r, w, closeEnd] = pipe(t);
+      s.register(r, READ, 'r');
+      assert.deepEqual(s.select(0), []);
+      closeEnd(w);
+      assert.deepEqual(sorted(s.select(0)), [[r, READ]]);
+      const [r2, w2, closeEnd2] = pipe(t);
+      s.register(w2, WRITE);
+      closeEnd2(r2);
+      assert.deepEqual(sorted(s.select(0)), [[r, READ], [w2, WRITE]]);
+    });
+
+    test('a hang-up on a socket registered for READ|WRITE reports both', (t) => {
+      const s = selector(t, Cls);
+      const [a, b] = socketpair();
+      t.after(() => { a.close(); b.close(); });
+      s.register(a, READ | WRITE);
+      assert.deepEqual(sorted(s.select(0)), [[a.fileno(), WRITE]]);
+      b.close();
+      assert.deepEqual(sorted(s.select(0)), [[a.fileno(), READ | WRITE]]);
+    });
+
+    test("the seeds' style: callbacks in key.data, dispatched from the select loop", (t) => {
+      const s = selector(t, Cls);
+      const [r1, w1] = pipe(t);
+      const [r2, w2] = pipe(t);
+      const got = [];
+      const reader = (fd, mask) => { got.push([fd, mask, os.read(fd, 100).toString()]); };
+      s.register(r1, READ, reader);
+      s.register(r2, READ, reader);
+      os.write(w1, 'one');
+      os.write(w2, 'two');
+      for (const [key, mask] of s.select(1)) key.data(key.fileobj, mask);
+      assert.deepEqual(got.sort(), [[r1, READ, 'one'], [r2, READ, 'two']].sort());
+      assert.deepEqual(s.select(0), []);
+    });
+
+    test('keys unregistered by a callback are not reported later in that batch', (t) => {
+      const s = selector(t, Cls);
+      const [r1, w1] = pipe(t);
+      const [r2, w2] = pipe(t);
+      const [r3, w3] = pipe(t);
+      const called = [];
+      const cb = (fd) => {
+        called.push(fd);
+        // Whichever comes first unregisters the other two.
+        for (const other of [r1, r2, r3]) if (other !== fd) s.unregister(other);
+      };
+      for (const fd of [r1, r2, r3]) s.register(fd, READ, cb);
+      for (const fd of [w1, w2, w3]) os.write(fd, 'x');
+      const batch = s.select(0);
+      assert.equal(batch.length, 3, 'the array itself holds the whole batch');
+      for (const [key] of batch) key.data(key.fd);
+      assert.equal(called.length, 1);
+    });
+
+    test('more than 1024 fds', (t) => {
+      const s = selector(t, Cls);
+      const pipes = [];
+      t.after(() => { for (const [a, b] of pipes) { os.close(a); os.close(b); } });
+      while (pipes.length === 0 || pipes.at(-1)[1] < 1100) pipes.push(os.pipe());
+      for (const [r] of pipes) s.register(r, READ);
+      const [lastR, lastW] = pipes.at(-1);
+      assert.ok(lastR > 1024);
+      os.write(lastW, 'x');
+      if (s instanceof SelectSelector) {
+        // As in CPython: registering is accepted, select() refuses (fd >= FD_SETSIZE).
+        assert.throws(() => s.select(0), (e) => e instanceof RangeError && /FD_SETSIZE/.test(e.message));
+        for (const [r] of pipes) if (r >= 1024) s.unregister(r);
+        assert.deepEqual(s.select(0), []);
+        return;
+      }
+      assert.deepEqual(sorted(s.select(0)), [[lastR, READ]]);
+      os.write(pipes[0][1], 'y');
+      assert.deepEqual(sorted(s.select(0)), [[pipes[0][0], READ], [lastR, READ]]);
+      for (const [r] of pipes.slice(1, -1)) s.unregister(r);
+      assert.equal(s.getMap().size, 2);
+      assert.deepEqual(sorted(s.select(0)), [[pipes[0][0], READ], [lastR, READ]]);
+    });
+
+    test('a regular file', (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'iomux-sel-'));
+      const path = join(dir, 'f');
+      writeFileSync(path, 'data');
+      const fd = openSync(path, 'r');
+      t.after(() => { closeSync(fd); rmSync(dir, { recursive: true }); });
+      const s = selector(t, Cls);
+      if (s instanceof EpollSelector) {
+        // epoll refuses regular files (EPERM): the error propagates, nothing stays registered.
+        assert.throws(() => s.register(fd, READ), (e) => e instanceof PermissionError && e instanceof OSError
+          && e.errno === 1 && e.code === 'EPERM' && e.syscall === 'epoll_ctl');
+        assert.equal(s.getMap().size, 0);
+        assert.throws(() => s.getKey(fd), KeyError);
+        assert.throws(() => s.register(fd, READ), PermissionError, 'still refused, not a KeyError');
+      } else {
+        s.register(fd, READ | WRITE);
+        assert.deepEqual(sorted(s.select(0)), [[fd, READ | WRITE]]);
+      }
+    });
+
+    test('close(): idempotent, then ClosedError everywhere but getMap()', (t) => {
+      const s = new Cls();
+      const [r] = pipe(t);
+      s.register(r, READ);
+      s.close();
+      s.close();
+      assert.equal(s.closed, true);
+      assert.equal(s.getMap(), null);
+      for (const f of [() => s.register(r, READ), () => s.unregister(r), () => s.modify(r, READ),
+        () => s.select(0), () => s.getKey(r)]) {
+        assert.throws(f, (e) => e instanceof ClosedError && e.code === 'ERR_CLOSED');
+      }
+      if (typeof s.fileno === 'function') assert.throws(() => s.fileno(), ClosedError);
+      const s2 = new Cls();
+      s2.register(r, READ);
+      s2[Symbol.dispose]();
+      assert.equal(s2.getMap(), null);
+    });
+  });
+}
+
+describe('EpollSelector specifics', () => {
+  test('fileno() is a close-on-exec epoll fd, closed by close()', (t) => {
+    const s = new EpollSelector();
+    const fd = s.fileno();
+    assert.ok(Number.isInteger(fd) && fd >= 0);
+    assert.equal(os.getInheritable(fd), false);
+    s.close();
+    assert.throws(() => os.getInheritable(fd), (e) => e instanceof OSError && e.code === 'EBADF');
+  });
+
+  test('modify refused by the kernel drops the registration and throws', (t) => {
+    const s = new EpollSelector();
+    t.after(() => s.close());
+    const [r, w] = os.pipe();
+    os.close(w);
+    s.register(r, READ);
+    os.close(r);
+    assert.throws(() => s.modify(r, READ | WRITE), (e) => e instanceof OSError && e.code === 'EBADF');
+    assert.equal(s.getMap().size, 0);
+  });
+
+  test('select asks for at most as many events as there are keys, and returns non-negative masks', (t) => {
+    const s = new EpollSelector();
+    t.after(() => s.close());
+    const fds = [];
+    t.after(() => fds.forEach((fd) => os.close(fd)));
+    for (let i = 0; i < 100; i++) {
+      const e = os.eventfd(1);
+      fds.push(e);
+      s.register(e, READ | WRITE);
+    }
+    const ready = s.select(0);
+    assert.equal(ready.length, 100);
+    for (const [k, ev] of ready) assert.equal(ev, READ | WRITE, `fd ${k.fd}`);
+  });
+});
+
+describe('DefaultSelector', () => {
+  const expected = { epoll: EpollSelector, poll: PollSelector, select: SelectSelector }[process.env.IOMUX_SELECTOR || 'epoll'];
+
+  test('is the platform best (epoll) unless IOMUX_SELECTOR forces another', () => {
+    assert.equal(DefaultSelector, expected);
+    const s = new DefaultSelector();
+    assert.ok(s instanceof expected);
+    s.close();
+  });
+
+  test('IOMUX_SELECTOR picks each backend; a bad value fails at construction, not import', () => {
+    const script = `import { DefaultSelector } from 'iomux';
+      try { const s = new DefaultSelector(); console.log(s.constructor.name); s.close(); }
+      catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const run = (v) => spawnSync(process.execPath, ['--input-type=module', '-e', script],
+      { env: { ...process.env, IOMUX_SELECTOR: v }, encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+    assert.equal(run('epoll').stdout.trim(), 'EpollSelector');
+    assert.equal(run('poll').stdout.trim(), 'PollSelector');
+    assert.equal(run('select').stdout.trim(), 'SelectSelector');
+    assert.equal(run('').stdout.trim(), 'EpollSelector');
+    assert.match(run('kqueue').stdout.trim(), /^RangeError: IOMUX_SELECTOR="kqueue" .*epoll, poll, select/);
+  });
+});
