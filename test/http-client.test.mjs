@@ -1,0 +1,346 @@
+// HttpClient against Node's own http server: bodies, methods, keep-alive reuse, the
+// per-origin limit and queue, timeouts, aborts, the callback form, close(), IPv6 and names.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { HttpClient, HttpResponse, TimeoutError, ConnectionRefusedError, ClosedError, OSError, Reactor } from 'iomux';
+import { startHttp, closedPort } from './fixtures/http-servers.mjs';
+import { guardFds } from './helpers/fds.mjs';
+
+guardFds();
+
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+
+/** A client and a server that are both closed after the test. */
+async function setup(t, handler, clientOpts = {}, serverOpts = {}) {
+  const srv = await startHttp(handler, serverOpts);
+  const client = new HttpClient(clientOpts);
+  t.after(async () => { client.close(); await srv.close(); });
+  return { srv, client };
+}
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const parts = [];
+    req.on('data', (d) => parts.push(d));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+  });
+}
+
+test('GET: status, reason, lower-case headers, body, text(), json()', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => {
+    res.setHeader('X-Custom', 'Yes');
+    res.setHeader('Content-Type', 'application/json');
+    res.writeHead(201, 'Made It');
+    res.end(JSON.stringify({ path: req.url, method: req.method, host: req.headers.host }));
+  });
+  const res = await client.request(srv.url('/a/b?c=d'));
+  assert.ok(res instanceof HttpResponse);
+  assert.equal(res.status, 201);
+  assert.equal(res.statusText, 'Made It');
+  assert.equal(res.headers['x-custom'], 'Yes');
+  assert.equal(res.headers['content-type'], 'application/json');
+  assert.equal(Object.getPrototypeOf(res.headers), Object.prototype);
+  assert.ok(Buffer.isBuffer(res.body));
+  assert.deepEqual(res.json(), { path: '/a/b?c=d', method: 'GET', host: `127.0.0.1:${srv.port}` });
+  assert.equal(res.text(), res.body.toString());
+});
+
+test('a 404 or 500 is a response, not an error', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => { res.statusCode = req.url === '/a' ? 404 : 500; res.end('no'); });
+  assert.equal((await client.request(srv.url('/a'))).status, 404);
+  assert.equal((await client.request(srv.url('/b'))).status, 500);
+});
+
+test('repeated response fields are joined with ", "', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => {
+    res.setHeader('X-Multi', ['one', 'two']);
+    res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+    res.end();
+  });
+  const res = await client.request(srv.url());
+  assert.equal(res.headers['x-multi'], 'one, two');
+  assert.equal(res.headers['set-cookie'], 'a=1, b=2');
+});
+
+test('request bodies from Buffer and string set Content-Length; POST without body sends 0', async (t) => {
+  const seen = [];
+  const { srv, client } = await setup(t, async (req, res) => {
+    const body = await readBody(req);
+    seen.push({ method: req.method, cl: req.headers['content-length'], te: req.headers['transfer-encoding'], body });
+    res.end(body);
+  });
+  const a = await client.request({ url: srv.url(), method: 'POST', body: Buffer.from('bytes!') });
+  assert.equal(a.text(), 'bytes!');
+  const b = await client.request({ url: srv.url(), method: 'put', body: 'héllo' });
+  assert.equal(b.text(), 'héllo');
+  const c = await client.request({ url: srv.url(), method: 'POST' });
+  assert.equal(c.body.length, 0);
+  const d = await client.request({ url: srv.url(), method: 'PATCH', body: new Uint8Array([1, 2, 3]) });
+  assert.deepEqual([...d.body], [1, 2, 3]);
+  assert.deepEqual(seen.map((s) => [s.method, s.cl, s.te]), [
+    ['POST', '6', undefined], ['PUT', String(Buffer.byteLength('héllo')), undefined], ['POST', '0', undefined],
+    ['PATCH', '3', undefined]]);
+});
+
+test('request headers: object, arrays, Map, Host override', async (t) => {
+  let got;
+  const { srv, client } = await setup(t, (req, res) => { got = req.headersDistinct; res.end(); });
+  await client.request({ url: srv.url(), headers: { 'X-One': '1', 'X-Num': 42, 'X-Arr': ['a', 'b'], 'X-Skip': undefined } });
+  assert.deepEqual(got['x-one'], ['1']);
+  assert.deepEqual(got['x-num'], ['42']);
+  assert.deepEqual(got['x-arr'], ['a', 'b']);
+  assert.equal(got['x-skip'], undefined);
+  assert.deepEqual(got.host, [`127.0.0.1:${srv.port}`]);
+  await client.request({ url: srv.url(), headers: new Map([['Host', 'example.test'], ['x-m', 'v']]) });
+  assert.deepEqual(got.host, ['example.test']);
+  assert.deepEqual(got['x-m'], ['v']);
+});
+
+test('invalid requests reject with TypeError naming the problem (and fail nothing else)', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => res.end('fine'));
+  await assert.rejects(client.request('https://127.0.0.1/'), { name: 'TypeError', message: /https: is not supported/ });
+  await assert.rejects(client.request('ftp://127.0.0.1/'), { name: 'TypeError', message: /expected http:/ });
+  await assert.rejects(client.request('not a url'), { name: 'TypeError', message: /invalid URL/ });
+  await assert.rejects(client.request({ url: srv.url(), headers: { 'X-Bad': 'a\r\nInjected: 1' } }), { name: 'TypeError', message: /X-Bad/ });
+  await assert.rejects(client.request({ url: srv.url(), headers: { 'Bad Name': 'x' } }), { name: 'TypeError', message: /header name/ });
+  await assert.rejects(client.request({ url: srv.url(), method: 'GE T' }), { name: 'TypeError', message: /method/ });
+  await assert.rejects(client.request({ url: srv.url(), body: 'abc', headers: { 'content-length': '5' } }), /body has 3 bytes/);
+  await assert.rejects(client.request({ url: srv.url(), body: 42 }), { name: 'TypeError' });
+  await assert.rejects(client.request({ url: srv.url(), timeout: -1 }), { name: 'RangeError' });
+  assert.equal((await client.request(srv.url())).text(), 'fine');
+  assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: 0 }), RangeError);
+  assert.throws(() => new HttpClient({ timeout: -5 }), RangeError);
+  assert.throws(() => new HttpClient({ reactor: {} }), TypeError);
+});
+
+test('chunked response with trailers', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => {
+    res.writeHead(200, { 'Transfer-Encoding': 'chunked', Trailer: 'X-Checksum' });
+    res.write('first,');
+    setTimeout(() => {
+      res.write('second,');
+      res.addTrailers({ 'X-Checksum': 'abc' });
+      res.end('third');
+    }, 20);
+  });
+  const res = await client.request(srv.url());
+  assert.equal(res.text(), 'first,second,third');
+  assert.equal(res.headers['transfer-encoding'], 'chunked');
+  assert.deepEqual(res.trailers, { 'x-checksum': 'abc' });
+});
+
+test('large bodies both ways, checked by SHA-256 (Content-Length and chunked)', async (t) => {
+  const big = randomBytes(8 * 1024 * 1024 + 13);
+  const { srv, client } = await setup(t, async (req, res) => {
+    if (req.url === '/cl') return res.end(big);
+    if (req.url === '/chunked') {
+      for (let off = 0; off < big.length; off += 100000) res.write(big.subarray(off, off + 100000));
+      return res.end();
+    }
+    const body = await readBody(req);
+    res.end(sha(body));
+  });
+  const [a, b, c] = await Promise.all([
+    client.request(srv.url('/cl')), client.request(srv.url('/chunked')),
+    client.request({ url: srv.url('/upload'), method: 'POST', body: big }),
+  ]);
+  assert.equal(a.body.length, big.length);
+  assert.equal(sha(a.body), sha(big));
+  assert.equal(b.headers['transfer-encoding'], 'chunked');
+  assert.equal(sha(b.body), sha(big));
+  assert.equal(c.text(), sha(big));
+});
+
+test('keep-alive: sequential requests reuse one connection', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => res.end(req.url));
+  for (let i = 0; i < 20; i++) assert.equal((await client.request(srv.url(`/${i}`))).text(), `/${i}`);
+  assert.equal(srv.connections, 1);
+});
+
+test('300 concurrent requests go over at most 6 connections (the rest queue)', async (t) => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const { srv, client } = await setup(t, (req, res) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    setImmediate(() => { inFlight--; res.end(req.url); });
+  });
+  const all = await Promise.all(Array.from({ length: 300 }, (_, i) => client.request(srv.url(`/${i}`))));
+  all.forEach((r, i) => assert.equal(r.text(), `/${i}`));
+  assert.equal(srv.connections, 6);
+  assert.equal(srv.maxOpen, 6);
+  assert.ok(maxInFlight <= 6, `at most 6 requests at the server at once, saw ${maxInFlight}`);
+});
+
+test('maxConnectionsPerOrigin is honoured, and per origin', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => setTimeout(() => res.end('x'), 5), { maxConnectionsPerOrigin: 2 });
+  const srv2 = await startHttp((req, res) => setTimeout(() => res.end('y'), 5));
+  t.after(() => srv2.close());
+  await Promise.all([
+    ...Array.from({ length: 20 }, () => client.request(srv.url())),
+    ...Array.from({ length: 20 }, () => client.request(srv2.url())),
+  ]);
+  assert.equal(srv.connections, 2);
+  assert.equal(srv2.connections, 2);
+});
+
+test('HEAD, 204 and 304 have no body and keep the connection usable', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => {
+    if (req.url === '/204') { res.statusCode = 204; return res.end(); }
+    if (req.url === '/304') { res.statusCode = 304; return res.end(); }
+    res.setHeader('Content-Length', '11');
+    res.end(req.method === 'HEAD' ? undefined : 'hello world');
+  });
+  const head = await client.request({ url: srv.url('/'), method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers['content-length'], '11');
+  assert.equal(head.body.length, 0);
+  assert.equal((await client.request(srv.url('/204'))).status, 204);
+  assert.equal((await client.request(srv.url('/304'))).body.length, 0);
+  assert.equal((await client.request(srv.url('/'))).text(), 'hello world');
+  assert.equal(srv.connections, 1);
+});
+
+test('100 Continue and 103 Early Hints are skipped', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => {
+    res.writeContinue();
+    res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+    res.end('final');
+  });
+  const res = await client.request(srv.url());
+  assert.equal(res.status, 200);
+  assert.equal(res.text(), 'final');
+});
+
+test('timeout fails only its own request, with iomux TimeoutError', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => {
+    if (req.url === '/slow') return setTimeout(() => res.end('late'), 3000).unref();
+    res.end('fast');
+  });
+  const t0 = Date.now();
+  const slow = client.request({ url: srv.url('/slow'), timeout: 150 });
+  const fast = Array.from({ length: 10 }, () => client.request(srv.url('/fast')));
+  await assert.rejects(slow, (e) => {
+    assert.ok(e instanceof TimeoutError);
+    assert.ok(e instanceof OSError);
+    assert.equal(e.errno, 110);
+    assert.equal(e.code, 'ETIMEDOUT');
+    assert.match(e.message, /timed out after 150 ms/);
+    return true;
+  });
+  const took = Date.now() - t0;
+  assert.ok(took >= 140 && took < 2500, `timed out after ${took} ms`);
+  for (const r of await Promise.all(fast)) assert.equal(r.text(), 'fast');
+  // The timed-out connection was discarded; the client still works.
+  assert.equal((await client.request(srv.url('/fast'))).text(), 'fast');
+});
+
+test('the client-wide timeout applies when a request has none', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => setTimeout(() => res.end('late'), 3000).unref(), { timeout: 100 });
+  await assert.rejects(client.request(srv.url()), TimeoutError);
+});
+
+test('a timeout covers time spent queued', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => setTimeout(() => res.end('x'), 400).unref(),
+    { maxConnectionsPerOrigin: 1 });
+  const first = client.request(srv.url('/1'));
+  const queued = client.request({ url: srv.url('/2'), timeout: 100 });
+  await assert.rejects(queued, TimeoutError);
+  assert.equal((await first).text(), 'x');
+});
+
+test('abort: the signal reason, before or during the request; others unaffected', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => {
+    if (req.url === '/hang') return setTimeout(() => res.end('late'), 3000).unref();
+    res.end('ok');
+  });
+  const ac = new AbortController();
+  const p = client.request({ url: srv.url('/hang'), signal: ac.signal });
+  const other = client.request(srv.url('/ok'));
+  setTimeout(() => ac.abort(), 50);
+  await assert.rejects(p, (e) => e instanceof DOMException && e.name === 'AbortError');
+  assert.equal((await other).text(), 'ok');
+  const reason = new Error('my reason');
+  const ac2 = new AbortController();
+  const p2 = client.request({ url: srv.url('/hang'), signal: ac2.signal });
+  ac2.abort(reason);
+  await assert.rejects(p2, (e) => e === reason);
+  await assert.rejects(client.request({ url: srv.url('/ok'), signal: AbortSignal.abort('pre') }), (e) => e === 'pre');
+  assert.equal((await client.request(srv.url('/ok'))).text(), 'ok');
+});
+
+test('refused connection: ConnectionRefusedError', async (t) => {
+  const port = await closedPort();
+  const client = new HttpClient();
+  t.after(() => client.close());
+  await assert.rejects(client.request(`http://127.0.0.1:${port}/`), (e) => {
+    assert.ok(e instanceof ConnectionRefusedError);
+    assert.equal(e.errno, 111);
+    assert.equal(e.code, 'ECONNREFUSED');
+    return true;
+  });
+  // Many at once: each fails on its own.
+  const all = await Promise.allSettled(Array.from({ length: 20 }, () => client.request(`http://127.0.0.1:${port}/`)));
+  for (const r of all) assert.ok(r.reason instanceof ConnectionRefusedError);
+});
+
+test('callback form: (err, res), called asynchronously', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => res.end('cb'));
+  let sync = true;
+  const res = await new Promise((resolve, reject) => {
+    const r = client.request(srv.url(), (err, resp) => (err ? reject(err) : resolve(resp)));
+    assert.equal(r, undefined);
+    sync = false;
+  });
+  assert.equal(sync, false);
+  assert.equal(res.text(), 'cb');
+  const port = await closedPort();
+  const err = await new Promise((resolve) => client.request(`http://127.0.0.1:${port}/`, (e, r) => {
+    assert.equal(r, undefined);
+    resolve(e);
+  }));
+  assert.ok(err instanceof ConnectionRefusedError);
+  const err2 = await new Promise((resolve) => client.request('https://x/', (e) => resolve(e)));
+  assert.ok(err2 instanceof TypeError);
+});
+
+test('close() rejects in-flight and queued requests with ClosedError', async (t) => {
+  const srv = await startHttp((req, res) => setTimeout(() => res.end('late'), 2000).unref());
+  t.after(() => srv.close());
+  const client = new HttpClient({ maxConnectionsPerOrigin: 2 });
+  const ps = Array.from({ length: 5 }, () => client.request(srv.url()));
+  await new Promise((r) => setTimeout(r, 100));
+  client.close();
+  const all = await Promise.allSettled(ps);
+  for (const r of all) {
+    assert.equal(r.status, 'rejected');
+    assert.ok(r.reason instanceof ClosedError);
+    assert.equal(r.reason.code, 'ERR_CLOSED');
+  }
+  await assert.rejects(client.request(srv.url()), ClosedError);
+  client.close(); // idempotent
+  assert.equal(client.closed, true);
+});
+
+test('IPv6 literal URL', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => res.end(req.headers.host), {}, { host: '::1' });
+  const res = await client.request(`http://[::1]:${srv.port}/`);
+  assert.equal(res.text(), `[::1]:${srv.port}`);
+});
+
+test('host names go through the resolver', async (t) => {
+  const { srv, client } = await setup(t, (req, res) => res.end(req.headers.host));
+  const res = await client.request(`http://localhost:${srv.port}/`);
+  assert.equal(res.text(), `localhost:${srv.port}`);
+  await assert.rejects(client.request('http://no-such-host.invalid/'), (e) => e instanceof OSError && /EAI_/.test(e.code));
+});
+
+test('on a given Reactor; the Reactor stays open after close()', async (t) => {
+  const reactor = new Reactor();
+  const srv = await startHttp((req, res) => res.end('r'));
+  t.after(async () => { reactor.close(); await srv.close(); });
+  const client = new HttpClient({ reactor });
+  assert.equal((await client.request(srv.url())).text(), 'r');
+  client.close();
+  await reactor.readable(0, { timeout: 10 }).catch(() => {}); // still usable
+});
