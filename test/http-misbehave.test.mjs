@@ -1,0 +1,191 @@
+// HttpClient against raw TCP servers that misbehave on purpose: early closes, resets,
+// malformed responses, responses trickled byte by byte, extra bytes, stale keep-alive
+// connections. Each failure must fail its own request only, and a connection that
+// produced an error must never be reused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HttpClient, HttpParseError, ConnectionResetError, TimeoutError } from 'iomux';
+import { startRaw } from './fixtures/http-servers.mjs';
+import { guardFds } from './helpers/fds.mjs';
+
+guardFds();
+
+async function setup(t, onRequest, clientOpts = {}) {
+  const srv = await startRaw(onRequest);
+  const client = new HttpClient(clientOpts);
+  t.after(async () => { client.close(); await srv.close(); });
+  return { srv, client };
+}
+
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+
+test('close in the middle of a Content-Length body: ConnectionResetError', async (t) => {
+  const { srv, client } = await setup(t, (sock) => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..'));
+  await assert.rejects(client.request(srv.url()), (e) => {
+    assert.ok(e instanceof ConnectionResetError);
+    assert.equal(e.code, 'ECONNRESET');
+    assert.match(e.message, /before the response was complete/);
+    return true;
+  });
+});
+
+test('close in the middle of a chunked body or of the head: ConnectionResetError', async (t) => {
+  const { srv, client } = await setup(t, (sock, head) => {
+    if (head.startsWith('GET /chunked')) sock.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    else sock.end('HTTP/1.1 200 OK\r\nContent-Le');
+  });
+  await assert.rejects(client.request(srv.url('/chunked')), ConnectionResetError);
+  await assert.rejects(client.request(srv.url('/head')), ConnectionResetError);
+});
+
+test('close before any response on a fresh connection: ConnectionResetError, no retry', async (t) => {
+  const { srv, client } = await setup(t, (sock) => sock.end());
+  await assert.rejects(client.request(srv.url()), (e) => e instanceof ConnectionResetError && /before sending a response/.test(e.message));
+  assert.equal(srv.connections, 1);
+});
+
+test('a TCP reset mid-response: ConnectionResetError', async (t) => {
+  const { srv, client } = await setup(t, (sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+    setTimeout(() => sock.resetAndDestroy(), 30);
+  });
+  await assert.rejects(client.request(srv.url()), ConnectionResetError);
+});
+
+test('a body delimited by connection close', async (t) => {
+  const { srv, client } = await setup(t, (sock) => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil ');
+    setTimeout(() => sock.end('the end'), 20);
+  });
+  const res = await client.request(srv.url());
+  assert.equal(res.text(), 'until the end');
+  assert.equal((await client.request(srv.url())).text(), 'until the end');
+  assert.equal(srv.connections, 2);
+});
+
+test('HTTP/1.0 responses: closed unless keep-alive is announced', async (t) => {
+  const { srv, client } = await setup(t, (sock, head) => {
+    if (head.startsWith('GET /ka')) sock.write('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nka');
+    else sock.end('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nno');
+  });
+  assert.equal((await client.request(srv.url('/ka'))).text(), 'ka');
+  assert.equal((await client.request(srv.url('/ka'))).text(), 'ka');
+  assert.equal(srv.connections, 1);
+  assert.equal((await client.request(srv.url('/no'))).text(), 'no');
+  assert.equal((await client.request(srv.url('/ka'))).text(), 'ka');
+  assert.equal(srv.connections, 2);
+});
+
+test('a response trickled one byte at a time, with interim 1xx', async (t) => {
+  const text = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n'
+    + '3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-T: t\r\n\r\n';
+  const { srv, client } = await setup(t, (sock) => {
+    let i = 0;
+    const step = () => {
+      if (i < text.length) { sock.write(text[i++]); setTimeout(step, 1); }
+    };
+    step();
+  });
+  const res = await client.request(srv.url());
+  assert.equal(res.text(), 'abcde');
+  assert.equal(res.headers['x-a'], 'b');
+  assert.deepEqual(res.trailers, { 'x-t': 't' });
+});
+
+const MALFORMED = {
+  'both Content-Length and Transfer-Encoding': 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+  'conflicting Content-Length': 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+  'invalid Content-Length': 'HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\nabc',
+  'invalid chunk size': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\nabc\r\n0\r\n\r\n',
+  'chunk size has more than 16 digits': `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${'0'.repeat(20)}3\r\nabc\r\n0\r\n\r\n`,
+  'missing CRLF after chunk data': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n',
+  'obsolete line folding': 'HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\nContent-Length: 0\r\n\r\n',
+  'invalid status line': 'HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n',
+  'unsupported HTTP version': 'HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n',
+  'invalid header field line': 'HTTP/1.1 200 OK\r\nX-A : b\r\nContent-Length: 0\r\n\r\n',
+  'larger than 65536 bytes': `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70000)}\r\nContent-Length: 0\r\n\r\n`,
+  'too many header fields': `HTTP/1.1 200 OK\r\n${'X-H: v\r\n'.repeat(500)}Content-Length: 0\r\n\r\n`,
+  'unexpected 101': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n',
+};
+
+for (const [what, response] of Object.entries(MALFORMED)) {
+  test(`malformed response (${what}): HttpParseError; that connection is not reused`, async (t) => {
+    const { srv, client } = await setup(t, (sock, head) => sock.write(head.startsWith('GET /bad') ? response : OK));
+    await assert.rejects(client.request(srv.url('/bad')), (e) => {
+      assert.ok(e instanceof HttpParseError, `got ${e}`);
+      assert.equal(e.code, 'ERR_HTTP_PARSE');
+      assert.ok(e.message.includes(what), `${e.message} should mention ${what}`);
+      return true;
+    });
+    assert.equal((await client.request(srv.url('/good'))).text(), 'ok');
+    assert.equal(srv.connections, 2);
+  });
+}
+
+test('a failure fails only its own request among concurrent ones', async (t) => {
+  const { srv, client } = await setup(t, (sock, head) => {
+    if (head.startsWith('GET /bad')) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+    else if (head.startsWith('GET /cut')) sock.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab');
+    else if (head.startsWith('GET /hang')) { /* never answers */ }
+    else setTimeout(() => sock.write(OK), 5);
+  });
+  const good = Array.from({ length: 30 }, () => client.request(srv.url('/good')));
+  const bad = client.request(srv.url('/bad'));
+  const cut = client.request(srv.url('/cut'));
+  const hang = client.request({ url: srv.url('/hang'), timeout: 100 });
+  await assert.rejects(bad, HttpParseError);
+  await assert.rejects(cut, ConnectionResetError);
+  await assert.rejects(hang, TimeoutError);
+  for (const r of await Promise.all(good)) assert.equal(r.text(), 'ok');
+});
+
+test('bytes after a complete response: response delivered, connection not reused', async (t) => {
+  const { srv, client } = await setup(t, (sock) => sock.write(`${OK}GARBAGE`));
+  assert.equal((await client.request(srv.url())).text(), 'ok');
+  assert.equal((await client.request(srv.url())).text(), 'ok');
+  assert.equal(srv.connections, 2);
+});
+
+test('stale keep-alive connection: an idempotent request is retried once on a fresh one', async (t) => {
+  // Every connection answers its first request, then drops the next one unanswered
+  // (a server that timed the connection out just as the request arrived).
+  const { srv, client } = await setup(t, (sock, head, { n }) => {
+    if (n === 0) sock.write(OK);
+    else sock.destroy();
+  });
+  assert.equal((await client.request(srv.url('/1'))).text(), 'ok');
+  assert.equal((await client.request(srv.url('/2'))).text(), 'ok');
+  assert.equal(srv.connections, 2);
+  assert.equal((await client.request({ url: srv.url('/3'), method: 'PUT', body: 'x' })).text(), 'ok');
+  assert.equal(srv.connections, 3);
+  // POST is not idempotent: it fails instead of being sent twice.
+  await assert.rejects(client.request({ url: srv.url('/4'), method: 'POST', body: 'x' }), ConnectionResetError);
+});
+
+test('a retried request that fails again is not retried twice', async (t) => {
+  const { srv, client } = await setup(t, (sock, head, { conn, n }) => {
+    if (conn === 0 && n === 0) sock.write(OK);
+    else sock.destroy();
+  });
+  assert.equal((await client.request(srv.url())).text(), 'ok');
+  await assert.rejects(client.request(srv.url()), ConnectionResetError);
+  assert.equal(srv.connections, 2);
+});
+
+test('an idle keep-alive connection closed by the server is replaced', async (t) => {
+  const { srv, client } = await setup(t, (sock) => {
+    sock.write(OK);
+    setTimeout(() => sock.end(), 20);
+  });
+  assert.equal((await client.request(srv.url())).text(), 'ok');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal((await client.request(srv.url())).text(), 'ok');
+  assert.equal(srv.connections, 2);
+});
+
+test('a server that never reads: the send blocks, the timeout still fires', async (t) => {
+  const { srv, client } = await setup(t, () => {});
+  srv.server.on('connection', (s) => s.pause());
+  const body = Buffer.alloc(32 * 1024 * 1024);
+  await assert.rejects(client.request({ url: srv.url(), method: 'POST', body, timeout: 300 }), TimeoutError);
+});
