@@ -123,3 +123,149 @@ test('iomux copy: bad command lines and missing files are one-line errors', asyn
   }
   assert.equal(fs.existsSync(join(dir, 'out')), false, 'nothing created when a source is missing');
 });
+
+/** Starts `iomux echo ...args --port 0`; resolves once it says where it listens. */
+async function startEcho(t, args) {
+  const proc = start(['echo', '--port', '0', ...args]);
+  t.after(() => { if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL'); });
+  const port = await new Promise((resolve, reject) => {
+    const onData = () => {
+      const m = /^iomux echo listening on (?:127\.0\.0\.1|\[::1\]):(\d+) \(mode (\w+), backend (\w+), pid \d+\)\n/.exec(proc.output().stdout);
+      if (m) {
+        proc.child.stdout.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.child.stdout.on('data', onData);
+    proc.done.then((r) => reject(new Error(`echo exited before listening: ${show(r)}`)));
+  });
+  return { ...proc, port };
+}
+
+/** Connects with Node's own net client; returns helpers to talk ping-pong style. */
+async function connect(port, host = '127.0.0.1') {
+  const net = await import('node:net');
+  const sock = net.connect(port, host);
+  await new Promise((res, rej) => { sock.once('connect', res); sock.once('error', rej); });
+  const chunks = [];
+  let waiter = null;
+  let got = 0;
+  sock.on('data', (d) => { chunks.push(d); got += d.length; waiter?.(); });
+  const c = {
+    sock,
+    /** Resolves with the next `n` bytes received. */
+    async expect(n) {
+      while (got < n) await new Promise((r) => { waiter = r; });
+      waiter = null;
+      const all = Buffer.concat(chunks);
+      chunks.length = 0;
+      got = 0;
+      assert.equal(all.length, n, 'no more bytes than sent');
+      return all;
+    },
+    /** Sends `data` and resolves with the same number of bytes read back. */
+    roundTrip(data) {
+      sock.write(data);
+      return c.expect(data.length);
+    },
+    close: () => new Promise((r) => sock.end(r)),
+  };
+  return c;
+}
+
+for (const [name, args] of [
+  ['blocking epoll', ['--mode', 'blocking', '--backend', 'epoll']],
+  ['blocking poll', ['--backend', 'poll']],
+  ['blocking select', ['--mode', 'blocking', '--backend', 'select']],
+  ['reactor', ['--mode', 'reactor']],
+]) {
+  test(`iomux echo (${name}): echoes for several clients, big transfers with back-pressure, SIGTERM exits 0`, async (t) => {
+    const server = await startEcho(t, args);
+    const mode = name === 'reactor' ? 'reactor' : 'blocking';
+    assert.match(server.output().stdout, new RegExp(`\\(mode ${mode}, backend ${name === 'reactor' ? 'epoll' : name.split(' ')[1]},`));
+    const clients = await Promise.all([1, 2, 3].map(() => connect(server.port)));
+    let echoed = 0;
+    for (let round = 0; round < 20; round++) {
+      const replies = await Promise.all(clients.map((c, i) => c.roundTrip(Buffer.from(`round ${round} client ${i}`))));
+      replies.forEach((r, i) => assert.equal(r.toString(), `round ${round} client ${i}`));
+      echoed += replies.reduce((n, r) => n + r.length, 0);
+    }
+    // 8 MB while the client is not reading: the server's sends hit EAGAIN, it keeps the
+    // unsent tail and pauses that connection; once the client reads, everything arrives.
+    const big = randomBytes(8 << 20);
+    const c = clients[0];
+    c.sock.pause();
+    c.sock.write(big);
+    await new Promise((r) => setTimeout(r, 300));
+    c.sock.resume();
+    assert.equal(sha(await c.expect(big.length)), sha(big));
+    echoed += big.length;
+    await c.close();
+    await clients[1].close();
+    // clients[2] stays connected: the server closes it at SIGTERM.
+    await new Promise((r) => setTimeout(r, 100));
+    server.child.kill('SIGTERM');
+    const r = await server.done;
+    clients[2].sock.destroy();
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, new RegExp(`iomux echo: SIGTERM: closed 1 open connection; served 3 connections, echoed ${echoed} bytes\\n$`));
+    assert.equal(r.stderr, '');
+  });
+}
+
+test('iomux echo: SIGINT also stops it cleanly; IPv6 loopback', async (t) => {
+  const server = await startEcho(t, ['--host', '::1', '--mode', 'blocking']);
+  assert.match(server.output().stdout, /listening on \[::1\]:\d+ \(mode blocking, backend epoll,/);
+  const c = await connect(server.port, '::1');
+  assert.equal((await c.roundTrip(Buffer.from('over IPv6'))).toString(), 'over IPv6');
+  await c.close();
+  await new Promise((r) => setTimeout(r, 50));
+  server.child.kill('SIGINT');
+  const r = await server.done;
+  assert.equal(r.code, 0, show(r));
+  assert.match(r.stdout, /iomux echo: SIGINT: closed 0 open connections; served 1 connection, echoed 9 bytes\n$/);
+});
+
+test('iomux echo: bad options and a busy port are one-line errors', async (t) => {
+  const cases = [
+    [['echo'], 2, /^iomux echo: --port is required \(0 picks a free port\) \(see iomux echo --help\)\n$/],
+    [['echo', '--port', '70000'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got '70000'/],
+    [['echo', '--port', 'x'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got 'x'/],
+    [['echo', '--port', '0', '--mode', 'fast'], 2, /^iomux echo: --mode must be one of reactor, blocking, got 'fast'/],
+    [['echo', '--port', '0', '--backend', 'kqueue'], 2, /^iomux echo: --backend must be one of epoll, poll, select, got 'kqueue'/],
+    [['echo', '--port', '0', '--mode', 'reactor', '--backend', 'poll'], 2, /^iomux echo: --mode reactor needs --backend epoll/],
+    [['echo', '--port', '0', 'extra'], 2, /^iomux echo: Unexpected argument 'extra'/],
+    [['echo', '--port', '0', '--host', 'no.such.host.invalid'], 1, /^iomux echo: /],
+  ];
+  for (const [args, code, re] of cases) {
+    const r = await iomux(args);
+    assert.equal(r.code, code, `${args.join(' ')}: ${show(r)}`);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${JSON.stringify(r.stderr)}`);
+  }
+  const server = await startEcho(t, ['--mode', 'reactor']);
+  for (const mode of ['reactor', 'blocking']) {
+    const r = await iomux(['echo', '--port', String(server.port), '--mode', mode]);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, /^iomux echo: bind: \[Errno 98\] Address already in use.*\n$/);
+    assert.equal(r.stderr.split('\n').length, 2);
+  }
+  server.child.kill('SIGTERM');
+  assert.equal((await server.done).code, 0);
+});
+
+test('iomux demo: a short run measures every backend and prints the table', async () => {
+  const r = await iomux(['demo', '--seconds', '0.3', '--connections', '8', '--size', '500']);
+  assert.equal(r.code, 0, show(r));
+  assert.match(r.stdout, /^iomux demo: 8 clients on 127\.0\.0\.1, 500-byte messages, ping-pong, 0\.3 s per server/);
+  for (const row of ['select', 'poll', 'epoll', 'Reactor', 'node:net']) {
+    const m = new RegExp(`^${row} +.*? +([\\d,]+) +([\\d.]+)x$`, 'm').exec(r.stdout);
+    assert.ok(m, `row ${row} in\n${r.stdout}`);
+    assert.ok(Number(m[1].replace(/,/g, '')) > 100, `${row}: ${m[1]} round trips/s`);
+  }
+  assert.match(r.stderr, /demo \[1\/5\] select: starting the server/);
+  assert.match(r.stderr, /demo \[5\/5\] node:net/);
+  const bad = await iomux(['demo', '--seconds', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^iomux demo: --seconds must be a number from 0\.05 to 600, got '0'/);
+});
