@@ -340,6 +340,7 @@ export class Socket {
       check(libc.setsockopt(this.#fd, level, opt, OPT, 4), 'setsockopt', `level ${level}, option ${opt} (${this.#where()})`);
       return;
     }
+    if (typeof value === 'string') throw new TypeError(`setsockopt value must be a number or bytes, got ${show(value)}`);
     const b = toBytes(value, 'setsockopt value');
     check(libc.setsockopt(this.#fd, level, opt, b, b.length), 'setsockopt', `level ${level}, option ${opt} (${this.#where()})`);
   }
