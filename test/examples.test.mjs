@@ -86,3 +86,30 @@ test('async-http: concurrent requests; one times out, one is refused, callbacks 
   const done = /done: (.*)\n$/.exec(r.stdout)[1].split(', ').sort();
   assert.deepEqual(done, ['200', '200', 'ConnectionRefusedError', 'TimeoutError']);
 });
+
+for (const mode of ['blocking', 'reactor']) {
+  test(`selectors-server (${mode}): callbacks in key.data serve its two clients, upper-case replies`, async () => {
+    const r = await runExample('selectors-server', mode === 'reactor' ? ['--reactor'] : []);
+    ok(r);
+    assert.match(r.stdout, new RegExp(`^server: listening on 127\\.0\\.0\\.1:\\d+ \\(${mode === 'reactor' ? 'Reactor' : 'blocking selector'} mode\\)\\n`));
+    assert.equal((r.stdout.match(/------- connection fd \d+ from 127\.0\.0\.1:\d+ \(mask 1\)/g) ?? []).length, 2);
+    for (const [who, msg] of [['client', 'hello'], ['client', 'selectors'], ['client (Reactor)', 'callbacks'], ['client (Reactor)', 'in key.data']]) {
+      assert.ok(r.stdout.includes(`${who}: >>>> ${msg}\n`), `${who} sent ${msg}`);
+      assert.ok(r.stdout.includes(`${who}: <<<< ${msg.toUpperCase()}\n`), `${who} got ${msg.toUpperCase()}`);
+      assert.ok(r.stdout.includes(`says ${JSON.stringify(msg)}`), `server got ${msg}`);
+    }
+    if (mode === 'blocking') assert.match(r.stdout, /server: waiting\.\.\.\./);
+    assert.match(r.stdout, /server: 2 clients served, bye\n$/);
+  });
+}
+
+test('selectors-client on its own: starts its server, blocking and --reactor', async () => {
+  const a = await runExample('selectors-client', ['ping', 'pong']);
+  ok(a);
+  assert.match(a.stdout, /server: listening on 127\.0\.0\.1:\d+/);
+  assert.match(a.stdout, /client: >>>> ping\nclient: <<<< PING\n/);
+  assert.match(a.stdout, /client: >>>> pong\nclient: <<<< PONG\n/);
+  const b = await runExample('selectors-client', ['--reactor', 'via the reactor']);
+  ok(b);
+  assert.match(b.stdout, /client \(Reactor\): >>>> via the reactor\nclient \(Reactor\): <<<< VIA THE REACTOR\n/);
+});
