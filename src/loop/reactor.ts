@@ -195,7 +195,8 @@ export class Reactor implements Disposable {
     const events = this.#selector.select(0);
     for (const [key, ev] of events) {
       const st = key.data;
-      if (st === undefined || st.dead) continue;
+      // Skip keys that are not ours (a given selector may hold others) or forgotten ones.
+      if (this.#states.get(key.fd) !== st) continue;
       const before = st.wanted();
       if ((ev & EVENT_READ) !== 0) {
         const cb = st.reader;
