@@ -6,7 +6,8 @@
  * Single thread, epoll, non-blocking sockets, TCP_NODELAY, no allocation in the loop,
  * so that it is never the bottleneck. After WARMUP seconds it counts round trips for
  * DURATION seconds and prints one JSON line on stdout:
- *   {"conns":C,"size":SIZE,"seconds":S,"roundTrips":N,"rps":N/S,"errors":E}
+ *   {"conns":C,"size":SIZE,"seconds":S,"roundTrips":N,"rps":N/S,"cpu":F,"errors":E}
+ * where cpu is loadgen's own CPU time over the measured period / S (1.0 = one core busy).
  *
  * Usage: loadgen HOST PORT CONNS SIZE DURATION_S WARMUP_S
  * Built by bench/run.mjs with the system cc into bench/.build/.
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +45,13 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) this process has used so far. */
+static double cpu_used(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 static void die(const char *what) {
@@ -121,6 +130,7 @@ int main(int argc, char **argv) {
   int measuring = warmup == 0;
   long long trips = 0, errors = 0;
   double t = start;
+  double cpu0 = measuring ? cpu_used() : 0;
   for (;;) {
     int n = epoll_wait(ep, events, MAX_CONNS, 100);
     if (n < 0) {
@@ -154,14 +164,16 @@ int main(int argc, char **argv) {
     if (!measuring && t >= measure_from) {
       measuring = 1;
       measure_from = t;
+      cpu0 = cpu_used();
       end = t + duration;
     } else if (measuring && t >= end) {
       break;
     }
   }
   double secs = t - measure_from;
-  printf("{\"conns\":%d,\"size\":%zu,\"seconds\":%.6f,\"roundTrips\":%lld,\"rps\":%.1f,\"errors\":%lld}\n",
-         nconns, size, secs, trips, trips / secs, errors);
+  double cpu = (cpu_used() - cpu0) / secs;
+  printf("{\"conns\":%d,\"size\":%zu,\"seconds\":%.6f,\"roundTrips\":%lld,\"rps\":%.1f,\"cpu\":%.3f,\"errors\":%lld}\n",
+         nconns, size, secs, trips, trips / secs, cpu, errors);
   for (int i = 0; i < nconns; i++) close(conns[i].fd);
   close(ep);
   return errors ? 4 : 0;
