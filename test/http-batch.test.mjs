@@ -1,0 +1,87 @@
+// HttpBatch: seed 004's blocking shape (add requests with callbacks, run on a plain
+// selector until all are done or timed out), against a server in a child process
+// (run() blocks this thread, so the server cannot live in it).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { HttpBatch, HttpResponse, TimeoutError, ConnectionRefusedError } from 'iomux';
+import { closedPort } from './fixtures/http-servers.mjs';
+import { guardFds } from './helpers/fds.mjs';
+
+// The child server starts before the fd guard counts and stops after it has checked,
+// so its pipes are not taken for a leak.
+const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/http-server-child.mjs', import.meta.url))],
+  { stdio: ['pipe', 'pipe', 'inherit'] });
+const port = await new Promise((resolve, reject) => {
+  child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+  child.once('exit', (code) => reject(new Error(`test server exited with ${code}`)));
+});
+const base = `http://127.0.0.1:${port}`;
+guardFds();
+after(async () => {
+  child.stdin.end();
+  await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+});
+
+test('requests run concurrently; callbacks and results in order; a timeout fails only its own', () => {
+  const calls = [];
+  const batch = new HttpBatch({ timeout: 5000 });
+  batch
+    .add(`${base}/ok`, (err, res) => calls.push(['ok', err, res]))
+    .add({ url: `${base}/slow?ms=3000`, timeout: 300 }, (err, res) => calls.push(['slow', err, res]))
+    .add(`${base}/json`, (err, res) => calls.push(['json', err, res]))
+    .add(`${base}/chunked`, (err, res) => calls.push(['chunked', err, res]))
+    .add({ url: `${base}/echo`, method: 'POST', body: 'posted' }, (err, res) => calls.push(['echo', err, res]))
+    .add(`${base}/big?n=3000000`);
+  assert.equal(batch.size, 6);
+  const t0 = Date.now();
+  const results = batch.run();
+  const took = Date.now() - t0;
+  assert.ok(took < 2500, `took ${took} ms: the slow request must not hold the others`);
+  assert.equal(results.length, 6);
+  assert.equal(results[0].text(), 'ok');
+  assert.ok(results[1] instanceof TimeoutError);
+  assert.deepEqual(results[2].json(), { hello: 'world', path: '/json' });
+  assert.equal(results[3].text(), 'a'.repeat(1000) + 'b'.repeat(1000));
+  assert.equal(results[4].text(), 'posted');
+  assert.equal(results[5].body.length, 3000000);
+  assert.equal(calls.length, 5);
+  const byName = Object.fromEntries(calls.map(([n, e, r]) => [n, { e, r }]));
+  assert.equal(byName.ok.e, null);
+  assert.ok(byName.ok.r instanceof HttpResponse);
+  assert.ok(byName.slow.e instanceof TimeoutError);
+  assert.equal(byName.slow.r, undefined);
+  assert.equal(calls.at(-1)[0], 'slow', 'the timed-out request finishes last');
+});
+
+test('refused, invalid and resolved-by-name requests', async () => {
+  const port = await closedPort();
+  const errs = [];
+  const batch = new HttpBatch();
+  batch.add(`http://127.0.0.1:${port}/`, (e) => errs.push(e));
+  batch.add('https://127.0.0.1/', (e) => errs.push(e));
+  batch.add(base.replace('127.0.0.1', 'localhost') + '/ok');
+  const [refused, https, named] = batch.run();
+  assert.ok(refused instanceof ConnectionRefusedError);
+  assert.ok(https instanceof TypeError);
+  assert.equal(named.text(), 'ok');
+  assert.equal(errs.length, 2);
+});
+
+test('a throwing callback does not stop the others; its error is rethrown at the end', () => {
+  const seen = [];
+  const batch = new HttpBatch();
+  batch.add(`${base}/ok`, () => { throw new Error('boom'); });
+  batch.add(`${base}/slow?ms=100`, (e, r) => seen.push(r.text()));
+  assert.throws(() => batch.run(), /boom/);
+  assert.deepEqual(seen, ['slow']);
+});
+
+test('a batch runs once; an empty batch returns at once', () => {
+  const empty = new HttpBatch();
+  assert.deepEqual(empty.run(), []);
+  assert.throws(() => empty.run(), /already run/);
+  assert.throws(() => empty.add(`${base}/ok`), /already run/);
+  assert.throws(() => new HttpBatch({ timeout: -1 }), RangeError);
+});
