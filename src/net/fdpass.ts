@@ -90,8 +90,10 @@ export function recvFds(fd: number, bufsize: number, maxfds: number, flags = 0):
   if (int(maxfds, 'maxfds') < 0) throw new RangeError(`negative maxfds in recvFds: ${maxfds}`);
   int(flags, 'flags');
   DATA.reserve(bufsize);
-  const control = maxfds > 0 ? cmsgSpace(4 * maxfds) : 0;
-  if (control > 0) CTRL.reserve(control);
+  // The control length is CMSG_LEN(4 * maxfds), as Python's recv_fds: the kernel
+  // delivers as many fds as fit (CMSG_SPACE would have room for one more when odd).
+  const control = maxfds > 0 ? cmsgLen(4 * maxfds) : 0;
+  if (control > 0) CTRL.reserve(cmsgSpace(4 * maxfds));
   let n: number;
   for (;;) {
     fillMsghdr(bufsize, control);
