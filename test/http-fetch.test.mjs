@@ -1,0 +1,80 @@
+// `iomux fetch` as a user runs it: a child process against an in-process server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startHttp, closedPort } from './fixtures/http-servers.mjs';
+import { guardFds } from './helpers/fds.mjs';
+
+guardFds();
+
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+/** Runs `iomux fetch ...args` without blocking this thread (the server lives here). */
+function fetchCli(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function server(t) {
+  const srv = await startHttp((req, res) => {
+    if (req.url === '/slow') return setTimeout(() => res.end('late'), 3000).unref();
+    if (req.url === '/missing') { res.statusCode = 404; return res.end('nope'); }
+    res.end('x'.repeat(Number(req.url.slice(1)) || 10));
+  });
+  t.after(() => srv.close());
+  return srv;
+}
+
+test('fetches every URL: table on stdout in order, progress on stderr, exit 0', async (t) => {
+  const srv = await server(t);
+  const urls = Array.from({ length: 25 }, (_, i) => srv.url(`/${i + 1}`));
+  const r = await fetchCli([...urls, '--concurrency', '4']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0], /^URL\s+STATUS\s+BYTES\s+MS$/);
+  assert.equal(lines.length, 26);
+  lines.slice(1).forEach((line, i) => {
+    const [url, status, bytes, ms] = line.trim().split(/\s+/);
+    assert.equal(url, urls[i]);
+    assert.equal(status, '200');
+    assert.equal(Number(bytes), i + 1);
+    assert.ok(Number(ms) >= 0);
+  });
+  assert.match(r.stderr, /25\/25 done/);
+  assert.match(r.stderr, /25 fetched in [\d.]+ s, 0 failed/);
+  assert.ok(srv.connections <= 4, `at most 4 connections, saw ${srv.connections}`);
+});
+
+test('failures: refused, timeout, 404, https; exit 1; the rest still fetched', async (t) => {
+  const srv = await server(t);
+  const port = await closedPort();
+  const r = await fetchCli([srv.url('/5'), `http://127.0.0.1:${port}/`, srv.url('/slow'), srv.url('/missing'),
+    'https://example.com/', '--timeout', '200']);
+  assert.equal(r.code, 1);
+  const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  assert.deepEqual(rows.map((c) => c[1]), ['200', 'ECONNREFUSED', 'ETIMEDOUT', '404', 'TypeError']);
+  assert.match(r.stderr, /Connection refused/);
+  assert.match(r.stderr, /timed out after 200 ms/);
+  assert.match(r.stderr, /4 failed/);
+});
+
+test('--help, and bad command lines exit 2 with one line', async () => {
+  const help = await fetchCli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: iomux fetch URL\.\.\. \[--concurrency N\] \[--timeout MS\]/);
+  const none = await fetchCli([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no URL given/);
+  const bad = await fetchCli(['http://x/', '--concurrency', 'lots']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--concurrency must be an integer/);
+  const unknown = await fetchCli(['http://x/', '--bogus']);
+  assert.equal(unknown.code, 2);
+});
