@@ -31,6 +31,8 @@ export interface Readiness {
 }
 
 const ETIMEDOUT = E.ETIMEDOUT!;
+/** Longest timer Node accepts (ms). */
+const TIMER_MAX = 0x7fffffff;
 /** Receive scratch: results are copied out exactly, so one buffer serves every call. */
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
 
@@ -48,19 +50,22 @@ class Op {
       this.#timeout = -1;
     } else {
       if (typeof t !== 'number') throw new TypeError(`${what}: timeout must be a number of milliseconds or null, got ${show(t)}`);
-      if (!(t >= 0)) throw new RangeError(`${what}: timeout must be a non-negative number of milliseconds, got ${t}`);
+      if (!(t >= 0 && t <= TIMER_MAX)) {
+        throw new RangeError(`${what}: timeout must be from 0 to ${TIMER_MAX} milliseconds (or null for none), got ${t}`);
+      }
       this.#timeout = t;
     }
     this.#deadline = this.#timeout < 0 ? -1 : performance.now() + this.#timeout;
     const s = opts?.signal ?? undefined;
-    if (s !== undefined && !(s instanceof AbortSignal)) {
+    if (s !== undefined && (typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')) {
       throw new TypeError(`${what}: signal must be an AbortSignal, got ${show(s)}`);
     }
     this.#signal = s;
     s?.throwIfAborted();
   }
 
-  #options(): { timeout?: number; signal?: AbortSignal } {
+  #options(): { timeout?: number; signal?: AbortSignal } | undefined {
+    if (this.#deadline < 0 && !this.#signal) return undefined; // nothing to allocate
     const o: { timeout?: number; signal?: AbortSignal } = {};
     if (this.#signal) o.signal = this.#signal;
     if (this.#deadline >= 0) {
@@ -87,7 +92,7 @@ class Op {
   /** Races `p` (which cannot itself be cancelled) against the deadline and the signal. */
   race<T>(p: Promise<T>): Promise<T> {
     const o = this.#options();
-    if (o.timeout === undefined && !o.signal) return p;
+    if (o === undefined) return p;
     return new Promise<T>((resolve, reject) => {
       const sig = o.signal;
       const done = (): void => {
