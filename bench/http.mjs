@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * HTTP client benchmark: iomux's HttpClient vs undici's request() vs global fetch vs
+ * http.request with a keep-alive Agent, all against the same local Node http server (a
+ * child process), C requests in flight at once over keep-alive connections.
+ *
+ *   node bench/http.mjs [--quick] [--requests N] [--concurrency C] [--rounds R] [--body BYTES]
+ *
+ * Prints a Markdown table on stdout (req/s, client CPU per request, ratios vs undici);
+ * progress on stderr. Build first (npx tsc -p .). Each round runs every client once, in
+ * a rotated order; the table shows the median round of each.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { request as undiciRequest, Agent as UndiciAgent } from 'undici';
+import { HttpClient } from '../dist/index.js';
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+const quick = argv.includes('--quick');
+const N = opt('requests', quick ? 5000 : 20000);
+const C = opt('concurrency', 50);
+const ROUNDS = opt('rounds', quick ? 1 : 3);
+const BODY = opt('body', 64);
+const log = (s) => process.stderr.write(`${s}\n`);
+
+const server = spawn(process.execPath, [fileURLToPath(new URL('./http/server.mjs', import.meta.url)), String(BODY)],
+  { stdio: ['pipe', 'pipe', 'inherit'] });
+const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+const url = `http://127.0.0.1:${port}/`;
+
+/** Each client: `setup()` returns `{ one(): Promise<bodyLength>, close() }`. */
+const clients = {
+  'iomux HttpClient': () => {
+    const c = new HttpClient({ maxConnectionsPerOrigin: C });
+    return { one: async () => (await c.request(url)).body.length, close: () => c.close() };
+  },
+  'undici request()': () => {
+    const dispatcher = new UndiciAgent({ connections: C });
+    return {
+      one: async () => {
+        const { body } = await undiciRequest(url, { dispatcher });
+        return (await body.arrayBuffer()).byteLength;
+      },
+      close: () => dispatcher.close(),
+    };
+  },
+  'fetch()': () => ({
+    one: async () => (await (await fetch(url)).arrayBuffer()).byteLength,
+    close: () => {},
+  }),
+  'http.request + Agent': () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: C });
+    return {
+      one: () => new Promise((resolve, reject) => {
+        http.get(url, { agent }, (res) => {
+          let n = 0;
+          res.on('data', (d) => { n += d.length; });
+          res.on('end', () => resolve(n));
+          res.on('error', reject);
+        }).on('error', reject);
+      }),
+      close: () => agent.destroy(),
+    };
+  },
+};
+
+async function run(name, total) {
+  const c = clients[name]();
+  try {
+    // Warm up: open the connections and let the JIT see the code.
+    await drive(c, Math.min(2000, total), C);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await drive(c, total, C);
+    const secs = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { rps: total / secs, cpuUs: (cpu.user + cpu.system) / total };
+  } finally {
+    await c.close();
+  }
+}
+
+async function drive(c, total, concurrency) {
+  let left = total;
+  const worker = async () => {
+    while (left > 0) {
+      left--;
+      const n = await c.one();
+      if (n !== BODY) throw new Error(`body of ${n} bytes, expected ${BODY}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+const names = Object.keys(clients);
+const results = Object.fromEntries(names.map((n) => [n, []]));
+log(`bench http: ${N} requests x ${ROUNDS} rounds per client, ${C} in flight, ${BODY}-byte bodies, server pid ${server.pid}`);
+for (let r = 0; r < ROUNDS; r++) {
+  const order = names.map((_, i) => names[(i + r) % names.length]);
+  for (const name of order) {
+    const res = await run(name, N);
+    results[name].push(res);
+    log(`  round ${r + 1}: ${name.padEnd(22)} ${res.rps.toFixed(0).padStart(7)} req/s  ${res.cpuUs.toFixed(1).padStart(6)} us CPU/req`);
+  }
+}
+server.stdin.end();
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const summary = Object.fromEntries(names.map((n) => [n, {
+  rps: median(results[n].map((x) => x.rps)), cpuUs: median(results[n].map((x) => x.cpuUs)),
+}]));
+const base = summary['undici request()'];
+console.log(`${N} GET requests per client and round, ${C} in flight over keep-alive connections, ${BODY}-byte`);
+console.log(`bodies, against one Node http server (child process); median of ${ROUNDS} round(s). CPU is the`);
+console.log('client process\'s user+system time per request (the server runs in its own process).\n');
+console.log('| Client | req/s | vs undici | client CPU µs/req | vs undici |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const n of names) {
+  const s = summary[n];
+  console.log(`| ${n} | ${s.rps.toFixed(0)} | ${(s.rps / base.rps).toFixed(2)}x | ${s.cpuUs.toFixed(1)} | ${(s.cpuUs / base.cpuUs).toFixed(2)}x |`);
+}
