@@ -283,6 +283,30 @@ describe('readable() / writable()', () => {
     assert.deepEqual(seen, ['1', '2']);
   });
 
+  test('interest lingers after a wait, is dropped after an idle wake-up; removeWriter drops WRITE at once', async (t) => {
+    const r = setup(t);
+    const [x, y] = socketpair();
+    t.after(() => { x.close(); y.close(); });
+    x.setblocking(false);
+    y.setblocking(false);
+    const sel = r.selector;
+    const p = r.readable(x, { timeout: 2000 });
+    y.send(Buffer.from('a'));
+    await p;
+    assert.equal(sel.getKey(x).events, EVENT_READ, 'still registered after the wait');
+    const key = sel.getKey(x);
+    await r.readable(x, { timeout: 2000 }); // still readable: no re-registration needed
+    assert.equal(sel.getKey(x), key, 'the same registration served the second wait');
+    await until(() => !sel.getMap().has(x)); // nobody reads: one idle wake-up drops it
+    assert.equal(x.recv(10).toString(), 'a');
+    r.addReader(x, () => {});
+    r.addWriter(x, () => {});
+    assert.equal(sel.getKey(x).events, EVENT_READ | 2);
+    assert.equal(r.removeWriter(x), true);
+    assert.equal(sel.getKey(x).events, EVENT_READ, 'WRITE interest dropped at once');
+    assert.equal(r.removeReader(x), true);
+  });
+
   test('sock* methods delegate to the socket helpers', async (t) => {
     const r = setup(t);
     const [x, y] = socketpair();

@@ -290,7 +290,13 @@ export class Reactor implements Disposable {
       st.reader = null;
       st.readerObj = -1;
     }
-    this.#update(st);
+    if (write && (st.interest & ~st.wanted() & EVENT_WRITE) !== 0) {
+      // A socket is nearly always writable: a lingering WRITE interest would cost a
+      // wake-up for nothing right away, so drop it now (read interest may linger).
+      this.#shrink(st);
+    } else {
+      this.#update(st);
+    }
     return true;
   }
 
