@@ -344,3 +344,18 @@ test('on a given Reactor; the Reactor stays open after close()', async (t) => {
   client.close();
   await reactor.readable(0, { timeout: 10 }).catch(() => {}); // still usable
 });
+
+test('the process stays alive while a request is in flight, and exits with only idle connections', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const srv = await startHttp((req, res) => setTimeout(() => res.end('slow'), 300));
+  t.after(() => srv.close());
+  const child = spawn(process.execPath, [new URL('./fixtures/http-exit-child.mjs', import.meta.url).pathname, srv.url()],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const killer = setTimeout(() => child.kill(), 10000);
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  assert.equal(code, 0, 'the child exits on its own (not killed)');
+  assert.equal(out, '200 slow\n');
+});
