@@ -376,6 +376,21 @@ describe('close()', () => {
   });
 });
 
+describe('worker threads', () => {
+  test('a Reactor in a worker thread runs on that thread\'s loop', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(fixture('reactor-worker.mjs'));
+    const messages = [];
+    w.on('message', (m) => messages.push(m));
+    const code = await new Promise((resolve, reject) => {
+      w.once('exit', resolve);
+      w.once('error', reject);
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(messages, ['ok']);
+  });
+});
+
 describe('process lifetime (child processes)', () => {
   /** Runs the exit fixture; resolves with whether it exited by itself within `ms`. */
   function run(mode, ms = 700) {

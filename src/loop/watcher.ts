@@ -39,7 +39,7 @@ function onClose(handle: bigint): void {
 
 function init(): void {
   if (pollCb !== null) return;
-  loop = uv.uv_default_loop();
+  loop = uv.currentLoop(); // this thread's loop: a worker thread has its own
   handleSize = Number(uv.uv_handle_size(uv.UV_POLL));
   pollCb = koffi.register(onPoll, koffi.pointer(uv.UvPollCb));
   closeCb = koffi.register(onClose, koffi.pointer(uv.UvCloseCb));

@@ -232,8 +232,3 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
     this.close();
   }
 }
-
-/** Computes the EVENT_* bits from kernel bits as CPython does: anything but "readable" also counts as WRITE, anything but "writable" as READ (so errors and hang-ups report READ|WRITE). */
-export function toSelectorEvents(kernel: number, inBit: number, outBit: number): number {
-  return ((kernel & ~inBit) !== 0 ? EVENT_WRITE : 0) | ((kernel & ~outBit) !== 0 ? EVENT_READ : 0);
-}

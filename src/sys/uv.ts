@@ -26,6 +26,19 @@ export const UvPollCb = koffi.proto('void iomux_uv_poll_cb(void *handle, int sta
 export const UvCloseCb = koffi.proto('void iomux_uv_close_cb(void *handle)');
 
 export const uv_default_loop = fn('void *uv_default_loop(void)');
+/** N-API: the loop of the thread that owns `env` (a worker thread has its own loop). */
+export const napi_get_uv_event_loop = fn('int napi_get_uv_event_loop(void *env, _Out_ void **loop)');
+
+/**
+ * The libuv loop of the calling JS thread: the main thread's is `uv_default_loop()`,
+ * a worker thread's is its own.
+ */
+export function currentLoop(): unknown {
+  const out: unknown[] = [null];
+  const env = (koffi as unknown as { node: { env: unknown } }).node.env;
+  if (napi_get_uv_event_loop(env, out) !== 0 || out[0] === null) return uv_default_loop();
+  return out[0];
+}
 export const uv_handle_size = fn('size_t uv_handle_size(int type)');
 export const uv_poll_init = fn('int uv_poll_init(void *loop, void *handle, int fd)');
 export const uv_poll_start = fn('int uv_poll_start(void *handle, int events, iomux_uv_poll_cb *cb)');
