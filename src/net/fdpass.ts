@@ -7,7 +7,7 @@
  */
 import * as libc from '../sys/libc.js';
 import { raise, sysret } from '../sys/call.js';
-import { SOL_SOCKET, SCM_RIGHTS, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC } from '../sys/constants.js';
+import { SOL_SOCKET, SCM_RIGHTS, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC, POLLIN, POLLOUT } from '../sys/constants.js';
 import {
   MSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, IOVEC_SIZE,
   CMSGHDR_SIZE, cmsgSpace, cmsgLen,
@@ -17,6 +17,10 @@ import { show } from './address.js';
 import { int, toBytes } from './scratch.js';
 
 const EINTR = E.EINTR!;
+const EAGAIN = E.EAGAIN!;
+
+/** Called on EAGAIN by a socket with a timeout: waits for `events` or throws TimeoutError. */
+export type WaitAgain = (events: number) => void;
 
 const MSG = Buffer.allocUnsafeSlow(MSGHDR_SIZE);
 const IOV = Buffer.allocUnsafeSlow(IOVEC_SIZE);
@@ -54,7 +58,7 @@ function where(fd: number): string {
 }
 
 /** `sendmsg` of `data` with `fds` attached; returns the byte count sent. */
-export function sendFds(fd: number, data: unknown, fds: readonly number[], flags = 0): number {
+export function sendFds(fd: number, data: unknown, fds: readonly number[], flags = 0, again?: WaitAgain): number {
   const bytes = toBytes(data);
   if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of file descriptors, got ${show(fds)}`);
   for (const f of fds) {
@@ -76,7 +80,12 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
     fillMsghdr(bytes.length, control);
     const r = sysret(libc.sendmsg(fd, MSG, flags | MSG_NOSIGNAL));
     if (r >= 0) return r;
-    if (r !== -EINTR) raise(r, 'sendmsg', `${where(fd)}, fds ${show(fds)}`); // EINTR: retry (PEP 475).
+    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
+    if (r === -EAGAIN && again) {
+      again(POLLOUT); // a socket with a timeout: wait (or throw TimeoutError), then retry
+      continue;
+    }
+    raise(r, 'sendmsg', `${where(fd)}, fds ${show(fds)}`);
   }
 }
 
@@ -85,7 +94,7 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
  * kernel delivered is returned (and owned by the caller), even when the message's data
  * or control part was truncated.
  */
-export function recvFds(fd: number, bufsize: number, maxfds: number, flags = 0): [Buffer, number[]] {
+export function recvFds(fd: number, bufsize: number, maxfds: number, flags = 0, again?: WaitAgain): [Buffer, number[]] {
   if (int(bufsize, 'bufsize') < 0) throw new RangeError(`negative buffer size in recvFds: ${bufsize}`);
   if (int(maxfds, 'maxfds') < 0) throw new RangeError(`negative maxfds in recvFds: ${maxfds}`);
   int(flags, 'flags');
@@ -102,7 +111,12 @@ export function recvFds(fd: number, bufsize: number, maxfds: number, flags = 0):
       n = r;
       break;
     }
-    if (r !== -EINTR) raise(r, 'recvmsg', where(fd)); // EINTR: retry (PEP 475).
+    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
+    if (r === -EAGAIN && again) {
+      again(POLLIN); // a socket with a timeout: wait (or throw TimeoutError), then retry
+      continue;
+    }
+    raise(r, 'recvmsg', where(fd));
   }
   const data = Buffer.allocUnsafe(n);
   DATA.buf.copy(data, 0, 0, n);

@@ -3,25 +3,30 @@
  * with every selector and the Reactor. Blocking methods block the thread (as Python's
  * do); in non-blocking mode an operation that would block throws `BlockingIOError`.
  * Signals (EINTR) are retried (PEP 475). A closed socket has fd -1, so every operation on
- * it fails with `OSError` EBADF, as in Python.
+ * it fails with `OSError` EBADF, as in Python. `settimeout(seconds)` gives Python's third
+ * mode: a non-blocking fd whose operations wait up to that long, then throw TimeoutError.
  */
 import * as libc from '../sys/libc.js';
 import { check, raise, sysret } from '../sys/call.js';
 import {
-  AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
-  SO_ERROR, MSG_NOSIGNAL, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLOUT,
+  AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
+  SO_ERROR, MSG_NOSIGNAL, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
 } from '../sys/constants.js';
-import { OSError, errno as E } from '../errors.js';
+import { OSError, TimeoutError, errno as E } from '../errors.js';
 import { encodeAddress, decodeAddress, show, type AddressLike, type SocketAddress } from './address.js';
-import { ADDR, ADDRLEN, RECV, OPT, int, toBytes, toWritable } from './scratch.js';
-import { sendFds, recvFds } from './fdpass.js';
+import { ADDR, ADDRLEN, RECV, int, toBytes, toWritable } from './scratch.js';
+import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
+import { waitFd } from './wait.js';
+import { setOption, getOption, sockoptInt } from './sockopt.js';
 
 const EINTR = E.EINTR!;
+const EAGAIN = E.EAGAIN!;
 const ECONNRESET = E.ECONNRESET!;
 const EINPROGRESS = E.EINPROGRESS!;
+/** What `#connect` returns when a socket timeout expired. */
+const TIMED_OUT = -1;
 /** `type` may carry these creation flags; `Socket#type` never does (as Python 3.7+). */
 const TYPE_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-const POLLFD = Buffer.alloc(8);
 
 /**
  * A socket, as Python's `socket.socket`: `new Socket(family, type, proto, fileno?)` or
@@ -33,7 +38,8 @@ export class Socket {
   #family: number;
   #type: number;
   #proto: number;
-  #blocking: boolean;
+  /** Python's `sock_timeout` in seconds: -1 blocking, 0 non-blocking, > 0 a timeout. */
+  #timeout: number;
 
   /**
    * @param family  `AF_INET` (default), `AF_INET6` or `AF_UNIX`.
@@ -47,15 +53,15 @@ export class Socket {
     if (fileno !== undefined && fileno !== null) {
       const fd = int(fileno, 'fileno');
       if (fd < 0) throw new RangeError(`negative file descriptor ${fd}`);
-      const fam = family ?? sockoptInt(fd, SO_DOMAIN, 'fileno');
-      const typ = type ?? sockoptInt(fd, SO_TYPE, 'fileno');
-      const pro = proto ?? sockoptInt(fd, SO_PROTOCOL, 'fileno');
+      const fam = family ?? sockoptInt(fd, SO_DOMAIN, `fileno ${fd}`);
+      const typ = type ?? sockoptInt(fd, SO_TYPE, `fileno ${fd}`);
+      const pro = proto ?? sockoptInt(fd, SO_PROTOCOL, `fileno ${fd}`);
       this.#fd = fd;
       this.#family = int(fam, 'family');
       this.#type = int(typ, 'type') & ~TYPE_FLAGS;
       this.#proto = int(pro, 'proto');
       const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', `fileno ${fd}`);
-      this.#blocking = (fl & O_NONBLOCK) === 0;
+      this.#timeout = (fl & O_NONBLOCK) === 0 ? -1 : 0;
       return;
     }
     const fam = int(family ?? AF_INET, 'family');
@@ -65,7 +71,7 @@ export class Socket {
     this.#family = fam;
     this.#type = typ & ~TYPE_FLAGS;
     this.#proto = pro;
-    this.#blocking = (typ & SOCK_NONBLOCK) === 0;
+    this.#timeout = (typ & SOCK_NONBLOCK) === 0 ? -1 : 0;
   }
 
   /** The address family, e.g. `AF_INET`. */
@@ -106,18 +112,59 @@ export class Socket {
     this.close();
   }
 
-  /** Sets blocking (`true`) or non-blocking (`false`) mode (O_NONBLOCK). */
+  /** Sets blocking (`true`) or non-blocking (`false`) mode: `settimeout(null)` / `settimeout(0)`. */
   setblocking(flag: boolean): void {
-    const fd = this.#fd;
-    const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', this.#where());
-    const next = flag ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
-    if (next !== fl) check(libc.fcntl(fd, F_SETFL, 'int', next), 'fcntl', this.#where());
-    this.#blocking = !!flag;
+    this.#setTimeout(flag ? -1 : 0);
   }
 
-  /** Whether the socket is in blocking mode (as last set through this object). */
+  /** `false` in non-blocking mode (timeout 0), else `true` (as Python's). */
   getblocking(): boolean {
-    return this.#blocking;
+    return this.#timeout !== 0;
+  }
+
+  /**
+   * Python's `settimeout`: `null` blocks, `0` is non-blocking, a positive number of
+   * **seconds** makes each operation wait at most that long, then throw `TimeoutError`.
+   */
+  settimeout(seconds: number | null): void {
+    if (seconds === null || seconds === undefined) return this.#setTimeout(-1);
+    if (typeof seconds !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${show(seconds)}`);
+    if (!(seconds >= 0 && seconds < 2 ** 31 / 1000)) throw new RangeError(`timeout value out of range: ${seconds}`);
+    this.#setTimeout(seconds);
+  }
+
+  /** The timeout in seconds, `0` when non-blocking, `null` when blocking. */
+  gettimeout(): number | null {
+    return this.#timeout < 0 ? null : this.#timeout;
+  }
+
+  #setTimeout(t: number): void {
+    const fd = this.#fd;
+    const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', this.#where());
+    const next = t < 0 ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+    if (next !== fl) check(libc.fcntl(fd, F_SETFL, 'int', next), 'fcntl', this.#where());
+    this.#timeout = t;
+  }
+
+  /**
+   * After a failed call (`r` = -errno): with a timeout and EAGAIN, waits for `events`
+   * (throwing TimeoutError when the time is up) and returns the deadline to retry with;
+   * otherwise throws the error.
+   */
+  #again(r: number, events: number, deadline: number, syscall: string, detail?: string): number {
+    if (r !== -EAGAIN || this.#timeout <= 0) raise(r, syscall, detail ?? this.#where());
+    const d = deadline < 0 ? performance.now() + this.#timeout * 1000 : deadline;
+    waitFd(this.#fd, events, d, syscall);
+    return d;
+  }
+
+  /** The EAGAIN hook for the fd-passing calls, when this socket has a timeout. */
+  #againHook(): WaitAgain | undefined {
+    if (this.#timeout <= 0) return undefined;
+    let deadline = -1;
+    return (events) => {
+      deadline = this.#again(-EAGAIN, events, deadline, events === POLLIN ? 'recvmsg' : 'sendmsg');
+    };
   }
 
   /** Binds to `addr` (see {@link AddressLike}). */
@@ -138,11 +185,15 @@ export class Socket {
    * @throws BlockingIOError when non-blocking with no pending connection.
    */
   accept(): [Socket, SocketAddress] {
+    let deadline = -1;
     for (;;) {
       ADDRLEN.writeUInt32LE(ADDR.length, 0);
       const r = sysret(libc.accept4(this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC));
       if (r === -EINTR) continue; // EINTR: retry (PEP 475).
-      if (r < 0) raise(r, 'accept', this.#where());
+      if (r < 0) {
+        deadline = this.#again(r, POLLIN, deadline, 'accept');
+        continue;
+      }
       const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
       return [new Socket(this.#family, this.#type, this.#proto, r), addr];
     }
@@ -155,30 +206,35 @@ export class Socket {
    */
   connect(addr: AddressLike): void {
     const err = this.#connect(addr);
+    if (err === TIMED_OUT) throw new TimeoutError(E.ETIMEDOUT!, `timed out (connect to ${show(addr)})`);
     if (err !== 0) throw OSError.fromErrno(err, 'connect', `${show(addr)} (${this.#where()})`);
   }
 
-  /** As `connect`, but returns the errno instead of throwing it (0 on success). */
+  /**
+   * As `connect`, but returns the errno instead of throwing it (0 on success; EAGAIN
+   * when a socket timeout expired, as Python's `connect_ex`). Address errors still throw.
+   */
   connectEx(addr: AddressLike): number {
-    return this.#connect(addr);
+    const err = this.#connect(addr);
+    return err === TIMED_OUT ? EAGAIN : err;
   }
 
+  /** Connects; returns 0, a positive errno, or TIMED_OUT. */
   #connect(addr: AddressLike): number {
     const len = encodeAddress(this.#family, addr, ADDR);
     const r = sysret(libc.connect(this.#fd, ADDR, len));
     if (r >= 0) return 0;
-    if (r !== -EINTR) return -r;
-    // EINTR: the connection carries on in the kernel. Non-blocking: report it as in
-    // progress; blocking: wait until it completes, then take its outcome (PEP 475).
-    if (!this.#blocking) return EINPROGRESS;
-    POLLFD.writeInt32LE(this.#fd, 0);
-    POLLFD.writeInt16LE(POLLOUT, 4);
-    for (;;) {
-      const p = sysret(libc.poll(POLLFD, 1, -1));
-      if (p === -EINTR) continue; // EINTR: keep waiting.
-      if (p < 0) return -p;
-      return this.getsockopt(SOL_SOCKET, SO_ERROR) as number;
+    // EINTR: the connection carries on in the kernel, as with EINPROGRESS. Non-blocking:
+    // report it in progress; blocking or with a timeout: wait for the outcome (PEP 475).
+    if (r !== -EINTR && (r !== -EINPROGRESS || this.#timeout <= 0)) return -r;
+    if (this.#timeout === 0) return EINPROGRESS;
+    try {
+      waitFd(this.#fd, POLLOUT, this.#timeout < 0 ? -1 : performance.now() + this.#timeout * 1000, 'connect');
+    } catch (e) {
+      if (e instanceof TimeoutError) return TIMED_OUT;
+      throw e;
     }
+    return sockoptInt(this.#fd, SO_ERROR, this.#where());
   }
 
   /**
@@ -210,10 +266,11 @@ export class Socket {
 
   #recvInto(b: Uint8Array, n: number, flags: number): number {
     const fd = this.#fd;
+    let deadline = -1;
     for (;;) {
       const r = sysret(libc.recv(fd, b, n, flags));
       if (r >= 0) return r;
-      if (r !== -EINTR) raise(r, 'recv', this.#where()); // EINTR: retry (PEP 475).
+      if (r !== -EINTR) deadline = this.#again(r, POLLIN, deadline, 'recv'); // EINTR: retry (PEP 475).
     }
   }
 
@@ -224,10 +281,11 @@ export class Socket {
   send(data: Uint8Array | string, flags = 0): number {
     const b = toBytes(data);
     const fd = this.#fd;
+    let deadline = -1;
     for (;;) {
       const r = sysret(libc.send(fd, b, b.length, flags | MSG_NOSIGNAL));
       if (r >= 0) return r;
-      if (r !== -EINTR) raise(r, 'send', this.#where()); // EINTR: retry (PEP 475).
+      if (r !== -EINTR) deadline = this.#again(r, POLLOUT, deadline, 'send'); // EINTR: retry (PEP 475).
     }
   }
 
@@ -238,12 +296,14 @@ export class Socket {
   sendall(data: Uint8Array | string, flags = 0): void {
     const b = toBytes(data);
     const fd = this.#fd;
+    // With a timeout, it bounds the whole call (Python 3.5+).
+    let deadline = this.#timeout > 0 ? performance.now() + this.#timeout * 1000 : -1;
     let off = 0;
     while (off < b.length) {
       const chunk = off === 0 ? b : b.subarray(off);
       const r = sysret(libc.send(fd, chunk, chunk.length, flags | MSG_NOSIGNAL));
       if (r >= 0) off += r;
-      else if (r !== -EINTR) raise(r, 'sendall', this.#where()); // EINTR: retry (PEP 475).
+      else if (r !== -EINTR) deadline = this.#again(r, POLLOUT, deadline, 'sendall'); // EINTR: retry (PEP 475).
     }
     if (b.length === 0) {
       // Python's sendall(b'') still makes one send call (a closed socket is EBADF).
@@ -273,11 +333,12 @@ export class Socket {
   }
 
   #recvfrom(b: Uint8Array, n: number, flags: number): number {
+    let deadline = -1;
     for (;;) {
       ADDRLEN.writeUInt32LE(ADDR.length, 0);
       const r = sysret(libc.recvfrom(this.#fd, b, n, flags, ADDR, ADDRLEN));
       if (r >= 0) return r;
-      if (r !== -EINTR) raise(r, 'recvfrom', this.#where()); // EINTR: retry (PEP 475).
+      if (r !== -EINTR) deadline = this.#again(r, POLLIN, deadline, 'recvfrom'); // EINTR: retry (PEP 475).
     }
   }
 
@@ -289,16 +350,18 @@ export class Socket {
     const addr = arguments.length >= 3 ? b : a;
     const bytes = toBytes(data);
     const len = encodeAddress(this.#family, addr, ADDR);
+    let deadline = -1;
     for (;;) {
       const r = sysret(libc.sendto(this.#fd, bytes, bytes.length, flags | MSG_NOSIGNAL, ADDR, len));
       if (r >= 0) return r;
-      if (r !== -EINTR) raise(r, 'sendto', `${show(addr)} (${this.#where()})`); // EINTR: retry (PEP 475).
+      // EINTR: retry (PEP 475). A wait cannot touch ADDR, so the encoded address stays.
+      if (r !== -EINTR) deadline = this.#again(r, POLLOUT, deadline, 'sendto', `${show(addr)} (${this.#where()})`);
     }
   }
 
   /** Sends `data` with the fds `fds` attached (SCM_RIGHTS); returns the byte count sent. */
   sendFds(data: Uint8Array | string, fds: readonly number[], flags = 0): number {
-    return sendFds(this.#fd, data, fds, flags);
+    return sendFds(this.#fd, data, fds, flags, this.#againHook());
   }
 
   /**
@@ -306,7 +369,7 @@ export class Socket {
    * are close-on-exec and belong to the caller.
    */
   recvFds(bufsize: number, maxfds: number, flags = 0): [Buffer, number[]] {
-    return recvFds(this.#fd, bufsize, maxfds, flags);
+    return recvFds(this.#fd, bufsize, maxfds, flags, this.#againHook());
   }
 
   /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
@@ -330,51 +393,18 @@ export class Socket {
 
   /** Sets an option: a number is a C `int`, a Buffer is passed as the raw option bytes. */
   setsockopt(level: number, opt: number, value: number | Uint8Array): void {
-    int(level, 'level');
-    int(opt, 'option');
-    if (typeof value === 'number') {
-      if (!Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
-        throw new RangeError(`setsockopt value must be a 32-bit integer, got ${value}`);
-      }
-      OPT.writeInt32LE(value | 0, 0);
-      check(libc.setsockopt(this.#fd, level, opt, OPT, 4), 'setsockopt', `level ${level}, option ${opt} (${this.#where()})`);
-      return;
-    }
-    if (typeof value === 'string') throw new TypeError(`setsockopt value must be a number or bytes, got ${show(value)}`);
-    const b = toBytes(value, 'setsockopt value');
-    check(libc.setsockopt(this.#fd, level, opt, b, b.length), 'setsockopt', `level ${level}, option ${opt} (${this.#where()})`);
+    setOption(this.#fd, level, opt, value, this.#where());
   }
 
   /** Reads an option: a C `int` without `buflen`, else up to `buflen` raw bytes. */
   getsockopt(level: number, opt: number, buflen?: number): number | Buffer {
-    int(level, 'level');
-    int(opt, 'option');
-    if (buflen === undefined || buflen === 0) {
-      OPT.writeInt32LE(0, 0);
-      ADDRLEN.writeUInt32LE(4, 0);
-      check(libc.getsockopt(this.#fd, level, opt, OPT, ADDRLEN), 'getsockopt', `level ${level}, option ${opt} (${this.#where()})`);
-      return OPT.readInt32LE(0);
-    }
-    if (int(buflen, 'buflen') < 0 || buflen > 1024) {
-      throw new OSError(E.EINVAL!, `getsockopt buflen ${buflen} out of range 0-1024`, 'getsockopt');
-    }
-    const out = Buffer.alloc(buflen);
-    ADDRLEN.writeUInt32LE(buflen, 0);
-    check(libc.getsockopt(this.#fd, level, opt, out, ADDRLEN), 'getsockopt', `level ${level}, option ${opt} (${this.#where()})`);
-    return out.subarray(0, ADDRLEN.readUInt32LE(0));
+    return getOption(this.#fd, level, opt, buflen, this.#where());
   }
 
   /** A short description, e.g. `<Socket fd=5 family=2 type=1 proto=0>`. */
   toString(): string {
     return `<Socket fd=${this.#fd} family=${this.#family} type=${this.#type} proto=${this.#proto}>`;
   }
-}
-
-function sockoptInt(fd: number, opt: number, what: string): number {
-  OPT.writeInt32LE(0, 0);
-  ADDRLEN.writeUInt32LE(4, 0);
-  check(libc.getsockopt(fd, SOL_SOCKET, opt, OPT, ADDRLEN), 'getsockopt', `${what} ${fd}`);
-  return OPT.readInt32LE(0);
 }
 
 function badSize(n: unknown, what: string): never {

@@ -1,0 +1,55 @@
+/**
+ * Socket options, as Python's `setsockopt`/`getsockopt`: an `int` by default, raw bytes
+ * when given a buffer (set) or a `buflen` (get).
+ */
+import * as libc from '../sys/libc.js';
+import { check } from '../sys/call.js';
+import { SOL_SOCKET } from '../sys/constants.js';
+import { OSError, errno as E } from '../errors.js';
+import { show } from './address.js';
+import { ADDRLEN, OPT, int, toBytes } from './scratch.js';
+
+/** `setsockopt(fd, level, opt, value)`: a number is a C `int`, bytes go as they are. */
+export function setOption(fd: number, level: number, opt: number, value: unknown, where: string): void {
+  int(level, 'level');
+  int(opt, 'option');
+  const what = `level ${level}, option ${opt} (${where})`;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
+      throw new RangeError(`setsockopt value must be a 32-bit integer, got ${value}`);
+    }
+    OPT.writeInt32LE(value | 0, 0);
+    check(libc.setsockopt(fd, level, opt, OPT, 4), 'setsockopt', what);
+    return;
+  }
+  if (typeof value === 'string') throw new TypeError(`setsockopt value must be a number or bytes, got ${show(value)}`);
+  const b = toBytes(value, 'setsockopt value');
+  check(libc.setsockopt(fd, level, opt, b, b.length), 'setsockopt', what);
+}
+
+/** `getsockopt(fd, level, opt)`: a C `int` without `buflen`, else up to `buflen` (0-1024) bytes. */
+export function getOption(fd: number, level: number, opt: number, buflen: unknown, where: string): number | Buffer {
+  int(level, 'level');
+  int(opt, 'option');
+  const what = `level ${level}, option ${opt} (${where})`;
+  if (buflen === undefined || buflen === null || buflen === 0) {
+    OPT.writeInt32LE(0, 0);
+    ADDRLEN.writeUInt32LE(4, 0);
+    check(libc.getsockopt(fd, level, opt, OPT, ADDRLEN), 'getsockopt', what);
+    return OPT.readInt32LE(0);
+  }
+  const n = int(buflen, 'buflen');
+  if (n < 0 || n > 1024) throw new OSError(E.EINVAL!, `getsockopt buflen ${n} out of range 0-1024`, 'getsockopt');
+  const out = Buffer.alloc(n);
+  ADDRLEN.writeUInt32LE(n, 0);
+  check(libc.getsockopt(fd, level, opt, out, ADDRLEN), 'getsockopt', what);
+  return out.subarray(0, ADDRLEN.readUInt32LE(0));
+}
+
+/** `getsockopt(fd, SOL_SOCKET, opt)` as an int. */
+export function sockoptInt(fd: number, opt: number, what: string): number {
+  OPT.writeInt32LE(0, 0);
+  ADDRLEN.writeUInt32LE(4, 0);
+  check(libc.getsockopt(fd, SOL_SOCKET, opt, OPT, ADDRLEN), 'getsockopt', what);
+  return OPT.readInt32LE(0);
+}
