@@ -14,7 +14,7 @@
 import { SelectSelector, PollSelector, EpollSelector, EVENT_READ, EVENT_WRITE, type BaseSelector } from '../selectors/index.js';
 import type { Socket } from '../net/index.js';
 import { tryAccept, tryRecvInto, trySend } from '../net/nonblock.js';
-import { os } from '../index.js';
+import * as os from '../os.js';
 import { listen, prepareConnection, type Backend, type EchoStats, type ListenInfo } from './echo-common.js';
 
 const EAGAIN = 11;

@@ -18,7 +18,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { os } from '../index.js';
+import * as os from '../os.js';
 import { parse, numberOption, choiceOption, stringOption, UsageError } from './args.js';
 import { BACKENDS, type Backend, type EchoStats, type ListenInfo, formatListen } from './echo-common.js';
 
