@@ -77,11 +77,15 @@ export async function runScale({ quick = false, log = (s) => process.stderr.writ
     if (!hasSelectors) notes.push('EpollSelector is not in this build yet: its row is empty.');
     for (const n of ns) {
       const fds = idle.slice(0, n).concat(readyR);
-      if (n <= selectMax && Math.max(...fds) < FD_SETSIZE) {
+      if (n <= selectMax) {
+        // select() needs every fd below FD_SETSIZE; the process's own fds come first, so
+        // at N=1000 a runtime that opens many at start-up may leave room for a few less.
+        const fit = fds.filter((fd) => fd < FD_SETSIZE);
+        if (fit.length < fds.length) {
+          notes.push(`select() at N=${n} watched ${fit.length - 1} idle fds: the others were numbered >= FD_SETSIZE in this process.`);
+        }
         const none = [];
-        record('select()', n, () => iomux.select(fds, none, none, 0), () => iomux.select(fds, none, none, 0)[0].length);
-      } else if (n <= selectMax) {
-        notes.push(`select() skipped at N=${n}: fds reach ${Math.max(...fds)}, beyond FD_SETSIZE.`);
+        record('select()', n, () => iomux.select(fit, none, none, 0), () => iomux.select(fit, none, none, 0)[0].length);
       }
 
       const p = new iomux.Poll();
