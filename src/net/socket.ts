@@ -401,9 +401,28 @@ export class Socket {
     return getOption(this.#fd, level, opt, buflen, this.#where());
   }
 
-  /** A short description, e.g. `<Socket fd=5 family=2 type=1 proto=0>`. */
+  /**
+   * A description like Python's repr:
+   * `<Socket fd=5, family=2, type=1, proto=0, laddr=["127.0.0.1",8080], raddr=[...]>`.
+   */
   toString(): string {
-    return `<Socket fd=${this.#fd} family=${this.#family} type=${this.#type} proto=${this.#proto}>`;
+    let s = `<Socket${this.#fd < 0 ? ' [closed]' : ''} fd=${this.#fd}, family=${this.#family}, type=${this.#type}, proto=${this.#proto}`;
+    if (this.#fd >= 0) {
+      for (const [name, get] of [['laddr', () => this.getsockname()], ['raddr', () => this.getpeername()]] as const) {
+        try {
+          const a = get();
+          if (a !== '') s += `, ${name}=${JSON.stringify(a)}`;
+        } catch {
+          // not bound / not connected: left out, as Python's repr does
+        }
+      }
+    }
+    return `${s}>`;
+  }
+
+  /** `util.inspect` shows the same description. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 }
 
