@@ -66,7 +66,7 @@ test('iomux --help, --version, no command, unknown command', async () => {
 });
 
 test('every command has --help', async () => {
-  for (const c of ['copy', 'echo', 'demo']) {
+  for (const c of ['copy', 'echo', 'demo', 'fetch']) {
     const r = await iomux([c, '--help']);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, new RegExp(`^Usage: iomux ${c}`), c);
@@ -268,4 +268,19 @@ test('iomux demo: a short run measures every backend and prints the table', asyn
   const bad = await iomux(['demo', '--seconds', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^iomux demo: --seconds must be a number from 0\.05 to 600, got '0'/);
+});
+
+test('iomux fetch is wired to the HTTP client', async (t) => {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => res.end(`you asked for ${req.url}`));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => server.close(r)));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const r = await iomux(['fetch', `${base}/a`, `${base}/b`]);
+  assert.equal(r.code, 0, show(r));
+  assert.match(r.stdout, new RegExp(`${base}/a +200 +`));
+  assert.match(r.stdout, new RegExp(`${base}/b +200 +`));
+  const bad = await iomux(['fetch', '--frob']);
+  assert.equal(bad.code, 2, show(bad));
+  assert.equal(bad.stderr.split('\n').length, 2, `one line: ${JSON.stringify(bad.stderr)}`);
 });

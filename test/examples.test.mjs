@@ -117,3 +117,14 @@ test('selectors-client on its own: starts its server, blocking and --reactor', a
   assert.ok(b.stdout.includes('client (Reactor): >>>> via the reactor\n'));
   assert.ok(b.stdout.includes('client (Reactor): <<<< VIA THE REACTOR\n'));
 });
+
+test('async-http --client: the same requests with HttpClient and callbacks', async () => {
+  const r = await runExample('async-http', ['--client']);
+  ok(r);
+  assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/ -> 200 OK, body "hello from the local server\\n"/);
+  assert.match(r.stdout, /POST http:\/\/127\.0\.0\.1:\d+\/echo -> 200 OK, body "you sent: a=1&b=2\\n"/);
+  assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/slow -> TimeoutError: /);
+  assert.match(r.stdout, /-> ConnectionRefusedError: /);
+  const done = /done: (.*)\n$/.exec(r.stdout)[1].split(', ').sort();
+  assert.deepEqual(done, ['200', '200', 'ConnectionRefusedError', 'TimeoutError']);
+});
