@@ -189,3 +189,16 @@ test('a server that never reads: the send blocks, the timeout still fires', asyn
   const body = Buffer.alloc(32 * 1024 * 1024);
   await assert.rejects(client.request({ url: srv.url(), method: 'POST', body, timeout: 300 }), TimeoutError);
 });
+
+test('an idle connection past the server\'s Keep-Alive timeout is not reused', async (t) => {
+  const { srv, client } = await setup(t, (sock, head) => {
+    const ka = head.startsWith('GET /short') ? 'timeout=1' : 'timeout=5, max=100';
+    sock.write(`HTTP/1.1 200 OK\r\nKeep-Alive: ${ka}\r\nContent-Length: 2\r\n\r\nok`);
+  });
+  await client.request(srv.url('/long'));
+  await client.request(srv.url('/short'));
+  assert.equal(srv.connections, 1);
+  // The server said 1 s; with a second of margin the connection is already too old.
+  await client.request({ url: srv.url('/long'), method: 'POST', body: 'x' });
+  assert.equal(srv.connections, 2);
+});

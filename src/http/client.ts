@@ -51,7 +51,7 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('HttpClient options must be an object');
     const max = options.maxConnectionsPerOrigin ?? 6;
-    if (typeof max !== 'number' || !Number.isInteger(max)) {
+    if (typeof max !== 'number' || !(Number.isInteger(max) || max === Infinity)) {
       throw new TypeError(`maxConnectionsPerOrigin must be an integer, got ${String(max)}`);
     }
     if (max < 1) throw new RangeError(`maxConnectionsPerOrigin must be at least 1, got ${max}`);

@@ -19,6 +19,8 @@ import type { Pool } from './pool.js';
 const ECONNRESET = E.ECONNRESET!;
 const EPIPE = E.EPIPE!;
 
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
+
 const enum C { Resolving, Connecting, Busy, Idle, Closed }
 
 /** A connection of one origin's {@link Pool}. */
@@ -29,6 +31,8 @@ export class Connection implements Holder {
   ex: Exchange | null = null;
   /** Responses completed on this connection: > 0 means it is a reused keep-alive one. */
   served = 0;
+  /** `Date.now()` after which the server may close it while idle (its `Keep-Alive: timeout`). */
+  expires = Infinity;
   #state = C.Resolving;
   #sock: Socket | null = null;
   #wire: Buffer[] | null = null;
@@ -85,6 +89,11 @@ export class Connection implements Holder {
     if (this.ex !== ex) return;
     this.ex = null;
     this.#drop();
+  }
+
+  /** Closes an idle connection and leaves the pool, without refilling it from the queue. */
+  discard(): void {
+    this.#drop(false);
   }
 
   /** Closes the socket and leaves the pool without settling anything (the pool's close). */
@@ -277,6 +286,12 @@ export class Connection implements Holder {
     const p = this.parser;
     const res = new HttpResponse(p.status, p.statusText, p.headers, p.body, p.trailers, ex.req.url);
     this.served++;
+    const ka = p.headers['keep-alive'];
+    if (ka !== undefined) {
+      // Leave a second of margin before the server's announced idle timeout.
+      const m = KEEP_ALIVE_TIMEOUT.exec(ka);
+      if (m !== null) this.expires = Date.now() + Number(m[1]) * 1000 - 1000;
+    }
     // Reusable only after a clean finish: whole request sent, nothing extra received.
     if (p.keepAlive && !leftover && this.#wire === null && !this.pool.core.closed) {
       this.#state = C.Idle;

@@ -44,8 +44,13 @@ export class Pool implements Holder {
 
   /** Sends `ex` on an idle connection, on a new one if there is room, or queues it. */
   dispatch(ex: Exchange): void {
-    const idle = this.#idle.pop();
-    if (idle !== undefined) {
+    let idle: Connection | undefined;
+    while ((idle = this.#idle.pop()) !== undefined) {
+      // Past the server's Keep-Alive timeout: it may be closing it right now.
+      if (idle.expires !== Infinity && Date.now() >= idle.expires) {
+        idle.discard();
+        continue;
+      }
       idle.assign(ex);
       return;
     }
