@@ -359,3 +359,13 @@ test('the process stays alive while a request is in flight, and exits with only 
   assert.equal(code, 0, 'the child exits on its own (not killed)');
   assert.equal(out, '200 slow\n');
 });
+
+test('closing a given Reactor before the client does not break client.close()', async (t) => {
+  const reactor = new Reactor();
+  const srv = await startHttp((req, res) => res.end('r'));
+  t.after(() => srv.close());
+  const client = new HttpClient({ reactor });
+  assert.equal((await client.request(srv.url())).text(), 'r');
+  reactor.close();
+  client.close();
+});

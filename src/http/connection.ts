@@ -325,8 +325,12 @@ export class Connection implements Holder {
     const sock = this.#sock;
     if (sock === null) return;
     const reactor = this.pool.core.reactor;
-    if (this.#reading) reactor.removeReader(sock);
-    if (this.#writing) reactor.removeWriter(sock);
+    try {
+      if (this.#reading) reactor.removeReader(sock);
+      if (this.#writing) reactor.removeWriter(sock);
+    } catch {
+      // A Reactor its owner already closed has forgotten the socket anyway.
+    }
     this.#reading = false;
     this.#writing = false;
     this.#sock = null;

@@ -65,8 +65,32 @@ const COALESCE_MAX = 64 * 1024;
 
 const originCache = new Map<string, Origin>();
 
+/** A parsed, checked URL. */
+interface Target {
+  origin: Origin;
+  path: string;
+  hostHeader: string;
+  auth: string;
+}
+
+/** Recently used URL strings: parsing with `new URL` costs more than the rest of a request. */
+const targetCache = new Map<string, Target>();
+const TARGET_CACHE_MAX = 512;
+
 /** Parses and checks an `http://` URL. */
-export function parseUrl(input: string | URL): { origin: Origin; path: string; hostHeader: string; auth: string } {
+export function parseUrl(input: string | URL): Target {
+  if (typeof input === 'string') {
+    const hit = targetCache.get(input);
+    if (hit !== undefined) return hit;
+    const t = parseUrlUncached(input);
+    if (targetCache.size >= TARGET_CACHE_MAX) targetCache.clear();
+    targetCache.set(input, t);
+    return t;
+  }
+  return parseUrlUncached(input);
+}
+
+function parseUrlUncached(input: string | URL): Target {
   let u: URL;
   if (input instanceof URL) u = input;
   else if (typeof input === 'string') {
