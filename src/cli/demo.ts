@@ -75,8 +75,8 @@ async function startServer(row: Row, host: string): Promise<Server> {
   const listening = new Promise<Server>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      const m = /listening on \[?([^\s\]]+?)\]?:(\d+)/.exec(out);
-      if (m) resolve({ child, host: m[1]!, port: Number(m[2]), stderr: () => err });
+      const m = /listening on (?:\[([^\]]+)\]|([^\s:]+)):(\d+)/.exec(out);
+      if (m) resolve({ child, host: (m[1] ?? m[2])!, port: Number(m[3]), stderr: () => err });
     });
     child.on('exit', (code, signal) => reject(new Error(
       `the ${row.label} server exited (${signal ?? code}) before listening: ${err.trim().split('\n')[0] ?? ''}`)));
