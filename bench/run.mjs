@@ -2,13 +2,14 @@
  * `npm run bench`: runs every benchmark, prints the tables (with ratios) on stdout and
  * progress on stderr, and writes docs/BENCHMARKS.md plus the SVG charts in docs/img/.
  *
- *   node bench/run.mjs [--quick] [--only scale,echo,http] [--no-docs]
+ *   node bench/run.mjs [--quick] [--only scale,micro,echo,http] [--no-docs]
  *
  * --quick    short batches and durations (about a minute in all; rougher figures)
- * --only     run only the named parts
+ * --only     run only the named parts (scale, micro, echo, http)
  * --no-docs  print the tables but leave docs/ alone
  *
  * Parts: bench/scale.mjs (readiness-call cost vs idle fds, iomux vs CPython),
+ * bench/micro.mjs (what iomux's code adds per hot-path step),
  * bench/echo/run-echo.mjs (echo round trips/s vs C, Node net and CPython servers), and
  * bench/http.mjs when it exists (its stdout, Markdown, is included as is).
  */
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { machineInfo } from './lib/machine.mjs';
 import { runScale, scaleTable } from './scale.mjs';
 import { runEcho, echoTable } from './echo/run-echo.mjs';
+import { runMicro, microTable } from './micro.mjs';
 import { writeReport, targets } from './lib/report.mjs';
 import { table } from './lib/format.mjs';
 
@@ -29,7 +31,7 @@ const oi = argv.indexOf('--only');
 const only = oi >= 0 ? new Set((argv[oi + 1] ?? '').split(',')) : null;
 for (const a of argv) {
   if (a.startsWith('--') && !['--quick', '--no-docs', '--only'].includes(a)) {
-    console.error(`bench: unknown option ${a} (expected --quick, --only scale,echo,http, --no-docs)`);
+    console.error(`bench: unknown option ${a} (expected --quick, --only scale,micro,echo,http, --no-docs)`);
     process.exit(2);
   }
 }
@@ -40,12 +42,18 @@ const t0 = performance.now();
 const machine = machineInfo();
 log(`bench: ${machine.cpu}, ${machine.nproc} CPUs, ${machine.kernel}, Node ${machine.node}, Python ${machine.python}${quick ? ' (quick)' : ''}`);
 
-let scale, echo, http;
+let scale, echo, micro, http;
 if (want('scale')) {
   log('bench: scale (N idle fds + 1 ready)...');
   scale = await runScale({ quick, log });
   console.log('\n## Scaling: one readiness call with N idle fds + 1 ready\n');
   console.log(scaleTable(scale));
+}
+if (want('micro')) {
+  log('bench: micro (hot-path steps)...');
+  micro = await runMicro({ quick, log });
+  console.log('\n## Hot-path micro-costs\n');
+  console.log(microTable(micro));
 }
 if (want('echo')) {
   log('bench: echo (1 and 50 connections)...');
@@ -74,7 +82,7 @@ const elapsed = (performance.now() - t0) / 1000;
 if (!noDocs) {
   const commands = ['npm run bench' + (quick ? ' -- --quick' : '') + '   # = npx tsc -p tsconfig.json && node bench/run.mjs' + (quick ? ' --quick' : '')];
   if (only) commands[0] = `npx tsc -p tsconfig.json && node bench/run.mjs ${argv.join(' ')}`;
-  writeReport({ docsDir: root + 'docs/', machine, commands, scale, echo, http, quick, elapsed });
+  writeReport({ docsDir: root + 'docs/', machine, commands, scale, echo, micro, http, quick, elapsed });
   log(`bench: wrote docs/BENCHMARKS.md${scale ? ', docs/img/scale.svg' : ''}${echo ? ', docs/img/echo.svg' : ''}`);
 }
 log(`bench: done in ${elapsed.toFixed(0)} s`);

@@ -51,7 +51,7 @@ function socketpair() {
 export async function runScale({ quick = false, log = (s) => process.stderr.write(s + '\n') } = {}) {
   const ns = [10, 100, 1000, 10000];
   const selectMax = 1000;
-  const timing = quick ? { batchMs: 10, rounds: 3 } : { batchMs: 25, rounds: 7 };
+  const timing = quick ? { batchMs: 10, rounds: 5 } : { batchMs: 25, rounds: 7 };
   const notes = [];
   const biggest = Math.max(...ns);
 

@@ -6,6 +6,8 @@ import { lineChart, barChart } from './svg.mjs';
 import { table, fmtRatio, fmtRate, fmtNs } from './format.mjs';
 import { PAIRS, scaleTable } from '../scale.mjs';
 import { echoTable } from '../echo/run-echo.mjs';
+import { microTable } from '../micro.mjs';
+import { readFileSync, existsSync } from 'node:fs';
 
 /** The issue's targets, checked against the figures. */
 export function targets(scale, echo) {
@@ -36,7 +38,7 @@ export function targets(scale, echo) {
 }
 
 /** Renders and writes everything; returns the Markdown text. */
-export function writeReport({ docsDir, machine, commands, scale, echo, http, quick, elapsed }) {
+export function writeReport({ docsDir, machine, commands, scale, echo, micro, http, quick, elapsed }) {
   mkdirSync(docsDir + 'img', { recursive: true });
   const md = [];
   md.push('# Benchmarks', '');
@@ -58,7 +60,7 @@ export function writeReport({ docsDir, machine, commands, scale, echo, http, qui
   md.push('', '## How it was run', '');
   md.push('```sh', ...commands, '```');
   md.push('', 'Each part can also run alone (build first with `npx tsc -p .`):', '');
-  md.push('```sh', 'node bench/scale.mjs [--quick]        # readiness-call scaling table', 'node bench/echo/run-echo.mjs [--quick] [--servers c,reactor,...]', '```');
+  md.push('```sh', 'node bench/scale.mjs [--quick]           # readiness-call scaling table', 'node bench/micro.mjs [--quick]           # hot-path micro-costs', 'node bench/echo/run-echo.mjs [--quick] [--no-extras] [--servers c,reactor,...]', 'node bench/http.mjs [--quick]            # HTTP client (bench/http.mjs)', '```');
 
   const tg = targets(scale, echo);
   if (tg.length) {
@@ -118,6 +120,19 @@ export function writeReport({ docsDir, machine, commands, scale, echo, http, qui
     md.push('- **raw** (`bench/echo/iomux-raw-server.mjs`): iomux\'s `Epoll` object with libc `recv`/`send` called straight through');
     md.push('  the koffi binding, no `Socket`, no selector: the floor under the public API.');
     writeFileSync(docsDir + 'img/echo.svg', echoChart(echo));
+  }
+
+  if (micro) {
+    md.push('', '## Hot-path micro-costs', '');
+    md.push('What iomux\'s own code adds on the echo path, step by step (`bench/micro.mjs`), in process CPU time per');
+    md.push('step: each row sits beside the bare kernel call or a leaner variant, so a change in `src/` shows up here.');
+    md.push('Sockets are AF_UNIX socketpairs; "always-ready" fds hold one unread byte (level-triggered).', '');
+    md.push(microTable(micro));
+  }
+
+  const analysis = new URL('../ANALYSIS.md', import.meta.url);
+  if (existsSync(analysis)) {
+    md.push('', readFileSync(analysis, 'utf8').trim());
   }
 
   if (http) {
