@@ -62,7 +62,7 @@ export class Connection implements Holder {
     const o = this.pool.origin;
     if (o.family !== 0) {
       this.#addrs = [[o.family, o.host]];
-      this.#tryNext();
+      this.#guardedNext();
       return;
     }
     // A name: resolve on libuv's thread pool, then connect to each address in order.
@@ -71,7 +71,7 @@ export class Connection implements Holder {
       for (const [fam, , , , addr] of list) {
         if ((fam === AF_INET || fam === AF_INET6) && Array.isArray(addr)) this.#addrs.push([fam, addr[0]]);
       }
-      this.#tryNext();
+      this.#guardedNext();
     }, (err: Error) => {
       if (this.#state !== C.Closed) this.#fail(err);
     });
@@ -111,6 +111,15 @@ export class Connection implements Holder {
     this.#wire = ex.req.wire;
     this.#wireIdx = 0;
     this.#wireOff = 0;
+  }
+
+  /** `#tryNext`, with anything unexpected (a closed Reactor) failing this exchange only. */
+  #guardedNext(): void {
+    try {
+      this.#tryNext();
+    } catch (e) {
+      this.#fail(e as Error);
+    }
   }
 
   #tryNext(): void {
@@ -169,13 +178,17 @@ export class Connection implements Holder {
     if (this.#state === C.Connecting) {
       const err = Math.abs(socketError(this.#sock!));
       if (err === 0) {
-        this.#connected();
+        try {
+          this.#connected();
+        } catch (e) {
+          this.#fail(e as Error);
+        }
         return;
       }
       const [, host] = this.#addrs[this.#addrIdx - 1]!;
       this.#lastError = OSError.fromErrno(err, 'connect', `${this.pool.origin.key} (${host})`);
       this.#closeSocket();
-      this.#tryNext();
+      this.#guardedNext();
       return;
     }
     this.#flush();
