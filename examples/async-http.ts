@@ -10,13 +10,14 @@
  * finished sockets are closed, and partial sends are handled. Instead of google/baidu/bing
  * the example starts its own local HTTP server (a child process) with a fast page, a slow
  * page and an echo, plus a port where nothing listens.
- * Run: `node dist/examples/async-http.js` (`--client` for the same with `HttpClient`).
+ * Run: `node dist/examples/async-http.js`; `--batch` does the same with iomux's `HttpBatch`
+ * (this loop, packaged), `--client` with `HttpClient` (on a Reactor, inside Node's loop).
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   select, socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_ERROR, OSError, TimeoutError, BlockingIOError,
-  errno, HttpClient, type Socket,
+  errno, HttpClient, HttpBatch, type Socket,
 } from 'iomux';
 
 /** The callback of a request: the context, the raw response (or null), the error (or null). */
@@ -261,4 +262,38 @@ async function withHttpClient(): Promise<void> {
   }
   console.log(`done: ${outcomes.join(', ')}`);
 }
-await (process.argv.includes('--client') ? withHttpClient() : main());
+/**
+ * `--batch`: the seed's exact shape, packaged: `HttpBatch.add(request, callback)` for each
+ * request, then `run()`, which blocks on a selector until all are done or timed out.
+ */
+async function withHttpBatch(): Promise<void> {
+  const server = await startServer();
+  const refused = closedPort();
+  const outcomes: string[] = [];
+  try {
+    const batch = new HttpBatch();
+    const started = performance.now();
+    for (const item of urlList(server.port, refused)) {
+      const url = `http://${item.host}:${item.port}${item.url}`;
+      console.log(`add ${item.method} ${url} (timeout ${item.timeout} s)`);
+      const options = { url, method: item.method, timeout: item.timeout * 1000, ...(item.data ? { body: item.data } : {}) };
+      batch.add(options, (err, res) => {
+        const ms = `${(performance.now() - started).toFixed(0)} ms`;
+        if (err) {
+          outcomes.push(err.name);
+          console.log(`${item.method} ${url} -> ${err.name}: ${err.message} (${ms})`);
+        } else {
+          outcomes.push(String(res!.status));
+          console.log(`${item.method} ${url} -> ${res!.status} ${res!.statusText}, body ${JSON.stringify(res!.text())} (${ms})`);
+        }
+      });
+    }
+    batch.run(); // blocks until every request has finished, failed or timed out
+  } finally {
+    server.stop();
+  }
+  console.log(`done: ${outcomes.join(', ')}`);
+}
+
+await (process.argv.includes('--client') ? withHttpClient()
+  : process.argv.includes('--batch') ? withHttpBatch() : main());

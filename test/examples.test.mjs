@@ -118,8 +118,8 @@ test('selectors-client on its own: starts its server, blocking and --reactor', a
   assert.ok(b.stdout.includes('client (Reactor): <<<< VIA THE REACTOR\n'));
 });
 
-test('async-http --client: the same requests with HttpClient and callbacks', async () => {
-  const r = await runExample('async-http', ['--client']);
+for (const flag of ['--client', '--batch']) test(`async-http ${flag}: the same requests with ${flag === '--client' ? 'HttpClient' : 'HttpBatch'} and callbacks`, async () => {
+  const r = await runExample('async-http', [flag]);
   ok(r);
   assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/ -> 200 OK, body "hello from the local server\\n"/);
   assert.match(r.stdout, /POST http:\/\/127\.0\.0\.1:\d+\/echo -> 200 OK, body "you sent: a=1&b=2\\n"/);
