@@ -14,6 +14,12 @@ import { guardFds } from './helpers/fds.mjs';
 guardFds();
 
 const MB = 1024 * 1024;
+const SO_RCVTIMEO = 20;
+const timeval = (sec) => {
+  const tv = Buffer.alloc(16);
+  tv.writeBigInt64LE(BigInt(sec), 0);
+  return tv;
+};
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const payload = randomFillSync(Buffer.allocUnsafe(6 * MB));
 const digest = sha(payload);
@@ -67,6 +73,9 @@ for (const [name, family] of [['AF_INET', AF_INET], ['AF_INET6', AF_INET6], ['AF
     test(`blocking ${name} ${mode}: 6 MB arrive intact (SHA-256)`, async (t) => {
       const [a, b] = connected(family);
       t.after(() => { a.close(); b.close(); });
+      // A receive timeout (SO_RCVTIMEO) keeps the fd blocking but turns a hang into a
+      // failure should the worker die before sending.
+      b.setsockopt(SOL_SOCKET, SO_RCVTIMEO, timeval(30));
       const done = workerSend(a.detach(), payload, mode);
       const [got, n] = mode === 'send' ? recvAll(b, 7777) : (() => {
         // recvInto a reused buffer: no copy on our side.

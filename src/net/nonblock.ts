@@ -20,9 +20,18 @@ export const NEG_EAGAIN = -E.EAGAIN!;
 /** `-EINPROGRESS`: what {@link startConnect} returns while a connection is under way. */
 export const NEG_EINPROGRESS = -E.EINPROGRESS!;
 
+/** The kernel reads or writes raw memory: never let a bad range reach it. */
+function checkRange(buf: Uint8Array, off: number, len: number): void {
+  if (!(off >= 0 && len >= 0 && off + len <= buf.length)) {
+    throw new RangeError(`range [${off}, ${off}+${len}) is outside the buffer of ${buf.length} bytes`);
+  }
+}
+
 /** Receives up to `len` bytes into `buf[off..]`: the count (0 at EOF) or `-errno`. */
 export function tryRecvInto(sock: Socket, buf: Uint8Array, off: number, len: number): number {
-  const b = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
+  checkRange(buf, off, len);
+  // At offset 0 the length argument alone bounds the kernel's write: no subarray needed.
+  const b = off === 0 ? buf : buf.subarray(off, off + len);
   for (;;) {
     const r = sysret(libc.recv(sock.fileno(), b, len, MSG_DONTWAIT));
     if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
@@ -31,7 +40,8 @@ export function tryRecvInto(sock: Socket, buf: Uint8Array, off: number, len: num
 
 /** Sends `buf[off..off+len]`: the count sent or `-errno` (EPIPE, never SIGPIPE). */
 export function trySend(sock: Socket, buf: Uint8Array, off: number, len: number): number {
-  const b = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
+  checkRange(buf, off, len);
+  const b = off === 0 ? buf : buf.subarray(off, off + len);
   for (;;) {
     const r = sysret(libc.send(sock.fileno(), b, len, MSG_DONTWAIT | MSG_NOSIGNAL));
     if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
