@@ -7,7 +7,8 @@
  * so that it is never the bottleneck. After WARMUP seconds it counts round trips for
  * DURATION seconds and prints one JSON line on stdout:
  *   {"conns":C,"size":SIZE,"seconds":S,"roundTrips":N,"rps":N/S,"cpu":F,"errors":E}
- * where cpu is loadgen's own CPU time over the measured period / S (1.0 = one core busy).
+ * where cpu is loadgen's own CPU time over the measured period / S (1.0 = one core busy),
+ * plus allRoundTrips / allSeconds: the same counts including the warm-up.
  *
  * Usage: loadgen HOST PORT CONNS SIZE DURATION_S WARMUP_S
  * Built by bench/run.mjs with the system cc into bench/.build/.
@@ -128,7 +129,7 @@ int main(int argc, char **argv) {
   double measure_from = start + warmup;
   double end = measure_from + duration;
   int measuring = warmup == 0;
-  long long trips = 0, errors = 0;
+  long long trips = 0, all_trips = 0, errors = 0;
   double t = start;
   double cpu0 = measuring ? cpu_used() : 0;
   for (;;) {
@@ -155,6 +156,7 @@ int main(int argc, char **argv) {
       if (memcmp(rbuf, msg + c->got, (size_t)r) != 0) errors++;
       c->got += (size_t)r;
       if (c->got < size) continue;
+      all_trips++;
       if (measuring) trips++;
       c->got = 0;
       c->sent = 0;
@@ -172,8 +174,9 @@ int main(int argc, char **argv) {
   }
   double secs = t - measure_from;
   double cpu = (cpu_used() - cpu0) / secs;
-  printf("{\"conns\":%d,\"size\":%zu,\"seconds\":%.6f,\"roundTrips\":%lld,\"rps\":%.1f,\"cpu\":%.3f,\"errors\":%lld}\n",
-         nconns, size, secs, trips, trips / secs, cpu, errors);
+  printf("{\"conns\":%d,\"size\":%zu,\"seconds\":%.6f,\"roundTrips\":%lld,\"rps\":%.1f,\"cpu\":%.3f,"
+         "\"allRoundTrips\":%lld,\"allSeconds\":%.6f,\"errors\":%lld}\n",
+         nconns, size, secs, trips, trips / secs, cpu, all_trips, t - start, errors);
   for (int i = 0; i < nconns; i++) close(conns[i].fd);
   close(ep);
   return errors ? 4 : 0;

@@ -18,7 +18,7 @@
  * Usage: node bench/echo/run-echo.mjs [--quick] [--no-extras] [--servers id,id,...]   (build first)
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -102,8 +102,24 @@ async function waitListening(port, child, ms = 15000) {
   throw new Error(`server did not listen on port ${port} within ${ms} ms`);
 }
 
-/** CPU seconds (user + system, all threads) used so far by process `pid`. */
+/**
+ * CPU seconds used so far by process `pid`, all its threads: the scheduler's own count
+ * (ns) from /proc/PID/task/TID/schedstat, else utime + stime from /proc/PID/stat (10 ms ticks).
+ */
 function cpuSeconds(pid) {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread exited meanwhile
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    // no schedstat (kernel built without it): fall back to the tick counts
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -163,13 +179,17 @@ async function runCase(server, conns, { loadgen, duration, warmup, size, pin }) 
     const lg = [loadgen, ['127.0.0.1', String(port), String(conns), String(size), String(duration), String(warmup)]];
     const out = pinned ? await run('taskset', ['-c', '0', lg[0], ...lg[1]]) : await run(lg[0], lg[1]);
     const wall = (performance.now() - t0) / 1000;
-    const cpu = (cpuSeconds(child.pid) - cpu0) / wall;
+    const cpuUsed = cpuSeconds(child.pid) - cpu0;
+    const cpu = cpuUsed / wall;
     const busy = (machineBusySeconds() - busy0) / wall;
     const r = JSON.parse(out);
     if (r.errors) throw new Error(`${r.errors} echoed messages did not match what was sent`);
     // Whatever else kept the CPUs busy meanwhile (other processes on a shared machine).
     const other = Math.max(0, busy - cpu - r.cpu);
-    return { rps: r.rps, roundTrips: r.roundTrips, seconds: r.seconds, cpu, loadgenCpu: r.cpu, other };
+    // The server's CPU per round trip, warm-up included on both sides: a cost that other
+    // load on the machine barely changes (unlike round trips/s).
+    const cpuPerTrip = (cpuUsed / r.allRoundTrips) * 1e6;
+    return { rps: r.rps, roundTrips: r.roundTrips, seconds: r.seconds, cpu, cpuPerTrip, loadgenCpu: r.cpu, other };
   } catch (e) {
     throw new Error(`${server.label}, ${conns} connection(s): ${e.message}${stderr ? `\n${stderr.trim()}` : ''}`);
   } finally {
@@ -208,9 +228,12 @@ export async function runEcho({ quick = false, only, extras = true, log = (s) =>
           continue;
         }
         log(`  ${s.label.replace(/`/g, '').padEnd(62)} ${String(c).padStart(2)} conn: ${fmtRate(r.rps).padStart(7)} round trips/s, `
-          + `CPU server ${pct(r.cpu)} loadgen ${pct(r.loadgenCpu)} others ${pct(r.other)}`);
+          + `server ${r.cpuPerTrip.toFixed(2)} µs CPU/trip; CPU server ${pct(r.cpu)} loadgen ${pct(r.loadgenCpu)} others ${pct(r.other)}`);
         const all = [...(prev?.all ?? []), r.rps];
-        out[i].results[c] = !prev || prev.error || r.rps > prev.rps ? { ...r, all } : { ...prev, all };
+        const best = !prev || prev.error || r.rps > prev.rps ? { ...r, all } : { ...prev, all };
+        // CPU per round trip: the lowest round (outside load can only add to it).
+        if (prev && !prev.error) best.cpuPerTrip = Math.min(prev.cpuPerTrip, r.cpuPerTrip);
+        out[i].results[c] = best;
       }
     }
   }
@@ -229,7 +252,7 @@ export function echoTable(r) {
   const c = r.servers.find((s) => s.id === 'c');
   const n = r.servers.find((s) => s.id === 'node-net');
   const head = ['Server'];
-  for (const k of r.conns) head.push(`${k} conn: round trips/s`, 'server CPU', 'vs C', 'vs Node');
+  for (const k of r.conns) head.push(`${k} conn: round trips/s`, 'vs C', 'vs Node', 'server CPU/trip', 'server CPU');
   head.push('outside load');
   const rows = r.servers.map((s) => {
     const row = [s.label];
@@ -237,11 +260,12 @@ export function echoTable(r) {
     for (const k of r.conns) {
       const x = s.results[k];
       if (!x || x.error) {
-        row.push('failed', '–', '–', '–');
+        row.push('failed', '–', '–', '–', '–');
         continue;
       }
       other = Math.max(other, x.other);
-      row.push(fmtRate(x.rps), pct(x.cpu), fmtRatio(x.rps / c?.results[k]?.rps), fmtRatio(x.rps / n?.results[k]?.rps));
+      row.push(fmtRate(x.rps), fmtRatio(x.rps / c?.results[k]?.rps), fmtRatio(x.rps / n?.results[k]?.rps),
+        `${x.cpuPerTrip.toFixed(2)} µs`, pct(x.cpu));
     }
     row.push(pct(other));
     return row;
