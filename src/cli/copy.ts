@@ -39,7 +39,6 @@ interface Pair {
   srcFd: number;
   dstFd: number;
   bytes: number;
-  done: boolean;
 }
 
 const isStd = (path: string): boolean => path === '-';
@@ -53,7 +52,7 @@ function openPairs(args: string[]): Pair[] {
       // O_NONBLOCK: opening a FIFO must not wait for its writer (poll() does the waiting).
       // Standard input is shared with our parent: leave its flags alone.
       const srcFd = isStd(src) ? 0 : fs.openSync(src, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      const pair: Pair = { src, dst, srcFd, dstFd: -1, bytes: 0, done: false };
+      const pair: Pair = { src, dst, srcFd, dstFd: -1, bytes: 0 };
       pairs.push(pair);
       pair.dstFd = isStd(dst) ? 1 : fs.openSync(dst, 'w');
     }
@@ -116,11 +115,12 @@ export async function runCopy(argv: string[]): Promise<number> {
 
   const finish = (pair: Pair, err?: unknown): void => {
     poller.unregister(pair.srcFd);
-    pair.done = true;
     open--;
     if (err) {
       failed++;
       progress.log(`iomux copy: ${pair.src} -> ${pair.dst}: ${(err as Error).message.split('\n')[0]}`);
+    } else {
+      progress.log(`copy: ${pair.src} -> ${pair.dst}: ${pair.bytes} bytes, done`);
     }
   };
 

@@ -66,10 +66,8 @@ function options(argv: string[]): EchoOptions | null {
   const explicitBackend = p.values['backend'] !== undefined;
   const mode = choiceOption(p, 'mode', ['reactor', 'blocking'] as const,
     explicitBackend && backend !== 'epoll' ? 'blocking' : 'reactor');
-  if (mode === 'reactor' && backend !== 'epoll') {
-    if (explicitBackend) {
-      throw new UsageError(`--mode reactor needs --backend epoll (libuv must watch the selector's fd), got '${backend}'`);
-    }
+  if (mode === 'reactor' && backend !== 'epoll' && explicitBackend) {
+    throw new UsageError(`--mode reactor needs --backend epoll (libuv must watch the selector's fd), got '${backend}'`);
   }
   return {
     host: stringOption(p, 'host', '127.0.0.1'),
@@ -124,13 +122,12 @@ function announce(opts: EchoOptions, info: ListenInfo): void {
 async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
   const { ReactorEchoServer } = await import('./echo-reactor.js');
   const signals = stopSignal();
-  const server = new ReactorEchoServer(opts.host, opts.port, opts.backlog);
   try {
+    const server = new ReactorEchoServer(opts.host, opts.port, opts.backlog);
     announce(opts, server.address);
     const signal = await signals.promise;
     return { ...server.close(), signal };
   } finally {
-    server.close();
     signals.dispose();
   }
 }
