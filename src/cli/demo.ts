@@ -132,7 +132,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     try {
       server = await startServer(row, host);
       const r = runFleet(server.host, server.port, connections, size, warmup, seconds, (trips, elapsed) => {
-        progress.update(elapsed > 0
+        progress.update(elapsed >= 0.05
           ? `demo ${step}: ${elapsed.toFixed(1)}/${seconds} s, ${fmt(trips / elapsed)} round trips/s`
           : `demo ${step}: warming up…`);
       });
