@@ -7,6 +7,7 @@
  * --quick    short batches and durations (about a minute in all; rougher figures)
  * --only     run only the named parts (scale, micro, echo, http)
  * --no-docs  print the tables but leave docs/ alone
+ * --report-only  rewrite docs/ from the last run's figures (bench/.build/last-run.json)
  *
  * Parts: bench/scale.mjs (readiness-call cost vs idle fds, iomux vs CPython),
  * bench/micro.mjs (what iomux's code adds per hot-path step),
@@ -14,7 +15,7 @@
  * bench/http.mjs when it exists (its stdout, Markdown, is included as is).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { machineInfo } from './lib/machine.mjs';
 import { runScale, scaleTable } from './scale.mjs';
@@ -30,12 +31,21 @@ const noDocs = argv.includes('--no-docs');
 const oi = argv.indexOf('--only');
 const only = oi >= 0 ? new Set((argv[oi + 1] ?? '').split(',')) : null;
 for (const a of argv) {
-  if (a.startsWith('--') && !['--quick', '--no-docs', '--only'].includes(a)) {
+  if (a.startsWith('--') && !['--quick', '--no-docs', '--only', '--report-only'].includes(a)) {
     console.error(`bench: unknown option ${a} (expected --quick, --only scale,micro,echo,http, --no-docs)`);
     process.exit(2);
   }
 }
 const want = (part) => !only || only.has(part);
+const root0 = fileURLToPath(new URL('..', import.meta.url));
+if (argv.includes('--report-only')) {
+  // Re-render docs/ from the last run's figures (after editing bench/ANALYSIS.md, say).
+  const last = JSON.parse(readFileSync(root0 + 'bench/.build/last-run.json', 'utf8'));
+  const commands = ['npm run bench' + (last.quick ? ' -- --quick' : '') + '   # = npx tsc -p tsconfig.json && node bench/run.mjs' + (last.quick ? ' --quick' : '')];
+  writeReport({ docsDir: root0 + 'docs/', commands, ...last });
+  console.error('bench: re-rendered docs/BENCHMARKS.md and docs/img/ from bench/.build/last-run.json');
+  process.exit(0);
+}
 const log = (s) => process.stderr.write(s + '\n');
 const t0 = performance.now();
 
@@ -79,6 +89,9 @@ if (tg.length) {
   console.log(table(['Target', 'Measured', 'Goal', 'Result'], tg));
 }
 const elapsed = (performance.now() - t0) / 1000;
+// Every figure of the run, for later comparison (gitignored).
+mkdirSync(root + 'bench/.build', { recursive: true });
+writeFileSync(root + 'bench/.build/last-run.json', JSON.stringify({ machine, quick, scale, micro, echo, http, elapsed }, null, 2));
 if (!noDocs) {
   const commands = ['npm run bench' + (quick ? ' -- --quick' : '') + '   # = npx tsc -p tsconfig.json && node bench/run.mjs' + (quick ? ' --quick' : '')];
   if (only) commands[0] = `npx tsc -p tsconfig.json && node bench/run.mjs ${argv.join(' ')}`;

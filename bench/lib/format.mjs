@@ -1,10 +1,14 @@
 /** Small formatting helpers shared by the benches: Markdown tables and numbers. */
 
-/** A Markdown table; the first column is left-aligned, the others right-aligned. */
-export function table(head, rows) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => '| ' + cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ') + ' |';
-  const rule = '| ' + widths.map((w, i) => (i === 0 ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ') + ' |';
+/**
+ * A Markdown table. `align` has one letter per column, `l` or `r`; by default the first
+ * column is left-aligned and the others (numbers) right-aligned.
+ */
+export function table(head, rows, { align } = {}) {
+  const widths = head.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => String(r[i]).length)));
+  const left = (i) => (align ? align[i] === 'l' : i === 0);
+  const line = (cells) => '| ' + cells.map((c, i) => (left(i) ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ') + ' |';
+  const rule = '| ' + widths.map((w, i) => (left(i) ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ') + ' |';
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
 

@@ -46,7 +46,7 @@ export function writeReport({ docsDir, machine, commands, scale, echo, micro, ht
   md.push('on the machine below. Run it on yours: the ratios matter more than the absolute numbers.');
   if (quick) md.push('', '> This run used `--quick` (short batches and durations): figures are rougher than a full run.');
   md.push('', '## Machine', '');
-  md.push(table(['', ''], [
+  md.push(table(['Machine', ''], [
     ['CPUs (`nproc`)', String(machine.nproc)],
     ['CPU model', machine.cpu],
     ['Kernel', machine.kernel],
@@ -56,7 +56,7 @@ export function writeReport({ docsDir, machine, commands, scale, echo, micro, ht
     ['Open-file limit', machine.nofile ?? '?'],
     ['Date (UTC)', machine.date],
     ['Duration of the run', `${elapsed.toFixed(0)} s`],
-  ]));
+  ], { align: 'll' }));
   md.push('', '## How it was run', '');
   md.push('```sh', ...commands, '```');
   md.push('', 'Each part can also run alone (build first with `npx tsc -p .`):', '');
@@ -100,7 +100,13 @@ export function writeReport({ docsDir, machine, commands, scale, echo, micro, ht
     md.push(`bench time with the system \`cc\` (${echo.cc}) into \`bench/.build/\` (gitignored), like the C echo server`);
     md.push('`bench/echo/cserver.c`. Each case starts a fresh server on a free loopback port, waits until it accepts,');
     md.push(`runs the load generator for ${echo.warmup} s of warm-up and then ${echo.duration} s measured, and stops the server with SIGTERM.`);
-    md.push('"CPU" is the server\'s CPU time during the run (all its threads) over wall time: 100% is one core.', '');
+    md.push(`Each case ran ${echo.rounds} time(s), round after round; the table keeps the best round's round trips/s.`, '');
+    md.push('- **server CPU/trip**: the server process\'s CPU time (all its threads, from the scheduler\'s per-thread');
+    md.push('  counters) per round trip, warm-up included. Unlike round trips/s it hardly moves when other processes');
+    md.push('  load the machine, so it is the column to compare costs with. **server CPU**: the same time over wall');
+    md.push('  time (100% = one core busy).');
+    md.push('- **outside load**: CPU time used by everything else on the machine during the case (from /proc/stat,');
+    md.push('  minus the server and the load generator), in % of one core. Above ~20%, round trips/s are unreliable.', '');
     md.push('- **1 connection**: ' + (echo.pinned
       ? 'server and load generator are pinned to the same CPU (`taskset -c 0`), so a round trip is two context switches on one core and the figure is the CPU cost of a round trip. Unpinned, it measures how fast this VM wakes an idle CPU instead (13k to 70k round trips/s from one run to the next, whatever the server).'
       : '`taskset` was not found, so nothing is pinned: the figure mostly measures how fast the machine wakes an idle CPU.'));
