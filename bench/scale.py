@@ -26,6 +26,11 @@ def measure(fn, batch_ms, rounds):
     # block, and CPU time leaves out time spent preempted by other load.
     cpu = time.process_time_ns
     wall = time.perf_counter_ns
+    # Warm up as bench/lib/timing.mjs does (caches, allocator), then calibrate.
+    warm_end = cpu() + max(30, 2 * batch_ms) * 1_000_000
+    while cpu() < warm_end:
+        for _ in range(64):
+            fn()
     iters = 16
     while True:
         t0 = cpu()

@@ -75,7 +75,9 @@ export function writeReport({ docsDir, machine, commands, scale, echo, micro, ht
     md.push('ready (it holds one unread byte, so level-triggered readiness reports it on every call). The idle fds');
     md.push('are both ends of AF_UNIX socketpairs (N/2 pairs); nothing is ever written to them. The same setup runs');
     md.push(`in iomux (\`bench/scale.mjs\`) and in CPython ${scale.pythonVersion} (\`bench/scale.py\`, a child process run afterwards, not`);
-    md.push('at the same time). Each call is timed in a calibrated loop: batches of about 25 ms, median of 7.');
+    md.push(`at the same time). Each call is warmed up, then timed in a calibrated loop: batches of about ${quick ? 10 : 25} ms,`);
+    md.push(`median of ${quick ? 5 : 7} batches. The clock is the process's CPU time (user + system), not wall time: the calls`);
+    md.push('never block, so the two agree on an idle machine, but CPU time leaves out time spent preempted by other load.');
     md.push(`\`select()\` stops at N = ${scale.selectMax} (its fds must stay below FD_SETSIZE = 1024).`);
     md.push('', '![Cost of one call vs number of idle fds](img/scale.svg)', '');
     md.push(scaleTable(scale));

@@ -19,7 +19,11 @@ function cpuNs() {
  * @returns {{ ns: number, best: number, wallNs: number, iters: number, rounds: number }}
  */
 export function measure(fn, { batchMs = 20, rounds = 7 } = {}) {
-  // Warm up (lets the JIT settle) and calibrate the batch size at the same time.
+  // Warm up first: at least 30 ms of calls, so that the JIT has optimized the path and
+  // background work (GC, compilation) has settled before anything is timed.
+  const warmEnd = cpuNs() + Math.max(30, 2 * batchMs) * 1e6;
+  while (cpuNs() < warmEnd) for (let i = 0; i < 64; i++) fn();
+  // Then calibrate the batch size.
   let iters = 16;
   for (;;) {
     const t0 = cpuNs();
