@@ -61,13 +61,15 @@ export class OSError extends Error {
    * @param errnum  the error number (positive).
    * @param message optional text appended after the standard `[Errno N] description`.
    * @param syscall the failing system call's name.
+   * @param names   for errors whose numbers are not errnos (resolver codes): their own
+   *   `code` and description instead of errno's.
    */
-  constructor(errnum: number, message?: string, syscall?: string) {
-    const desc = describe(errnum);
+  constructor(errnum: number, message?: string, syscall?: string, names?: { code: string; strerror: string }) {
+    const desc = names ? names.strerror : describe(errnum);
     const head = `${syscall ? `${syscall}: ` : ''}[Errno ${errnum}] ${desc}`;
     super(message ? `${head}: ${message}` : head);
     this.errno = errnum;
-    this.code = errorcode.get(errnum) ?? `E${errnum}`;
+    this.code = names ? names.code : (errorcode.get(errnum) ?? `E${errnum}`);
     this.strerror = desc;
     this.syscall = syscall;
   }

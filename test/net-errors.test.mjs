@@ -57,7 +57,8 @@ test('an unresolvable name is an OSError (GaiError) naming the host', (t) => {
     assert.ok(e instanceof OSError && e instanceof GaiError);
     assert.ok(e.message.includes(host), e.message);
     assert.equal(e.syscall, 'getaddrinfo');
-    assert.ok(e.errno < 0, 'errno is the EAI code, as Python\'s gaierror');
+    assert.ok(e.errno > 0, 'errno is positive, as for every OSError');
+    assert.ok(e.eai < 0 && e.eai === -e.errno, 'eai is glibc\'s EAI code, as Python\'s gaierror.errno');
     assert.ok(e.code.startsWith('EAI_'), e.code);
     return true;
   });

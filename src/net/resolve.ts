@@ -21,22 +21,23 @@ const EAI_NAMES: ReadonlyMap<number, string> = new Map([
 ]);
 
 /**
- * A resolver failure, as Python's `socket.gaierror` (an `OSError`): `errno` is the
- * (negative) `EAI_*` code, `code` its name (`'EAI_NONAME'`), `syscall` `'getaddrinfo'`.
+ * A resolver failure, as Python's `socket.gaierror` (an `OSError`). `code` names the
+ * `EAI_*` value (`'EAI_NONAME'`), `eai` is glibc's (negative) code as Python's `errno`
+ * would be, and `errno` is its absolute value: iomux's errnos are always positive.
  */
 export class GaiError extends OSError {
+  /** glibc's `EAI_*` value, negative (e.g. -2 for EAI_NONAME). */
+  readonly eai: number;
+
   constructor(eai: number, what: string) {
-    super(eai, what, 'getaddrinfo');
     let desc: string;
     try {
       desc = String(libc.gai_strerror(eai));
     } catch {
       desc = `resolver error ${eai}`;
     }
-    const w = this as { code: string; strerror: string; message: string };
-    w.code = EAI_NAMES.get(eai) ?? `EAI_${-eai}`;
-    w.strerror = desc;
-    w.message = `getaddrinfo: [Errno ${eai}] ${desc}: ${what}`;
+    super(Math.abs(eai), what, 'getaddrinfo', { code: EAI_NAMES.get(eai) ?? `EAI_${-eai}`, strerror: desc });
+    this.eai = eai;
   }
 }
 Object.defineProperty(GaiError.prototype, 'name', { value: 'GaiError', writable: true, configurable: true });
