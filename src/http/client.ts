@@ -24,6 +24,8 @@ export interface HttpClientOptions {
 export type RequestCallback = (err: Error | null, res?: HttpResponse) => void;
 
 const READ_BUFFER_SIZE = 64 * 1024;
+/** Longest delay Node's setTimeout accepts (ms). */
+const TIMER_MAX = 0x7fffffff;
 
 /**
  * An HTTP/1.1 client for `http://` URLs (IPv4, bracketed IPv6 literals, host names
@@ -51,10 +53,12 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('HttpClient options must be an object');
     const max = options.maxConnectionsPerOrigin ?? 6;
-    if (typeof max !== 'number' || !(Number.isInteger(max) || max === Infinity)) {
-      throw new TypeError(`maxConnectionsPerOrigin must be an integer, got ${String(max)}`);
+    if (typeof max !== 'number') {
+      throw new TypeError(`maxConnectionsPerOrigin must be a number, got ${typeof max}`);
     }
-    if (max < 1) throw new RangeError(`maxConnectionsPerOrigin must be at least 1, got ${max}`);
+    if (!(Number.isInteger(max) || max === Infinity) || max < 1) {
+      throw new RangeError(`maxConnectionsPerOrigin must be an integer >= 1 (or Infinity), got ${max}`);
+    }
     this.#max = max;
     this.#timeout = checkTimeout(options.timeout ?? 30000);
     if (options.reactor !== undefined && !(options.reactor instanceof Reactor)) {
@@ -182,11 +186,13 @@ export class HttpClient {
     }
     const ex = new Exchange(req, done, this.#settledHook);
     if (this.#active++ === 0 && this.#own !== null) this.#own.ref();
-    if (req.timeout > 0) {
+    // Beyond Node's longest timer (about 24.8 days) a timeout cannot fire: none is set
+    // (setTimeout would otherwise fire after 1 ms). Fractions round up.
+    if (req.timeout > 0 && req.timeout <= TIMER_MAX) {
       const ms = req.timeout;
       ex.timer = setTimeout(() => {
         ex.cancel(new TimeoutError(E.ETIMEDOUT, `${req.method} ${req.url} timed out after ${ms} ms`));
-      }, ms);
+      }, Math.ceil(ms));
     }
     if (signal !== undefined) {
       ex.abortHandler = () => ex.cancel(signal.reason as Error);

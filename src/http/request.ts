@@ -144,8 +144,8 @@ function checkValue(name: string, v: unknown): string {
 
 /** Checks a timeout option: ms, 0 or Infinity for none. */
 export function checkTimeout(t: unknown, what = 'timeout'): number {
-  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`${what} must be a number of milliseconds, got ${show(String(t))}`);
-  if (t < 0) throw new RangeError(`${what} must be >= 0 ms, got ${t}`);
+  if (typeof t !== 'number') throw new TypeError(`${what} must be a number of milliseconds, got ${show(String(t))}`);
+  if (!(t >= 0)) throw new RangeError(`${what} must be >= 0 ms (0 or Infinity: none), got ${t}`);
   return t === Infinity ? 0 : t;
 }
 
