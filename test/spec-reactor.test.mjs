@@ -519,7 +519,7 @@ describe('types', () => {
     assert.match(loop, /export \{ Reactor \}/);
     assert.match(loop, /ReactorWaitOptions/);
     const d = readFileSync(new URL('../dist/loop/reactor.d.ts', import.meta.url), 'utf8');
-    assert.doesNotMatch(d, /\bany\b/);
+    assert.doesNotMatch(d.replace(/\/\*[\s\S]*?\*\//g, ''), /\bany\b/);
     assert.match(d, /readable\(fileobj: FileLike, opts\?: ReactorWaitOptions\): Promise<void>/);
     assert.match(d, /sockRecv\(sock: Socket, n: number, opts\?: sockops\.SockOpOptions\): Promise<Buffer>/);
     assert.match(d, /sockAccept\(sock: Socket, opts\?: sockops\.SockOpOptions\): Promise<\[Socket, SocketAddress\]>/);
