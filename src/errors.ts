@@ -44,16 +44,17 @@ function describe(n: number): string {
  * An error reported by the operating system, as Python's `OSError`.
  *
  * `errno` is the positive error number, `code` its name (`'EBADF'`), `syscall` the C
- * function that failed. Use {@link OSError.fromErrno} to get the PEP 3151 subclass that
- * matches an errno (`BlockingIOError` for EAGAIN, and so on).
+ * function that failed. As in Python, `new OSError(errnum)` and
+ * {@link OSError.fromErrno} give the PEP 3151 subclass that matches the errno
+ * (`BlockingIOError` for EAGAIN, and so on).
  */
 export class OSError extends Error {
   /** The positive error number, e.g. 9. */
-  readonly errno: number;
+  readonly errno!: number;
   /** The error's symbolic name, e.g. `'EBADF'`. */
-  readonly code: string;
+  readonly code!: string;
   /** The system's description of the error, e.g. `'Bad file descriptor'`. */
-  readonly strerror: string;
+  readonly strerror!: string;
   /** The C function that failed, when known, e.g. `'epoll_ctl'`. */
   readonly syscall: string | undefined;
 
@@ -65,6 +66,11 @@ export class OSError extends Error {
    *   `code` and description instead of errno's.
    */
   constructor(errnum: number, message?: string, syscall?: string, names?: { code: string; strerror: string }) {
+    if (new.target === OSError && names === undefined) {
+      // As Python's OSError(errno, ...) (PEP 3151): `new OSError(EAGAIN)` is a BlockingIOError.
+      const Sub = SUBCLASS_BY_ERRNO.get(errnum);
+      if (Sub !== undefined) return new Sub(errnum, message, syscall);
+    }
     const desc = names ? names.strerror : describe(errnum);
     const head = `${syscall ? `${syscall}: ` : ''}[Errno ${errnum}] ${desc}`;
     super(message ? `${head}: ${message}` : head);
@@ -81,9 +87,13 @@ export class OSError extends Error {
   }
 }
 
-type OSErrorClass = new (errnum: number, message?: string, syscall?: string) => OSError;
+/** The type of a PEP 3151 subclass: `errnum` defaults to the family's usual errno. */
+export type OSErrorClass = {
+  new (errnum?: number, message?: string, syscall?: string): OSError;
+  readonly prototype: OSError;
+};
 
-function sub(name: string, defaultErrno: number, base: OSErrorClass = OSError): OSErrorClass {
+function sub(name: string, defaultErrno: number, base: new (errnum: number, message?: string, syscall?: string) => OSError = OSError): OSErrorClass {
   // A named class per errno family; `errnum` defaults so `new TimeoutError()` works.
   const cls = {
     [name]: class extends base {

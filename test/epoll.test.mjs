@@ -36,8 +36,12 @@ test('create, fileno, closed, close-on-exec, idempotent close, Symbol.dispose', 
 test('bad sizehint and flags', () => {
   assert.throws(() => epoll(0), RangeError);
   assert.throws(() => epoll(-2), RangeError);
-  assert.throws(() => epoll(1.5), TypeError);
+  // A number that is not an integer is a bad number (RangeError, SPEC "Errors"); a
+  // non-number is a TypeError; any flags number but 0 / EPOLL_CLOEXEC is OSError EINVAL.
+  assert.throws(() => epoll(1.5), RangeError);
+  assert.throws(() => epoll('1'), TypeError);
   assert.throws(() => epoll(-1, 1), (e) => e instanceof OSError && e.errno === 22);
+  assert.throws(() => epoll(-1, 1.5), (e) => e instanceof OSError && e.errno === 22);
   epoll(-1, 0).close();
   epoll(5).close();
 });
@@ -158,7 +162,8 @@ test('poll: maxevents and timeouts', (t) => {
   assert.equal(ep.poll(null, 1).length, 1);
   assert.throws(() => ep.poll(0, 0), RangeError);
   assert.throws(() => ep.poll(0, -2), RangeError);
-  assert.throws(() => ep.poll(0, 1.5), TypeError);
+  assert.throws(() => ep.poll(0, 1.5), RangeError);
+  assert.throws(() => ep.poll(0, '1'), TypeError);
   assert.throws(() => ep.poll('1'), TypeError);
   for (const [a] of pairs) ep.unregister(a);
   let t0 = performance.now();

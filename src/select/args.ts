@@ -11,9 +11,12 @@ export interface HasFileno {
 /** A non-negative integer fd, or an object with `fileno()`. */
 export type FileLike = number | HasFileno;
 
-function describeValue(v: unknown): string {
+/** Names a bad argument in a message: `"3"`, `null`, `12n`, `Object`, `1.5`. */
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'symbol') return v.toString();
   if (typeof v === 'object' || typeof v === 'function') return (v as object).constructor?.name ?? typeof v;
   return String(v);
 }
@@ -65,6 +68,16 @@ export function toMask16(mask: unknown, what = 'eventmask'): number {
 }
 
 const INT_MAX = 0x7fffffff;
+
+/**
+ * An integer argument (sizehint, maxevents): a non-number is a TypeError; a number that
+ * is not an integer (1.5, NaN, Infinity) is a bad number, so a RangeError (SPEC "Errors").
+ */
+export function toInteger(v: unknown, what: string): number {
+  if (typeof v !== 'number') throw new TypeError(`${what} must be an integer, got ${describeValue(v)}`);
+  if (!Number.isInteger(v)) throw new RangeError(`${what} must be an integer, got ${v}`);
+  return v;
+}
 
 function checkNumber(t: unknown, unit: string): number {
   if (typeof t !== 'number') throw new TypeError(`timeout must be a number of ${unit} or null, got ${describeValue(t)}`);

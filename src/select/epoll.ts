@@ -10,7 +10,7 @@ import {
 } from '../sys/constants.js';
 import { EPOLL_EVENT_SIZE, EPOLL_EVENT_DATA } from '../sys/structs.js';
 import { OSError, ClosedError } from '../errors.js';
-import { toFd, toMask32, secondsToMs, deadlineFor, remainingMs, type FileLike } from './args.js';
+import { toFd, toInteger, describeValue, toMask32, secondsToMs, deadlineFor, remainingMs, type FileLike } from './args.js';
 
 const EINTR = 4;
 const EINVAL = 22;
@@ -34,14 +34,13 @@ export class Epoll implements Disposable {
   /**
    * @param sizehint expected number of fds (ignored by the kernel); -1 or positive.
    * @param flags    0 or `EPOLL_CLOEXEC` (the object is close-on-exec either way).
-   * @throws RangeError for `sizehint` 0 or < -1; OSError (EINVAL) for other flags.
+   * @throws RangeError for `sizehint` 0, < -1 or not an integer; OSError (EINVAL) for
+   *   flags other than 0 and `EPOLL_CLOEXEC`; TypeError for a non-number.
    */
   constructor(sizehint: number = -1, flags: number = 0) {
-    if (typeof sizehint !== 'number' || !Number.isInteger(sizehint)) {
-      throw new TypeError(`sizehint must be an integer, got ${String(sizehint)}`);
-    }
+    toInteger(sizehint, 'sizehint');
     if (sizehint === 0 || sizehint < -1) throw new RangeError(`sizehint must be -1 or positive, got ${sizehint}`);
-    if (typeof flags !== 'number' || !Number.isInteger(flags)) throw new TypeError(`flags must be an integer, got ${String(flags)}`);
+    if (typeof flags !== 'number') throw new TypeError(`flags must be an integer, got ${describeValue(flags)}`);
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) {
       throw OSError.fromErrno(EINVAL, 'epoll_create1', `flags ${flags}: expected 0 or EPOLL_CLOEXEC`);
     }
@@ -79,12 +78,15 @@ export class Epoll implements Disposable {
     return this.#checkOpen();
   }
 
-  /** Closes the epoll fd. Idempotent. */
+  /**
+   * Closes the epoll fd. Idempotent. As in CPython, an error from close(2) is ignored
+   * (e.g. EBADF when the fd was already closed through another object).
+   */
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    check(libc.close(fd), 'close', `epoll fd ${fd}`);
+    libc.close(fd); // errors ignored, as CPython's epoll.close() does
   }
 
   /** Same as {@link Epoll.close}, for `using`. */
@@ -129,13 +131,13 @@ export class Epoll implements Disposable {
    * @param timeout   seconds, rounded up to whole ms; `null`/`undefined`/negative block.
    * @param maxevents most events to return; -1 means FD_SETSIZE - 1.
    * @returns `[fd, events]` pairs, events non-negative.
+   * @throws RangeError for `maxevents` 0, < -1 or not an integer, or a timeout too
+   *   large; TypeError for a non-number; ClosedError after close().
    */
   poll(timeout?: number | null, maxevents: number = -1): Array<[number, number]> {
     const epfd = this.#checkOpen();
     let ms = secondsToMs(timeout, true);
-    if (typeof maxevents !== 'number' || !Number.isInteger(maxevents)) {
-      throw new TypeError(`maxevents must be an integer, got ${String(maxevents)}`);
-    }
+    toInteger(maxevents, 'maxevents');
     if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
     else if (maxevents <= 0) throw new RangeError(`maxevents must be greater than 0 or -1, got ${maxevents}`);
     if (maxevents > this.#capacity) this.#grow(maxevents);

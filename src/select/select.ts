@@ -6,7 +6,7 @@ import * as libc from '../sys/libc.js';
 import { raise, sysret } from '../sys/call.js';
 import { FD_SETSIZE } from '../sys/constants.js';
 import { FD_SET_SIZE, TIMEVAL_SIZE } from '../sys/structs.js';
-import { toFd, type FileLike } from './args.js';
+import { toFd, describeValue, type FileLike } from './args.js';
 
 const EINTR = 4;
 
@@ -19,14 +19,27 @@ const tv = scratch.subarray(FD_SET_SIZE * 3);
 const tvWords = new Int32Array(scratch.buffer, scratch.byteOffset + FD_SET_SIZE * 3, 4);
 let fdScratch = new Int32Array(64);
 
-/** Converts a timeout in seconds to microseconds, rounded up; -1 blocks. */
+/**
+ * Converts a timeout in seconds to microseconds for the timeval, first rounded up to whole
+ * milliseconds (SPEC: fractional milliseconds round up, so a tiny positive timeout waits
+ * at least 1 ms rather than spinning); -1 blocks.
+ */
 function timeoutMicros(timeout: number | null | undefined): number {
   if (timeout === null || timeout === undefined) return -1;
-  if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${typeof timeout}`);
+  if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${describeValue(timeout)}`);
   if (Number.isNaN(timeout)) throw new RangeError('timeout is NaN: expected a number of seconds or null');
   if (timeout < 0) throw new RangeError(`timeout must be non-negative, got ${timeout}`);
   if (!Number.isFinite(timeout) || timeout > 0x7fffffff) throw new RangeError(`timeout ${timeout} s is too large`);
-  return Math.ceil(timeout * 1e6);
+  return Math.ceil(timeout * 1000) * 1000;
+}
+
+/** The list as an array; anything not iterable (a number, a plain object) is a TypeError. */
+function asArray<T>(list: Iterable<T>, which: string): readonly T[] {
+  if (Array.isArray(list)) return list as T[];
+  if (list === null || list === undefined || typeof (list as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+    throw new TypeError(`select() ${which} must be an iterable of file-likes, got ${describeValue(list)}`);
+  }
+  return Array.from(list);
 }
 
 /** Converts every object of `list` to its fd, checked against FD_SETSIZE, into fdScratch. */
@@ -72,10 +85,11 @@ function ready<T>(list: readonly T[], set: Buffer, from: number): T[] {
  * @param rlist   objects to wait on for reading.
  * @param wlist   objects to wait on for writing.
  * @param xlist   objects to wait on for an "exceptional condition" (out-of-band data).
- * @param timeout seconds (fractions allowed); `null`/`undefined` blocks until an event.
+ * @param timeout seconds (fractions allowed, rounded up to whole milliseconds);
+ *   `null`/`undefined` blocks until an event.
  * @returns three new arrays with the given objects that are ready, in input order.
  * @throws RangeError for a negative timeout or an fd >= FD_SETSIZE; TypeError for a
- *   non-file-like; `OSError` (EBADF) for a closed fd.
+ *   non-file-like or a list that is not iterable; `OSError` (EBADF) for a closed fd.
  */
 export function select<R extends FileLike, W extends FileLike, X extends FileLike>(
   rlist: Iterable<R>,
@@ -83,9 +97,9 @@ export function select<R extends FileLike, W extends FileLike, X extends FileLik
   xlist: Iterable<X>,
   timeout?: number | null,
 ): [R[], W[], X[]] {
-  const rs = Array.isArray(rlist) ? (rlist as R[]) : Array.from(rlist);
-  const ws = Array.isArray(wlist) ? (wlist as W[]) : Array.from(wlist);
-  const xs = Array.isArray(xlist) ? (xlist as X[]) : Array.from(xlist);
+  const rs = asArray(rlist, 'rlist');
+  const ws = asArray(wlist, 'wlist');
+  const xs = asArray(xlist, 'xlist');
   const us = timeoutMicros(timeout);
   // Every fd is checked against FD_SETSIZE before any fd_set byte is touched.
   const rEnd = collect(rs, 0);

@@ -7,19 +7,22 @@
  * and `select()`; see docs/design.md ("The backend contract").
  */
 import { ClosedError, KeyError } from '../errors.js';
-import { toFd, type FileLike } from '../select/args.js';
+import { toFd, describeValue, type FileLike } from '../select/args.js';
 import { SelectorKey, EVENT_READ, EVENT_WRITE } from './key.js';
 import { SelectorMapping } from './mapping.js';
 
 /** One ready file object: its key and the `EVENT_*` bits that are ready (masked to `key.events`). */
 export type SelectorEvent<T = any> = [key: SelectorKey<T>, events: number]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Describes a file object for messages: `fd 12`, or `Socket (fd 12)`. */
-export function describeFileobj(fileobj: unknown, fd?: number): string {
-  if (typeof fileobj === 'number') return `fd ${fileobj}`;
+/**
+ * A message about a file object: `fd 12 is not registered`, with the object's class
+ * after it when it is not a bare fd: `fd 12 is not registered (Socket)`.
+ */
+export function describeFileobj(fileobj: unknown, fd: number, what: string): string {
+  if (typeof fileobj === 'number') return `fd ${fd} ${what}`;
   const name = fileobj !== null && typeof fileobj === 'object'
     ? ((fileobj as object).constructor?.name ?? 'object') : typeof fileobj;
-  return fd === undefined ? name : `${name} (fd ${fd})`;
+  return `fd ${fd} ${what} (${name})`;
 }
 
 /**
@@ -28,7 +31,7 @@ export function describeFileobj(fileobj: unknown, fd?: number): string {
  */
 export function checkEvents(events: unknown): number {
   if (typeof events !== 'number') {
-    throw new TypeError(`events must be EVENT_READ (1), EVENT_WRITE (2) or both, got ${typeof events}`);
+    throw new TypeError(`events must be EVENT_READ (1), EVENT_WRITE (2) or both, got ${describeValue(events)}`);
   }
   if (!(events >= 1 && events <= (EVENT_READ | EVENT_WRITE)) || !Number.isInteger(events)) {
     throw new RangeError(`invalid events ${events}: expected EVENT_READ (1), EVENT_WRITE (2) or both (3)`);
@@ -43,7 +46,7 @@ export function checkEvents(events: unknown): number {
  */
 export function selectorTimeoutMs(timeout: unknown): number {
   if (timeout === null || timeout === undefined) return -1;
-  if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${typeof timeout}`);
+  if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${describeValue(timeout)}`);
   if (timeout <= 0) return 0;
   const ms = Math.ceil(timeout * 1000);
   if (!(ms <= 0x7fffffff)) throw new RangeError(`timeout ${timeout} s is out of range: expected at most ${0x7fffffff / 1000} s or null`);
@@ -139,7 +142,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
   #lookupKey(fileobj: unknown): SelectorKey<T> {
     const fd = this._fileobjLookup(fileobj);
     const key = this._fdToKey.get(fd);
-    if (key === undefined) throw new KeyError(`${describeFileobj(fileobj, fd)} is not registered`, fileobj);
+    if (key === undefined) throw new KeyError(describeFileobj(fileobj, fd, 'is not registered'), fileobj);
     return key;
   }
 
@@ -155,7 +158,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
     this._checkOpen();
     checkEvents(events);
     const fd = this._fileobjLookup(fileobj);
-    if (this._fdToKey.has(fd)) throw new KeyError(`${describeFileobj(fileobj, fd)} is already registered`, fileobj);
+    if (this._fdToKey.has(fd)) throw new KeyError(describeFileobj(fileobj, fd, 'is already registered'), fileobj);
     this._add(fd, events); // throws before anything is recorded when the kernel refuses
     const key = new SelectorKey<T>(fileobj, fd, events, data as T);
     this._fdToKey.set(fd, key);
@@ -190,7 +193,10 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
       try {
         this._change(key.fd, events, key.events);
       } catch (err) {
+        // As CPython: the registration is dropped. Tell the backend too (it ignores
+        // errors), so no kernel registration outlives the key.
         this._fdToKey.delete(key.fd);
+        this._remove(key.fd, key.events);
         throw err;
       }
     } else if (data === key.data) {

@@ -33,11 +33,11 @@ function platformBest(): { best: SelectorClass; pollable: new <T = any>() => Pol
 }
 
 function choose(): SelectorClass {
-  const forced = process.env.IOMUX_SELECTOR;
+  const forced = process.env.IOMUX_SELECTOR?.trim().toLowerCase();
   if (forced === undefined || forced === '') return platformBest().best;
-  const cls = BACKENDS[forced];
+  const cls = Object.hasOwn(BACKENDS, forced) ? BACKENDS[forced] : undefined;
   if (cls !== undefined) return cls;
-  const message = `IOMUX_SELECTOR=${JSON.stringify(forced)} is not a selector: expected one of ${Object.keys(BACKENDS).join(', ')}`;
+  const message = `IOMUX_SELECTOR=${JSON.stringify(process.env.IOMUX_SELECTOR)} is not a selector: expected one of ${Object.keys(BACKENDS).join(', ')}`;
   // Fail when a selector is made, not when the package is imported.
   return class InvalidSelector {
     constructor() {

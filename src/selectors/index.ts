@@ -2,7 +2,8 @@
  * Public exports of `src/selectors/`: Python's `selectors` module.
  */
 export { EVENT_READ, EVENT_WRITE, SelectorKey } from './key.js';
-export type { BaseSelector, SelectorEvent } from './base.js';
+export { BaseSelector } from './base.js';
+export type { SelectorEvent } from './base.js';
 export type { SelectorMapping } from './mapping.js';
 export { SelectSelector } from './select.js';
 export { PollSelector } from './poll.js';

@@ -9,27 +9,37 @@ export const EVENT_READ = 1;
 /** Ready for writing (Python's `selectors.EVENT_WRITE`). */
 export const EVENT_WRITE = 2;
 
+/** Every key made by {@link SelectorKey}'s constructor, for `instanceof`. */
+const made = new WeakSet<object>();
+
 /**
  * One registration: the file object as given, its fd, the `EVENT_*` mask and the
- * caller's `data`. Instances are frozen; {@link BaseSelector.modify} returns a new one.
+ * caller's `data`. {@link BaseSelector.modify} returns a new one.
+ *
+ * A key is a plain frozen object `{ fileobj, fd, events, data }` (own enumerable fields
+ * in Python's order, `Object.prototype` as its prototype, so it compares deep-equal to
+ * that literal); `key instanceof SelectorKey` still holds for every key made here.
  * @typeParam T the type of `data`.
  */
 export class SelectorKey<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The object given to `register`, kept as is (the same object, not a copy). */
-  readonly fileobj: FileLike;
+  declare readonly fileobj: FileLike;
   /** Its file descriptor at registration time. */
-  readonly fd: number;
+  declare readonly fd: number;
   /** `EVENT_READ`, `EVENT_WRITE` or both. */
-  readonly events: number;
+  declare readonly events: number;
   /** The caller's data (for example a callback, as in the seeds' servers). */
-  readonly data: T;
+  declare readonly data: T;
 
-  /** Fields in Python's order: `(fileobj, fd, events, data)`. */
+  /** Fields in Python's order: `(fileobj, fd, events, data)`. Returns the frozen key. */
   constructor(fileobj: FileLike, fd: number, events: number, data: T) {
-    this.fileobj = fileobj;
-    this.fd = fd;
-    this.events = events;
-    this.data = data;
-    Object.freeze(this);
+    const key = Object.freeze({ fileobj, fd, events, data });
+    made.add(key);
+    return key as SelectorKey<T>;
+  }
+
+  /** `true` for the keys this class made (they are plain objects, see above). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && made.has(value);
   }
 }
