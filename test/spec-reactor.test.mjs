@@ -257,6 +257,21 @@ describe('readable() / writable()', () => {
     assert.ok(performance.now() - t0 >= 20, 'waited at least the timeout');
   });
 
+  test('a ready fd wins over its timeout, even when the timer fires before the dispatch; timeout 0 polls', async (t) => {
+    const r = reactor(t);
+    const [a, b] = pipe(t);
+    os.write(b, 'x');
+    for (const timeout of [0, 1, 5]) {
+      const p = r.readable(a, { timeout });
+      const end = performance.now() + 20;
+      while (performance.now() < end); // Node's loop time is now stale: its timers run first
+      assert.equal(await p, undefined, `timeout ${timeout}`);
+    }
+    const [c] = pipe(t);
+    await assert.rejects(r.readable(c, { timeout: 0 }), TimeoutError);
+    await r.writable(b, { timeout: 0 });
+  });
+
   test('timeout null / undefined / Infinity: no timeout', async (t) => {
     const r = reactor(t);
     const [a, b] = pipe(t);

@@ -17,7 +17,7 @@ import type { AddressLike, SocketAddress } from '../net/address.js';
 import * as sockops from './sockops.js';
 import { Dispatcher } from './dispatcher.js';
 import {
-  Waiter, checkWaitOptions, timeoutError, type FdState, type ReactorWaitOptions, type ReadyCallback,
+  Waiter, checkWaitOptions, readyNow, timeoutError, type FdState, type ReactorWaitOptions, type ReadyCallback,
 } from './waiter.js';
 
 function closedError(): ClosedError {
@@ -176,27 +176,31 @@ export class Reactor implements Disposable {
       }
       if (args.timeout >= 0) {
         const ms = args.timeout;
-        // Whole milliseconds, rounded up: a wait is never shorter than asked.
+        // Whole milliseconds, rounded up: a wait is never shorter than asked. When the
+        // timer fires, an fd that is ready by then (not yet dispatched) still resolves.
         w.timer = setTimeout(() => {
           w.timer = null;
-          this.#cancel(st, list, w, timeoutError(write ? 'writable' : 'readable', st.fd, ms));
+          if (!st.dead && readyNow(st.fd, write)) this.#settle(st, list, w, null);
+          else this.#settle(st, list, w, timeoutError(write ? 'writable' : 'readable', st.fd, ms));
         }, Math.ceil(ms));
         w.timer.unref(); // liveness is the libuv handle's business (ref()/unref())
       }
       if (signal !== null) {
         w.signal = signal;
-        w.onAbort = () => this.#cancel(st, list, w, signal.reason);
+        w.onAbort = () => this.#settle(st, list, w, signal.reason, true);
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
     });
   }
 
-  #cancel(st: FdState, list: Waiter[], w: Waiter, reason: unknown): void {
+  /** Takes `w` off its list, then resolves it (`reason` null) or rejects it with `reason`. */
+  #settle(st: FdState, list: Waiter[], w: Waiter, reason: unknown, rejects = reason !== null): void {
     const i = list.indexOf(w);
     if (i < 0) return;
     list.splice(i, 1);
     w.cleanup();
-    w.reject(reason);
+    if (rejects) w.reject(reason);
+    else w.resolve();
     if (!st.dead) this.#d.update(st);
   }
 

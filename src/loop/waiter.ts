@@ -5,6 +5,9 @@
  * is dropped only after a dispatch finds nobody wanting an event (see reactor.ts).
  */
 import { TimeoutError, errno as E } from '../errors.js';
+import * as libc from '../sys/libc.js';
+import { sysret } from '../sys/call.js';
+import { POLLIN, POLLOUT, POLLERR, POLLHUP } from '../sys/constants.js';
 import type { FileLike } from '../select/args.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
 
@@ -80,6 +83,27 @@ export class Waiter {
       this.onAbort = null;
       this.signal = null;
     }
+  }
+}
+
+/** One `struct pollfd` (fd, events, revents), reused by {@link readyNow}. */
+const PFD = Buffer.alloc(8);
+
+/**
+ * Whether `fd` is ready right now (a zero-timeout `poll()`), asked when a wait's timer
+ * fires: Node's timers run before its poll phase in each loop iteration and measure
+ * from a cached loop time, so a timer can fire while the fd is already ready but not
+ * yet dispatched. A ready fd wins over its timeout. Errors and hang-ups count as ready
+ * (selectors report them as READ|WRITE); a closed fd (POLLNVAL) does not.
+ */
+export function readyNow(fd: number, write: boolean): boolean {
+  PFD.writeInt32LE(fd, 0);
+  PFD.writeInt16LE(write ? POLLOUT : POLLIN, 4);
+  PFD.writeInt16LE(0, 6);
+  for (;;) {
+    const r = sysret(libc.poll(PFD, 1, 0) as number);
+    if (r >= 0) return r > 0 && (PFD.readInt16LE(6) & ((write ? POLLOUT : POLLIN) | POLLERR | POLLHUP)) !== 0;
+    if (r !== -E.EINTR!) return false; // EINTR: retry (PEP 475); anything else: not ready
   }
 }
 
