@@ -50,6 +50,11 @@ export class HttpClient {
   #active = 0;
   readonly #settledHook = (): void => this.#settled();
 
+  /**
+   * @param options `reactor` (default: its own, closed by `close()`),
+   *   `maxConnectionsPerOrigin` (default 6), `timeout` in ms (default 30000).
+   * @throws TypeError for an option of the wrong type; RangeError for a bad number.
+   */
   constructor(options: HttpClientOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('HttpClient options must be an object');
     const max = options.maxConnectionsPerOrigin ?? 6;

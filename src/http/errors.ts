@@ -7,6 +7,7 @@
 export class HttpParseError extends Error {
   /** Always `'ERR_HTTP_PARSE'`. */
   readonly code = 'ERR_HTTP_PARSE' as const;
+  /** @param message what was wrong with the response, quoting the offending bytes. */
   constructor(message: string) {
     super(message);
   }

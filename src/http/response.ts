@@ -17,6 +17,10 @@ export class HttpResponse {
   /** The URL that was requested. */
   readonly url: string;
 
+  /**
+   * Made by the client for each completed response; constructible for tests and mocks.
+   * @param headers lower-case names, repeated fields already joined by `', '`.
+   */
   constructor(status: number, statusText: string, headers: Record<string, string>, body: Buffer,
     trailers: Record<string, string> = {}, url = '') {
     this.status = status;
