@@ -208,6 +208,35 @@ describe('addReader / addWriter / removeReader / removeWriter', () => {
     assert.equal(r.selector.getMap().size, 0);
   });
 
+  test('a Socket closed while registered: still removable by identity; its fd number reused works afresh', async (t) => {
+    const r = reactor(t);
+    const [x, y] = socketpair();
+    t.after(() => y.close());
+    x.setblocking(false);
+    const fd = x.fileno();
+    r.addReader(x, () => {});
+    const waiting = r.readable(x).then(() => null, (e) => e);
+    x.close(); // fileno() is now -1; epoll forgets the file by itself
+    assert.equal(r.removeReader(x), true, 'found by identity');
+    assert.equal(r.removeReader(x), false);
+    const [u, v] = socketpair();
+    t.after(() => { u.close(); v.close(); });
+    const reused = [u, v].find((s) => s.fileno() === fd);
+    const other = reused === u ? v : u;
+    if (reused === undefined) {
+      t.skip(`fd ${fd} was not reused`);
+      return;
+    }
+    let got = null;
+    r.addReader(reused, (s) => { got = s; r.removeReader(s); });
+    other.send(Buffer.from('z'));
+    await until(() => got !== null);
+    assert.equal(got, reused);
+    // The wait on the closed socket can never be served: it rejects once its number is reused.
+    const err = await waiting;
+    assert.ok(err instanceof OSError && err.code === 'EBADF', String(err));
+  });
+
   test('a closed fd: the kernel error (EBADF) propagates and nothing stays registered', (t) => {
     const r = reactor(t);
     const [a, b] = os.pipe();

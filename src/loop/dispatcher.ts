@@ -9,12 +9,24 @@
  * The public API (`Reactor`) lives in reactor.ts; the order of work in one wake-up is
  * described in docs/design.md.
  */
+import { OSError, errno as E } from '../errors.js';
 import type { FileLike } from '../select/args.js';
 import { toFd } from '../select/args.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
 import type { PollableSelector } from '../selectors/default.js';
 import { FdWatcher } from './watcher.js';
 import { FdState, type Waiter } from './waiter.js';
+
+const EBADF = E.EBADF!;
+
+/** The fd of a file object now, or -1 once its `fileno()` fails. */
+function fdOf(fileobj: FileLike): number {
+  try {
+    return toFd(fileobj);
+  } catch {
+    return -1;
+  }
+}
 
 /** Rethrows `err` as an uncaught exception, after the current callback returns. */
 export function reportUncaught(err: unknown): void {
@@ -62,14 +74,40 @@ export class Dispatcher {
       this.#states.set(fd, st);
       return st;
     }
-    if (!st.active && st.interest !== 0 && (typeof fileobj === 'number' || st.fileobj !== fileobj)) {
-      // A lingering registration seen through a bare number or another object: the old
-      // file may have been closed and its number reused, which epoll cannot tell us.
-      // Register afresh (the fast path is for the same object awaited again).
-      this.#dropInterest(st);
+    if (st.fileobj !== fileobj || typeof fileobj === 'number') {
+      if (typeof st.fileobj === 'object' && fdOf(st.fileobj) !== fd) {
+        // The object it was registered with has been closed (its fileno() changed) and
+        // the number now belongs to another file: what waited on the old one cannot
+        // be served, and epoll dropped the old registration by itself.
+        this.#stale(st);
+      } else if (!st.active && st.interest !== 0) {
+        // A lingering registration seen through a bare number or another object: the old
+        // file may have been closed and its number reused, which epoll cannot tell us.
+        // Register afresh (the fast path is for the same object awaited again).
+        this.#dropInterest(st);
+      }
     }
     st.fileobj = fileobj;
     return st;
+  }
+
+  /** Clears a state whose file was closed: callbacks go, waiters reject with EBADF. */
+  #stale(st: FdState): void {
+    this.#dropInterest(st);
+    st.reader = st.writer = null;
+    st.readerObj = st.writerObj = -1;
+    const err = OSError.fromErrno(EBADF, undefined, `fd ${st.fd} was closed while waited on`);
+    for (const list of [st.readWaiters, st.writeWaiters]) {
+      for (const w of list.splice(0)) {
+        w.cleanup();
+        w.reject(err);
+      }
+    }
+    if (st.active) {
+      st.active = false;
+      this.#active--;
+      this.#refresh();
+    }
   }
 
   /** The state of a file object, also found by identity once its `fileno()` fails. */
