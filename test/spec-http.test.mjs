@@ -45,6 +45,12 @@ describe('new HttpClient(options)', () => {
   test('exported from the root; new HttpClient() takes no arguments', async (t) => {
     assert.equal(typeof HttpClient, 'function');
     const c = client(t);
+    assert.equal(c.maxConnectionsPerOrigin, 6);
+    assert.equal(c.timeout, 30000);
+    const c2 = new HttpClient({ maxConnectionsPerOrigin: 3, timeout: 1500 });
+    assert.equal(c2.maxConnectionsPerOrigin, 3);
+    assert.equal(c2.timeout, 1500);
+    c2.close();
     const srv = await server(t, (req, res) => res.end('ok'));
     assert.equal((await c.request(srv.url())).text(), 'ok');
   });

@@ -77,6 +77,16 @@ export class HttpClient {
     return this.#closed;
   }
 
+  /** Most connections open at once to one origin (default 6). */
+  get maxConnectionsPerOrigin(): number {
+    return this.#max;
+  }
+
+  /** The default whole-request timeout in milliseconds (default 30000; 0: none). */
+  get timeout(): number {
+    return this.#timeout;
+  }
+
   /**
    * Sends a request and resolves with the complete response (any status: a 404 is a
    * response, not an error).
