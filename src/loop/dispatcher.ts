@@ -46,7 +46,9 @@ function resolveAll(list: Waiter[]): void {
 
 /** Bookkeeping and dispatch of one Reactor (not exported from the package). */
 export class Dispatcher {
+  /** The selector whose fd libuv watches; each key's `data` is the fd's {@link FdState}. */
   readonly selector: PollableSelector<FdState>;
+  /** Whether the selector was made for this reactor (and so is closed with it). */
   readonly ownsSelector: boolean;
   readonly #states = new Map<number, FdState>();
   #watcher: FdWatcher | null = null;
@@ -58,6 +60,7 @@ export class Dispatcher {
   closed = false;
   readonly #dispatchFn = (): void => this.#dispatch();
 
+  /** @param ownsSelector whether {@link Dispatcher.shutdown} closes `selector`. */
   constructor(selector: PollableSelector<FdState>, ownsSelector: boolean) {
     this.selector = selector;
     this.ownsSelector = ownsSelector;
