@@ -258,6 +258,9 @@ test('Epoll: sizehint 0 or < -1 → RangeError; flags other than 0 / EPOLL_CLOEX
     assert.throws(() => epoll(bad), RangeError);
     assert.throws(() => new Epoll(bad), RangeError);
   }
+  // Also bad numbers (SPEC "Errors": RangeError): not an integer, or beyond a C int.
+  for (const bad of [1.5, NaN, Infinity, 2 ** 31]) assert.throws(() => epoll(bad), RangeError, String(bad));
+  for (const bad of ['1', null, {}]) assert.throws(() => epoll(bad), TypeError, String(bad));
   for (const bad of [1, 2, EPOLL_CLOEXEC | 1, -1, 0o4000]) {
     assert.throws(() => epoll(-1, bad), (e) => e instanceof OSError && e.errno === 22 && e.code === 'EINVAL');
   }

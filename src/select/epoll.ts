@@ -39,7 +39,9 @@ export class Epoll implements Disposable {
    */
   constructor(sizehint: number = -1, flags: number = 0) {
     toInteger(sizehint, 'sizehint');
-    if (sizehint === 0 || sizehint < -1) throw new RangeError(`sizehint must be -1 or positive, got ${sizehint}`);
+    if (sizehint === 0 || sizehint < -1 || sizehint > 0x7fffffff) {
+      throw new RangeError(`sizehint must be -1 or a positive int (at most 2^31-1), got ${sizehint}`);
+    }
     if (typeof flags !== 'number') throw new TypeError(`flags must be an integer, got ${describeValue(flags)}`);
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) {
       throw OSError.fromErrno(EINVAL, 'epoll_create1', `flags ${flags}: expected 0 or EPOLL_CLOEXEC`);
