@@ -131,12 +131,14 @@ describe('callbacks', () => {
     const [a, b] = pipe(t);
     const order = [];
     await new Promise((done) => {
+      // Done once both the timer and the immediate ran: under load either may come first.
+      const settle = (what) => { order.push(what); if (order.length === 5) done(); };
       r.addReader(a, () => {
         os.read(a, 10);
         r.removeReader(a);
         order.push('callback');
-        setTimeout(() => { order.push('timeout'); done(); }, 0);
-        setImmediate(() => order.push('immediate'));
+        setTimeout(() => settle('timeout'), 0);
+        setImmediate(() => settle('immediate'));
         Promise.resolve().then(() => order.push('microtask'));
         process.nextTick(() => order.push('nextTick'));
       });
