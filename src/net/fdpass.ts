@@ -14,7 +14,7 @@ import {
 } from '../sys/structs.js';
 import { errno as E } from '../errors.js';
 import { show } from './address.js';
-import { int, toBytes } from './scratch.js';
+import { cint, int, toBytes, where } from './scratch.js';
 
 const EINTR = E.EINTR!;
 const EAGAIN = E.EAGAIN!;
@@ -53,19 +53,27 @@ function fillMsghdr(dataLen: number, controlLen: number): void {
   }
 }
 
-function where(fd: number): string {
-  return fd < 0 ? 'socket is closed' : `fd ${fd}`;
+/**
+ * The message bytes: one buffer or string, or (as Python's `send_fds(sock, buffers, ...)`)
+ * an array of them, sent as one.
+ */
+function payload(data: unknown): Uint8Array {
+  if (!Array.isArray(data)) return toBytes(data);
+  return Buffer.concat(data.map((d, i) => toBytes(d, `data[${i}]`)));
 }
 
+/** Most fds the kernel passes in one message (Linux's SCM_MAX_FD). */
+const SCM_MAX_FD = 253;
+
 /** `sendmsg` of `data` with `fds` attached; returns the byte count sent. */
-export function sendFds(fd: number, data: unknown, fds: readonly number[], flags = 0, again?: WaitAgain): number {
-  const bytes = toBytes(data);
+export function sendFds(fd: number, data: unknown, fds: readonly number[], flags: unknown = 0, again?: WaitAgain): number {
+  const bytes = payload(data);
   if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of file descriptors, got ${show(fds)}`);
   for (const f of fds) {
     if (typeof f !== 'number' || !Number.isInteger(f)) throw new TypeError(`fds must hold integers, got ${show(f)}`);
     if (f < 0 || f > 0x7fffffff) throw new RangeError(`fd ${f} out of range in fds`);
   }
-  int(flags, 'flags');
+  const f = cint(flags, 'flags');
   DATA.reserve(bytes.length).set(bytes, 0);
   const control = fds.length > 0 ? cmsgSpace(4 * fds.length) : 0;
   if (control > 0) {
@@ -78,7 +86,7 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
   }
   for (;;) {
     fillMsghdr(bytes.length, control);
-    const r = sysret(libc.sendmsg(fd, MSG, flags | MSG_NOSIGNAL));
+    const r = sysret(libc.sendmsg(fd, MSG, f | MSG_NOSIGNAL));
     if (r >= 0) return r;
     if (r === -EINTR) continue; // EINTR: retry (PEP 475).
     if (r === -EAGAIN && again) {
@@ -94,19 +102,21 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
  * kernel delivered is returned (and owned by the caller), even when the message's data
  * or control part was truncated.
  */
-export function recvFds(fd: number, bufsize: number, maxfds: number, flags = 0, again?: WaitAgain): [Buffer, number[]] {
+export function recvFds(fd: number, bufsize: number, maxfds: number, flags: unknown = 0, again?: WaitAgain): [Buffer, number[]] {
   if (int(bufsize, 'bufsize') < 0) throw new RangeError(`negative buffer size in recvFds: ${bufsize}`);
-  if (int(maxfds, 'maxfds') < 0) throw new RangeError(`negative maxfds in recvFds: ${maxfds}`);
-  int(flags, 'flags');
+  if (cint(maxfds, 'maxfds') < 0) throw new RangeError(`negative maxfds in recvFds: ${maxfds}`);
+  const f = cint(flags, 'flags');
   DATA.reserve(bufsize);
   // The control length is CMSG_LEN(4 * maxfds), as Python's recv_fds: the kernel
-  // delivers as many fds as fit (CMSG_SPACE would have room for one more when odd).
-  const control = maxfds > 0 ? cmsgLen(4 * maxfds) : 0;
-  if (control > 0) CTRL.reserve(cmsgSpace(4 * maxfds));
+  // delivers as many fds as fit (CMSG_SPACE would have room for one more when odd). It
+  // never passes more than SCM_MAX_FD in one message, so a larger maxfds needs no room.
+  const room = Math.min(maxfds, SCM_MAX_FD);
+  const control = room > 0 ? cmsgLen(4 * room) : 0;
+  if (control > 0) CTRL.reserve(cmsgSpace(4 * room));
   let n: number;
   for (;;) {
     fillMsghdr(bufsize, control);
-    const r = sysret(libc.recvmsg(fd, MSG, flags | MSG_CMSG_CLOEXEC));
+    const r = sysret(libc.recvmsg(fd, MSG, f | MSG_CMSG_CLOEXEC));
     if (r >= 0) {
       n = r;
       break;

@@ -21,6 +21,22 @@ export function int(v: unknown, what: string): number {
   return v;
 }
 
+/**
+ * Returns `v` when it is an integer that fits a C `int`: a TypeError for a non-integer, a
+ * RangeError (Python's OverflowError) outside -2^31..2^31-1, which koffi would otherwise
+ * truncate silently (a `shutdown(2 ** 40)` would become `shutdown(SHUT_RD)`).
+ */
+export function cint(v: unknown, what: string): number {
+  const n = int(v, what);
+  if (n < -0x80000000 || n > 0x7fffffff) throw new RangeError(`${what} must fit a C int (-2147483648 to 2147483647), got ${n}`);
+  return n;
+}
+
+/** How error messages name a socket's fd. */
+export function where(fd: number): string {
+  return fd < 0 ? 'socket is closed' : `fd ${fd}`;
+}
+
 /** Bytes to send: a `Uint8Array` as is, another view by its bytes, a string as UTF-8. */
 export function toBytes(data: unknown, what = 'data'): Uint8Array {
   if (data instanceof Uint8Array) return data;

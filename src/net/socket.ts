@@ -10,14 +10,15 @@ import * as libc from '../sys/libc.js';
 import { check, raise, sysret } from '../sys/call.js';
 import {
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
-  SO_ERROR, MSG_NOSIGNAL, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
+  SO_ERROR, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
 } from '../sys/constants.js';
 import { OSError, TimeoutError, errno as E } from '../errors.js';
 import { encodeAddress, decodeAddress, show, type AddressLike, type SocketAddress } from './address.js';
-import { ADDR, ADDRLEN, RECV, int, toBytes, toWritable } from './scratch.js';
+import { ADDR, ADDRLEN, cint, where } from './scratch.js';
 import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
 import { waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
+import * as T from './transfer.js';
 
 const EINTR = E.EINTR!;
 const EAGAIN = E.EAGAIN!;
@@ -51,22 +52,22 @@ export class Socket {
    */
   constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null) {
     if (fileno !== undefined && fileno !== null) {
-      const fd = int(fileno, 'fileno');
+      const fd = cint(fileno, 'fileno');
       if (fd < 0) throw new RangeError(`negative file descriptor ${fd}`);
       const fam = family ?? sockoptInt(fd, SO_DOMAIN, `fileno ${fd}`);
       const typ = type ?? sockoptInt(fd, SO_TYPE, `fileno ${fd}`);
       const pro = proto ?? sockoptInt(fd, SO_PROTOCOL, `fileno ${fd}`);
       this.#fd = fd;
-      this.#family = int(fam, 'family');
-      this.#type = int(typ, 'type') & ~TYPE_FLAGS;
-      this.#proto = int(pro, 'proto');
+      this.#family = cint(fam, 'family');
+      this.#type = cint(typ, 'type') & ~TYPE_FLAGS;
+      this.#proto = cint(pro, 'proto');
       const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', `fileno ${fd}`);
       this.#timeout = (fl & O_NONBLOCK) === 0 ? -1 : 0;
       return;
     }
-    const fam = int(family ?? AF_INET, 'family');
-    const typ = int(type ?? SOCK_STREAM, 'type');
-    const pro = int(proto ?? 0, 'proto');
+    const fam = cint(family ?? AF_INET, 'family');
+    const typ = cint(type ?? SOCK_STREAM, 'type');
+    const pro = cint(proto ?? 0, 'proto');
     this.#fd = check(libc.socket(fam, typ | SOCK_CLOEXEC, pro), 'socket', `family ${fam}, type ${typ}, proto ${pro}`);
     this.#family = fam;
     this.#type = typ & ~TYPE_FLAGS;
@@ -87,7 +88,7 @@ export class Socket {
   fileno(): number { return this.#fd; }
 
   #where(): string {
-    return this.#fd < 0 ? 'socket is closed' : `fd ${this.#fd}`;
+    return where(this.#fd);
   }
 
   /** Closes the socket; idempotent. ECONNRESET from close is ignored, as in Python. */
@@ -112,8 +113,15 @@ export class Socket {
     this.close();
   }
 
-  /** Sets blocking (`true`) or non-blocking (`false`) mode: `settimeout(null)` / `settimeout(0)`. */
-  setblocking(flag: boolean): void {
+  /**
+   * Sets blocking (`true`) or non-blocking (`false`) mode: `settimeout(null)` /
+   * `settimeout(0)`. A number counts by its truth (as Python's int); anything else is a
+   * TypeError.
+   */
+  setblocking(flag: boolean | number): void {
+    if (typeof flag !== 'boolean' && typeof flag !== 'number') {
+      throw new TypeError(`setblocking flag must be a boolean, got ${show(flag)}`);
+    }
     this.#setTimeout(flag ? -1 : 0);
   }
 
@@ -146,24 +154,12 @@ export class Socket {
     this.#timeout = t;
   }
 
-  /**
-   * After a failed call (`r` = -errno): with a timeout and EAGAIN, waits for `events`
-   * (throwing TimeoutError when the time is up) and returns the deadline to retry with;
-   * otherwise throws the error.
-   */
-  #again(r: number, events: number, deadline: number, syscall: string, detail?: string): number {
-    if (r !== -EAGAIN || this.#timeout <= 0) raise(r, syscall, detail ?? this.#where());
-    const d = deadline < 0 ? performance.now() + this.#timeout * 1000 : deadline;
-    waitFd(this.#fd, events, d, syscall);
-    return d;
-  }
-
   /** The EAGAIN hook for the fd-passing calls, when this socket has a timeout. */
   #againHook(): WaitAgain | undefined {
     if (this.#timeout <= 0) return undefined;
     let deadline = -1;
     return (events) => {
-      deadline = this.#again(-EAGAIN, events, deadline, events === POLLIN ? 'recvmsg' : 'sendmsg');
+      deadline = T.again(this.#fd, this.#timeout, -EAGAIN, events, deadline, events === POLLIN ? 'recvmsg' : 'sendmsg');
     };
   }
 
@@ -175,7 +171,7 @@ export class Socket {
 
   /** Starts listening; `backlog` defaults to min(SOMAXCONN, 128) as Python's; negative is 0. */
   listen(backlog?: number): void {
-    const b = backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, int(backlog, 'backlog'));
+    const b = backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, cint(backlog, 'backlog'));
     check(libc.listen(this.#fd, b), 'listen', this.#where());
   }
 
@@ -191,7 +187,7 @@ export class Socket {
       const r = sysret(libc.accept4(this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC));
       if (r === -EINTR) continue; // EINTR: retry (PEP 475).
       if (r < 0) {
-        deadline = this.#again(r, POLLIN, deadline, 'accept');
+        deadline = T.again(this.#fd, this.#timeout, r, POLLIN, deadline, 'accept');
         continue;
       }
       const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
@@ -242,16 +238,7 @@ export class Socket {
    * @throws BlockingIOError when non-blocking with nothing to read.
    */
   recv(bufsize: number, flags = 0): Buffer {
-    if (!Number.isInteger(bufsize) || bufsize < 0) badSize(bufsize, 'recv');
-    if (bufsize > RECV.length) {
-      const buf = Buffer.allocUnsafe(bufsize);
-      const n = this.#recvInto(buf, bufsize, flags);
-      return n * 2 >= bufsize ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
-    }
-    const n = this.#recvInto(RECV, bufsize, flags);
-    const out = Buffer.allocUnsafe(n);
-    RECV.copy(out, 0, 0, n);
-    return out;
+    return T.recv(this.#fd, this.#timeout, bufsize, flags);
   }
 
   /**
@@ -259,19 +246,7 @@ export class Socket {
    * @returns the count received, 0 at EOF.
    */
   recvInto(buf: ArrayBufferView, nbytes = 0, flags = 0): number {
-    const b = toWritable(buf);
-    const n = nbytes === 0 ? b.length : recvIntoSize(nbytes, b.length);
-    return this.#recvInto(b, n, flags);
-  }
-
-  #recvInto(b: Uint8Array, n: number, flags: number): number {
-    const fd = this.#fd;
-    let deadline = -1;
-    for (;;) {
-      const r = sysret(libc.recv(fd, b, n, flags));
-      if (r >= 0) return r;
-      if (r !== -EINTR) deadline = this.#again(r, POLLIN, deadline, 'recv'); // EINTR: retry (PEP 475).
-    }
+    return T.recvInto(this.#fd, this.#timeout, buf, nbytes, flags);
   }
 
   /**
@@ -279,14 +254,7 @@ export class Socket {
    * than `data.length`. MSG_NOSIGNAL: a closed peer is BrokenPipeError, not SIGPIPE.
    */
   send(data: Uint8Array | string, flags = 0): number {
-    const b = toBytes(data);
-    const fd = this.#fd;
-    let deadline = -1;
-    for (;;) {
-      const r = sysret(libc.send(fd, b, b.length, flags | MSG_NOSIGNAL));
-      if (r >= 0) return r;
-      if (r !== -EINTR) deadline = this.#again(r, POLLOUT, deadline, 'send'); // EINTR: retry (PEP 475).
-    }
+    return T.send(this.#fd, this.#timeout, data, flags);
   }
 
   /**
@@ -294,73 +262,32 @@ export class Socket {
    * buffer fills, as Python's does (how much went out is then unknown to the caller).
    */
   sendall(data: Uint8Array | string, flags = 0): void {
-    const b = toBytes(data);
-    const fd = this.#fd;
-    // With a timeout, it bounds the whole call (Python 3.5+).
-    let deadline = this.#timeout > 0 ? performance.now() + this.#timeout * 1000 : -1;
-    let off = 0;
-    while (off < b.length) {
-      const chunk = off === 0 ? b : b.subarray(off);
-      const r = sysret(libc.send(fd, chunk, chunk.length, flags | MSG_NOSIGNAL));
-      if (r >= 0) off += r;
-      else if (r !== -EINTR) deadline = this.#again(r, POLLOUT, deadline, 'sendall'); // EINTR: retry (PEP 475).
-    }
-    if (b.length === 0) {
-      // Python's sendall(b'') still makes one send call (a closed socket is EBADF).
-      const r = sysret(libc.send(fd, b, 0, flags | MSG_NOSIGNAL));
-      if (r < 0 && r !== -EINTR) raise(r, 'sendall', this.#where());
-    }
+    T.sendall(this.#fd, this.#timeout, data, flags);
   }
 
-  /** Receives up to `bufsize` bytes and the sender's address (`null` when none). */
+  /**
+   * Receives up to `bufsize` bytes and the sender's address: `''` for an unnamed AF_UNIX
+   * peer, `null` when the kernel gives none (a stream socket of another family).
+   */
   recvfrom(bufsize: number, flags = 0): [Buffer, SocketAddress | null] {
-    if (!Number.isInteger(bufsize) || bufsize < 0) badSize(bufsize, 'recvfrom');
-    const buf = bufsize > RECV.length ? Buffer.allocUnsafe(bufsize) : RECV;
-    const n = this.#recvfrom(buf, bufsize, flags);
-    const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0));
-    if (buf !== RECV) return [n * 2 >= bufsize ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n)), addr];
-    const out = Buffer.allocUnsafe(n);
-    RECV.copy(out, 0, 0, n);
-    return [out, addr];
+    return T.recvfrom(this.#fd, this.#timeout, this.#family, bufsize, flags);
   }
 
-  /** Receives into `buf`: `[count, address]`. */
+  /** Receives into `buf` (up to `nbytes`, 0: all of it): `[count, address]` as `recvfrom`. */
   recvfromInto(buf: ArrayBufferView, nbytes = 0, flags = 0): [number, SocketAddress | null] {
-    const b = toWritable(buf);
-    const n = nbytes === 0 ? b.length : recvIntoSize(nbytes, b.length);
-    const r = this.#recvfrom(b, n, flags);
-    return [r, decodeAddress(ADDR, ADDRLEN.readUInt32LE(0))];
-  }
-
-  #recvfrom(b: Uint8Array, n: number, flags: number): number {
-    let deadline = -1;
-    for (;;) {
-      ADDRLEN.writeUInt32LE(ADDR.length, 0);
-      const r = sysret(libc.recvfrom(this.#fd, b, n, flags, ADDR, ADDRLEN));
-      if (r >= 0) return r;
-      if (r !== -EINTR) deadline = this.#again(r, POLLIN, deadline, 'recvfrom'); // EINTR: retry (PEP 475).
-    }
+    return T.recvfromInto(this.#fd, this.#timeout, this.#family, buf, nbytes, flags);
   }
 
   /** Sends `data` to `addr` (`sendto(data, addr)` or `sendto(data, flags, addr)`); returns the count. */
   sendto(data: Uint8Array | string, addr: AddressLike): number;
   sendto(data: Uint8Array | string, flags: number, addr: AddressLike): number;
   sendto(data: Uint8Array | string, a: unknown, b?: unknown): number {
-    const flags = arguments.length >= 3 ? int(a, 'flags') : 0;
-    const addr = arguments.length >= 3 ? b : a;
-    const bytes = toBytes(data);
-    const len = encodeAddress(this.#family, addr, ADDR);
-    let deadline = -1;
-    for (;;) {
-      const r = sysret(libc.sendto(this.#fd, bytes, bytes.length, flags | MSG_NOSIGNAL, ADDR, len));
-      if (r >= 0) return r;
-      // EINTR: retry (PEP 475). A wait cannot touch ADDR, so the encoded address stays.
-      if (r !== -EINTR) deadline = this.#again(r, POLLOUT, deadline, 'sendto', `${show(addr)} (${this.#where()})`);
-    }
+    const three = arguments.length >= 3;
+    return T.sendto(this.#fd, this.#timeout, this.#family, data, three ? a : 0, three ? b : a);
   }
 
   /** Sends `data` with the fds `fds` attached (SCM_RIGHTS); returns the byte count sent. */
-  sendFds(data: Uint8Array | string, fds: readonly number[], flags = 0): number {
+  sendFds(data: Uint8Array | string | readonly (Uint8Array | string)[], fds: readonly number[], flags = 0): number {
     return sendFds(this.#fd, data, fds, flags, this.#againHook());
   }
 
@@ -374,7 +301,7 @@ export class Socket {
 
   /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
   shutdown(how: number): void {
-    check(libc.shutdown(this.#fd, int(how, 'how')), 'shutdown', this.#where());
+    check(libc.shutdown(this.#fd, cint(how, 'how')), 'shutdown', this.#where());
   }
 
   /** The socket's own address. */
@@ -391,13 +318,20 @@ export class Socket {
     return decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
   }
 
-  /** Sets an option: a number is a C `int`, a Buffer is passed as the raw option bytes. */
-  setsockopt(level: number, opt: number, value: number | Uint8Array): void {
+  /**
+   * Sets an option: a number (or boolean, as Python's `True`) is a C `int`, a Buffer is
+   * passed as the raw option bytes.
+   */
+  setsockopt(level: number, opt: number, value: number | boolean | Uint8Array): void {
     setOption(this.#fd, level, opt, value, this.#where());
   }
 
-  /** Reads an option: a C `int` without `buflen`, else up to `buflen` raw bytes. */
-  getsockopt(level: number, opt: number, buflen?: number): number | Buffer {
+  /** Reads an option as a C `int` (no `buflen`, or 0, as Python's). */
+  getsockopt(level: number, opt: number, buflen?: 0 | null): number;
+  /** Reads up to `buflen` (1-1024) raw bytes of an option; `buflen` 0 reads an `int`. */
+  getsockopt(level: number, opt: number, buflen: number): Buffer;
+  /** Reads an option: a C `int` without `buflen` (or 0), else up to `buflen` raw bytes. */
+  getsockopt(level: number, opt: number, buflen?: number | null): number | Buffer {
     return getOption(this.#fd, level, opt, buflen, this.#where());
   }
 
@@ -426,18 +360,6 @@ export class Socket {
   }
 }
 
-function badSize(n: unknown, what: string): never {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${what} buffer size must be an integer, got ${show(n)}`);
-  throw new RangeError(`negative buffer size in ${what}: ${n}`);
-}
-
-function recvIntoSize(nbytes: unknown, have: number): number {
-  const n = int(nbytes, 'nbytes');
-  if (n < 0) throw new RangeError(`negative buffer size in recvInto: ${n}`);
-  if (n > have) throw new RangeError(`buffer too small for requested bytes: ${n} > ${have}`);
-  return n;
-}
-
 /**
  * Creates a close-on-exec socket, as Python's `socket.socket(family, type, proto, fileno)`.
  * With `fileno` it wraps that existing fd instead.
@@ -450,9 +372,9 @@ export function socket(family?: number | null, type?: number | null, proto?: num
 
 /** A connected pair of close-on-exec sockets, as Python's `socket.socketpair`. */
 export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [Socket, Socket] {
-  const fam = int(family, 'family');
-  const typ = int(type, 'type');
-  const pro = int(proto, 'proto');
+  const fam = cint(family, 'family');
+  const typ = cint(type, 'type');
+  const pro = cint(proto, 'proto');
   const sv = new Int32Array(2);
   check(libc.socketpair(fam, typ | SOCK_CLOEXEC, pro, sv), 'socketpair', `family ${fam}, type ${typ}`);
   return [new Socket(fam, typ, pro, sv[0]!), new Socket(fam, typ, pro, sv[1]!)];

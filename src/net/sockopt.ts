@@ -7,30 +7,35 @@ import { check } from '../sys/call.js';
 import { SOL_SOCKET } from '../sys/constants.js';
 import { OSError, errno as E } from '../errors.js';
 import { show } from './address.js';
-import { ADDRLEN, OPT, int, toBytes } from './scratch.js';
+import { ADDRLEN, OPT, cint, int, toBytes } from './scratch.js';
 
-/** `setsockopt(fd, level, opt, value)`: a number is a C `int`, bytes go as they are. */
+/**
+ * `setsockopt(fd, level, opt, value)`: a number is a C `int` (a boolean is 1 or 0, as
+ * Python's `True`/`False`), bytes go as they are.
+ */
 export function setOption(fd: number, level: number, opt: number, value: unknown, where: string): void {
-  int(level, 'level');
-  int(opt, 'option');
+  cint(level, 'level');
+  cint(opt, 'option');
   const what = `level ${level}, option ${opt} (${where})`;
+  if (typeof value === 'boolean') value = value ? 1 : 0;
   if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
-      throw new RangeError(`setsockopt value must be a 32-bit integer, got ${value}`);
-    }
+    if (!Number.isInteger(value)) throw new TypeError(`setsockopt value must be an integer or a Buffer, got ${value}`);
+    if (value < -0x80000000 || value > 0xffffffff) throw new RangeError(`setsockopt value must be a 32-bit integer, got ${value}`);
     OPT.writeInt32LE(value | 0, 0);
     check(libc.setsockopt(fd, level, opt, OPT, 4), 'setsockopt', what);
     return;
   }
-  if (typeof value === 'string') throw new TypeError(`setsockopt value must be a number or bytes, got ${show(value)}`);
+  if (typeof value === 'string' || !(value instanceof Uint8Array || ArrayBuffer.isView(value) || value instanceof ArrayBuffer)) {
+    throw new TypeError(`setsockopt value must be an integer or a Buffer, got ${show(value)}`);
+  }
   const b = toBytes(value, 'setsockopt value');
   check(libc.setsockopt(fd, level, opt, b, b.length), 'setsockopt', what);
 }
 
 /** `getsockopt(fd, level, opt)`: a C `int` without `buflen`, else up to `buflen` (0-1024) bytes. */
 export function getOption(fd: number, level: number, opt: number, buflen: unknown, where: string): number | Buffer {
-  int(level, 'level');
-  int(opt, 'option');
+  cint(level, 'level');
+  cint(opt, 'option');
   const what = `level ${level}, option ${opt} (${where})`;
   if (buflen === undefined || buflen === null || buflen === 0) {
     OPT.writeInt32LE(0, 0);

@@ -1,0 +1,166 @@
+/**
+ * The data-transfer loops behind `Socket`'s `recv`/`send` family, as functions of the fd
+ * and the socket's Python-style timeout (seconds: -1 blocking, 0 non-blocking, > 0 a
+ * timeout), so `socket.ts` keeps setup and options and these keep the I/O. Each loop
+ * retries on EINTR (PEP 475); on EAGAIN a socket with a timeout waits for readiness (see
+ * {@link again}) and any other socket throws `BlockingIOError`, as Python's does.
+ * Nothing here allocates per call beyond the result: small receives go through the
+ * shared `RECV` scratch and are copied out exactly.
+ */
+import * as libc from '../sys/libc.js';
+import { raise, sysret } from '../sys/call.js';
+import { AF_UNIX, MSG_NOSIGNAL, POLLIN, POLLOUT } from '../sys/constants.js';
+import { errno as E } from '../errors.js';
+import { decodeAddress, encodeAddress, show, type SocketAddress } from './address.js';
+import { ADDR, ADDRLEN, RECV, cint, int, toBytes, toWritable, where } from './scratch.js';
+import { waitFd } from './wait.js';
+
+const EINTR = E.EINTR!;
+const EAGAIN = E.EAGAIN!;
+
+/**
+ * After a failed call (`r` = -errno): with a timeout (`timeout` > 0) and EAGAIN, waits
+ * for `events` on `fd` (throwing TimeoutError when the time is up) and returns the
+ * deadline to retry with (`deadline` < 0: the first wait, which starts the clock);
+ * otherwise throws the error.
+ */
+export function again(fd: number, timeout: number, r: number, events: number, deadline: number,
+  syscall: string, detail?: string): number {
+  if (r !== -EAGAIN || timeout <= 0) raise(r, syscall, detail ?? where(fd));
+  const d = deadline < 0 ? performance.now() + timeout * 1000 : deadline;
+  waitFd(fd, events, d, syscall);
+  return d;
+}
+
+function badSize(n: unknown, what: string): never {
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${what} buffer size must be an integer, got ${show(n)}`);
+  throw new RangeError(`negative buffer size in ${what}: ${n}`);
+}
+
+/** `nbytes` of `recvInto`/`recvfromInto` against a buffer of `have` bytes (0: all of it). */
+function intoSize(nbytes: unknown, have: number, what: string): number {
+  const n = int(nbytes, 'nbytes');
+  if (n < 0) throw new RangeError(`negative buffer size in ${what}: ${n}`);
+  if (n > have) throw new RangeError(`buffer too small for requested bytes: ${n} > ${have}`);
+  return n === 0 ? have : n;
+}
+
+/** The first `n` bytes of `buf` as a Buffer of its own (a view when it keeps most of `buf`). */
+function result(buf: Buffer, n: number, bufsize: number): Buffer {
+  if (buf !== RECV) return n * 2 >= bufsize ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
+  const out = Buffer.allocUnsafe(n);
+  RECV.copy(out, 0, 0, n);
+  return out;
+}
+
+/** `recv(2)` of up to `n` bytes into `b`: the count, 0 at EOF. */
+function recvLoop(fd: number, timeout: number, b: Uint8Array, n: number, flags: number): number {
+  let deadline = -1;
+  for (;;) {
+    const r = sysret(libc.recv(fd, b, n, flags));
+    if (r >= 0) return r;
+    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLIN, deadline, 'recv'); // EINTR: retry (PEP 475).
+  }
+}
+
+/** `recvfrom(2)` of up to `n` bytes into `b`, the sender's address left in `ADDR`/`ADDRLEN`. */
+function recvfromLoop(fd: number, timeout: number, b: Uint8Array, n: number, flags: number): number {
+  let deadline = -1;
+  for (;;) {
+    ADDRLEN.writeUInt32LE(ADDR.length, 0);
+    const r = sysret(libc.recvfrom(fd, b, n, flags, ADDR, ADDRLEN));
+    if (r >= 0) return r;
+    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLIN, deadline, 'recvfrom'); // EINTR: retry (PEP 475).
+  }
+}
+
+/**
+ * The sender's address of the last `recvfrom`: `''` for an unnamed AF_UNIX peer (the
+ * kernel gives no address), `null` where a family has none (e.g. a TCP stream).
+ */
+function sender(family: number): SocketAddress | null {
+  const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0));
+  return addr === null && family === AF_UNIX ? '' : addr;
+}
+
+/** `Socket#recv`: up to `bufsize` bytes, an empty Buffer at EOF. */
+export function recv(fd: number, timeout: number, bufsize: unknown, flags: unknown): Buffer {
+  if (typeof bufsize !== 'number' || !Number.isInteger(bufsize) || bufsize < 0) badSize(bufsize, 'recv');
+  const f = cint(flags, 'flags');
+  const buf = bufsize > RECV.length ? Buffer.allocUnsafe(bufsize) : RECV;
+  return result(buf, recvLoop(fd, timeout, buf, bufsize, f), bufsize);
+}
+
+/** `Socket#recvInto`: into `buf` (no copy), up to `nbytes` (0: the whole buffer); the count. */
+export function recvInto(fd: number, timeout: number, buf: unknown, nbytes: unknown, flags: unknown): number {
+  const b = toWritable(buf);
+  const n = intoSize(nbytes, b.length, 'recvInto');
+  return recvLoop(fd, timeout, b, n, cint(flags, 'flags'));
+}
+
+/** `Socket#recvfrom`: `[bytes, sender]`. */
+export function recvfrom(fd: number, timeout: number, family: number, bufsize: unknown, flags: unknown): [Buffer, SocketAddress | null] {
+  if (typeof bufsize !== 'number' || !Number.isInteger(bufsize) || bufsize < 0) badSize(bufsize, 'recvfrom');
+  const f = cint(flags, 'flags');
+  const buf = bufsize > RECV.length ? Buffer.allocUnsafe(bufsize) : RECV;
+  const n = recvfromLoop(fd, timeout, buf, bufsize, f);
+  const addr = sender(family);
+  return [result(buf, n, bufsize), addr];
+}
+
+/** `Socket#recvfromInto`: `[count, sender]`. */
+export function recvfromInto(fd: number, timeout: number, family: number, buf: unknown, nbytes: unknown,
+  flags: unknown): [number, SocketAddress | null] {
+  const b = toWritable(buf);
+  const n = intoSize(nbytes, b.length, 'recvfromInto');
+  const r = recvfromLoop(fd, timeout, b, n, cint(flags, 'flags'));
+  return [r, sender(family)];
+}
+
+/** `Socket#send`: one `send(2)` (MSG_NOSIGNAL: a closed peer is EPIPE); the count sent. */
+export function send(fd: number, timeout: number, data: unknown, flags: unknown): number {
+  const b = toBytes(data);
+  const f = cint(flags, 'flags') | MSG_NOSIGNAL;
+  let deadline = -1;
+  for (;;) {
+    const r = sysret(libc.send(fd, b, b.length, f));
+    if (r >= 0) return r;
+    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'send'); // EINTR: retry (PEP 475).
+  }
+}
+
+/**
+ * `Socket#sendall`: sends until all of `data` is gone. With a timeout the whole call is
+ * bounded (Python 3.5+); non-blocking, a full buffer throws `BlockingIOError`.
+ */
+export function sendall(fd: number, timeout: number, data: unknown, flags: unknown): void {
+  const b = toBytes(data);
+  const f = cint(flags, 'flags') | MSG_NOSIGNAL;
+  let deadline = timeout > 0 ? performance.now() + timeout * 1000 : -1;
+  let off = 0;
+  while (off < b.length) {
+    const chunk = off === 0 ? b : b.subarray(off);
+    const r = sysret(libc.send(fd, chunk, chunk.length, f));
+    if (r >= 0) off += r;
+    else if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendall'); // EINTR: retry (PEP 475).
+  }
+  if (b.length === 0) {
+    // Python's sendall(b'') still makes one send call (a closed socket is EBADF).
+    const r = sysret(libc.send(fd, b, 0, f));
+    if (r < 0 && r !== -EINTR) raise(r, 'sendall', where(fd));
+  }
+}
+
+/** `Socket#sendto`: one datagram (or stream write) to `addr` of `family`; the count sent. */
+export function sendto(fd: number, timeout: number, family: number, data: unknown, flags: unknown, addr: unknown): number {
+  const f = cint(flags, 'flags') | MSG_NOSIGNAL;
+  const bytes = toBytes(data);
+  const len = encodeAddress(family, addr, ADDR);
+  let deadline = -1;
+  for (;;) {
+    const r = sysret(libc.sendto(fd, bytes, bytes.length, f, ADDR, len));
+    if (r >= 0) return r;
+    // EINTR: retry (PEP 475). A wait cannot touch ADDR, so the encoded address stays.
+    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendto', `${show(addr)} (${where(fd)})`);
+  }
+}
