@@ -126,6 +126,7 @@ export async function sockRecv(reactor: Readiness, sock: Socket, n: number, opts
   if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`sockRecv: size must be an integer, got ${show(n)}`);
   if (n < 0) throw new RangeError(`sockRecv: negative buffer size ${n}`);
   const op = new Op('sockRecv', opts);
+  if (n === 0) return Buffer.alloc(0); // as asyncio's sock_recv(sock, 0): sock.recv(0) at once
   const big = n > SCRATCH.length ? Buffer.allocUnsafe(n) : null;
   for (;;) {
     const r = tryRecvInto(sock, big ?? SCRATCH, 0, n);
@@ -147,6 +148,7 @@ export async function sockRecv(reactor: Readiness, sock: Socket, n: number, opts
 export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayBufferView, opts?: SockOpOptions): Promise<number> {
   const b = toWritable(buf);
   const op = new Op('sockRecvInto', opts);
+  if (b.length === 0) return 0; // nothing to receive into: at once, as sock.recv_into would
   for (;;) {
     const r = tryRecvInto(sock, b, 0, b.length);
     if (r >= 0) return r;

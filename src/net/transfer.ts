@@ -83,19 +83,27 @@ function sender(family: number): SocketAddress | null {
   return addr === null && family === AF_UNIX ? '' : addr;
 }
 
-/** `Socket#recv`: up to `bufsize` bytes, an empty Buffer at EOF. */
+/**
+ * `Socket#recv`: up to `bufsize` bytes, an empty Buffer at EOF. `recv(0)` returns an
+ * empty Buffer without a syscall, as CPython's (it neither blocks nor drops a datagram).
+ */
 export function recv(fd: number, timeout: number, bufsize: unknown, flags: unknown): Buffer {
   if (typeof bufsize !== 'number' || !Number.isInteger(bufsize) || bufsize < 0) badSize(bufsize, 'recv');
   const f = cint(flags, 'flags');
+  if (bufsize === 0) return Buffer.alloc(0);
   const buf = bufsize > RECV.length ? Buffer.allocUnsafe(bufsize) : RECV;
   return result(buf, recvLoop(fd, timeout, buf, bufsize, f), bufsize);
 }
 
-/** `Socket#recvInto`: into `buf` (no copy), up to `nbytes` (0: the whole buffer); the count. */
+/**
+ * `Socket#recvInto`: into `buf` (no copy), up to `nbytes` (0: the whole buffer); the
+ * count. Nothing to receive into (an empty buffer) returns 0 without a syscall, as CPython.
+ */
 export function recvInto(fd: number, timeout: number, buf: unknown, nbytes: unknown, flags: unknown): number {
   const b = toWritable(buf);
   const n = intoSize(nbytes, b.length, 'recvInto');
-  return recvLoop(fd, timeout, b, n, cint(flags, 'flags'));
+  const f = cint(flags, 'flags');
+  return n === 0 ? 0 : recvLoop(fd, timeout, b, n, f);
 }
 
 /** `Socket#recvfrom`: `[bytes, sender]`. */
