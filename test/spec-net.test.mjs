@@ -234,6 +234,11 @@ test('socket(family, type, proto, fileno) wraps that fd: family/type/proto detec
   const [r, wr] = os.pipe();
   t.after(() => { os.close(r); os.close(wr); });
   assert.throws(() => socket(undefined, undefined, undefined, r), isErrno(OSError, 'ENOTSOCK'));
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, r), isErrno(OSError, 'ENOTSOCK'), 'checked even when all are given');
+  const gone = socket();
+  const goneFd = gone.fileno();
+  gone.close();
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, goneFd), isErrno(OSError, 'EBADF'));
   assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, -1), RangeError, 'negative fd: Python ValueError');
   assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, 1.5), TypeError);
   assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, '3'), TypeError);

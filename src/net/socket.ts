@@ -54,8 +54,10 @@ export class Socket {
     if (fileno !== undefined && fileno !== null) {
       const fd = cint(fileno, 'fileno');
       if (fd < 0) throw new RangeError(`negative file descriptor ${fd}`);
+      // Always asked, as CPython validates the fd: not open is EBADF, not a socket ENOTSOCK.
+      const kernelType = sockoptInt(fd, SO_TYPE, `fileno ${fd}`);
       const fam = family ?? sockoptInt(fd, SO_DOMAIN, `fileno ${fd}`);
-      const typ = type ?? sockoptInt(fd, SO_TYPE, `fileno ${fd}`);
+      const typ = type ?? kernelType;
       const pro = proto ?? sockoptInt(fd, SO_PROTOCOL, `fileno ${fd}`);
       this.#fd = fd;
       this.#family = cint(fam, 'family');
