@@ -71,7 +71,7 @@ class Op {
     if (this.#deadline >= 0) {
       const left = this.#deadline - performance.now();
       if (left <= 0) throw this.timedOut();
-      o.timeout = left;
+      o.timeout = Math.ceil(left); // whole ms: never shorter, and a readable message
     }
     return o;
   }
