@@ -2,7 +2,8 @@
  * Public exports of `src/net/`: Python's `socket` module for non-blocking use with the
  * selectors and the Reactor.
  */
-export { Socket, socket, socketpair } from './socket.js';
+export { Socket } from './socket.js';
+export { socket, socketpair } from './create.js';
 export type { InetAddress, Inet6Address, UnixAddress, SocketAddress, AddressLike } from './address.js';
 export { getaddrinfo, getaddrinfoSync, GaiError, type AddrInfo } from './resolve.js';
 export {

@@ -12,7 +12,7 @@ import {
 import { errno as E } from '../errors.js';
 import { decodeAddress, encodeAddress, type AddressLike, type SocketAddress } from './address.js';
 import { ADDR, ADDRLEN, OPT } from './scratch.js';
-import { Socket } from './socket.js';
+import { adoptSocket, type Socket } from './socket.js';
 
 const EINTR = E.EINTR!;
 /** `-EAGAIN`: what the primitives return when the operation would block. */
@@ -59,7 +59,7 @@ export function tryAccept(sock: Socket, blocking = false): [Socket, SocketAddres
     if (r === -EINTR) continue; // EINTR: retry (PEP 475).
     if (r < 0) return r;
     const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
-    return [new Socket(sock.family, sock.type, sock.proto, r), addr];
+    return [adoptSocket(r, sock.family, sock.type, sock.proto, !blocking), addr];
   }
 }
 

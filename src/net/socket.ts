@@ -28,6 +28,9 @@ const EINPROGRESS = E.EINPROGRESS!;
 const TIMED_OUT = -1;
 /** `type` may carry these creation flags; `Socket#type` never does (as Python 3.7+). */
 const TYPE_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
+/** Not adopting; else the timeout (-1 or 0) of the fd {@link adoptSocket} is wrapping. */
+const NOT_ADOPTING = -2;
+let adopting = NOT_ADOPTING;
 
 /**
  * A socket, as Python's `socket.socket`: `new Socket(family, type, proto, fileno?)` or
@@ -51,6 +54,16 @@ export class Socket {
    * @throws OSError from `socket(2)` (e.g. EAFNOSUPPORT), or ENOTSOCK when wrapping a non-socket.
    */
   constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null) {
+    if (adopting !== NOT_ADOPTING) {
+      // An fd the kernel just made with known attributes (accept, socketpair): no checks.
+      this.#fd = fileno!;
+      this.#family = family!;
+      this.#type = type! & ~TYPE_FLAGS;
+      this.#proto = proto!;
+      this.#timeout = adopting;
+      adopting = NOT_ADOPTING;
+      return;
+    }
     if (fileno !== undefined && fileno !== null) {
       const fd = cint(fileno, 'fileno');
       if (fd < 0) throw new RangeError(`negative file descriptor ${fd}`);
@@ -193,7 +206,7 @@ export class Socket {
         continue;
       }
       const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
-      return [new Socket(this.#family, this.#type, this.#proto, r), addr];
+      return [adoptSocket(r, this.#family, this.#type, this.#proto, false), addr];
     }
   }
 
@@ -363,21 +376,15 @@ export class Socket {
 }
 
 /**
- * Creates a close-on-exec socket, as Python's `socket.socket(family, type, proto, fileno)`.
- * With `fileno` it wraps that existing fd instead.
+ * Internal (not exported from the package root): wraps an fd the kernel has just created
+ * with known attributes (accept4, socketpair) without the checks and syscalls of
+ * `new Socket(..., fileno)`. `nonblocking` is whether the fd was made with SOCK_NONBLOCK.
  */
-export function socket(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null): Socket {
-  // Wrapping: given arguments win; omitted ones are read from the kernel (as Python).
-  if (fileno !== undefined && fileno !== null) return new Socket(family, type, proto, fileno);
-  return new Socket(family ?? AF_INET, type ?? SOCK_STREAM, proto ?? 0);
-}
-
-/** A connected pair of close-on-exec sockets, as Python's `socket.socketpair`. */
-export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [Socket, Socket] {
-  const fam = cint(family, 'family');
-  const typ = cint(type, 'type');
-  const pro = cint(proto, 'proto');
-  const sv = new Int32Array(2);
-  check(libc.socketpair(fam, typ | SOCK_CLOEXEC, pro, sv), 'socketpair', `family ${fam}, type ${typ}`);
-  return [new Socket(fam, typ, pro, sv[0]!), new Socket(fam, typ, pro, sv[1]!)];
+export function adoptSocket(fd: number, family: number, type: number, proto: number, nonblocking: boolean): Socket {
+  adopting = nonblocking ? 0 : -1;
+  try {
+    return new Socket(family, type, proto, fd);
+  } finally {
+    adopting = NOT_ADOPTING;
+  }
 }
