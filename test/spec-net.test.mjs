@@ -4,9 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as iomux from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
@@ -690,4 +691,50 @@ test('TypeScript: the socket API in dist/index.d.ts is typed without any', () =>
   assert.match(dts, /get type\(\): number/);
   assert.match(dts, /accept\(\): \[Socket, SocketAddress\]/);
   assert.match(dts, /recvFds\([^)]*\): \[Buffer, number\[\]\]/);
+});
+
+test('TypeScript: a user program compiles against the socket types (strict), and a wrong type does not', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const proj = mkdtempSync(join(tmpdir(), 'iomux-spec-net-ts-'));
+  try {
+    mkdirSync(join(proj, 'node_modules'));
+    symlinkSync(root, join(proj, 'node_modules', 'iomux'));
+    symlinkSync(join(root, 'node_modules', '@types'), join(proj, 'node_modules', '@types'));
+    writeFileSync(join(proj, 'ok.ts'), `
+      import { socket, socketpair, Socket, SOL_SOCKET, SO_ERROR, SO_LINGER, AF_INET6, type SocketAddress } from 'iomux';
+      const s: Socket = socket();
+      const n: number = s.getsockopt(SOL_SOCKET, SO_ERROR);
+      const b: Buffer = s.getsockopt(SOL_SOCKET, SO_LINGER, 8);
+      const [c, addr]: [Socket, SocketAddress] = s.accept();
+      const [x, y]: [Socket, Socket] = socketpair();
+      const [data, fds]: [Buffer, number[]] = x.recvFds(10, 1);
+      const r: Buffer = y.recv(10);
+      const k: number = y.recvInto(new Uint8Array(4), 2);
+      const [d2, from] = y.recvfrom(10);
+      const e: number = s.connectEx(['::1', 80, 0, 0]);
+      const sent: number = s.send('x') + s.sendto(Buffer.from('y'), ['127.0.0.1', 9]);
+      s.bind(['127.0.0.1', 0]);
+      s.setsockopt(SOL_SOCKET, SO_ERROR, Buffer.alloc(4));
+      socket(AF_INET6, undefined, undefined, 3).connect(['::1', 80]);
+      const dispose: () => void = s[Symbol.dispose];
+      void [n, b, c, addr, data, fds, r, k, d2, from, e, sent, dispose];
+    `);
+    writeFileSync(join(proj, 'bad.ts'), `
+      import { socket, SOL_SOCKET, SO_ERROR } from 'iomux';
+      const b: Buffer = socket().getsockopt(SOL_SOCKET, SO_ERROR);
+      socket().bind(42);
+      void b;
+    `);
+    const tsc = (file) => spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--strict', '--noEmit',
+      '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,esnext.disposable',
+      '--types', 'node', file], { encoding: 'utf8', cwd: proj });
+    const ok = tsc('ok.ts');
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const bad = tsc('bad.ts');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /bad\.ts\(3,[0-9]+\).*TS2322/);
+    assert.match(bad.stdout, /bad\.ts\(4,[0-9]+\)/);
+  } finally {
+    rmSync(proj, { recursive: true, force: true });
+  }
 });
