@@ -738,3 +738,14 @@ test('TypeScript: a user program compiles against the socket types (strict), and
     rmSync(proj, { recursive: true, force: true });
   }
 });
+
+test('Reactor sockRecv(sock, 0) / sockRecvInto(sock, empty) resolve at once, as asyncio (sock.recv(0))', async (t) => {
+  const r = new iomux.Reactor();
+  t.after(() => r.close());
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK));
+  const got = await r.sockRecv(a, 0, { timeout: 5000 });
+  assert.ok(Buffer.isBuffer(got) && got.length === 0);
+  assert.equal(await r.sockRecvInto(a, Buffer.alloc(0)), 0);
+  await r.sockSendall(b, 'x');
+  assert.equal((await r.sockRecv(a, 10)).toString(), 'x');
+});
