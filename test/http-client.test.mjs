@@ -360,6 +360,28 @@ test('the process stays alive while a request is in flight, and exits with only 
   assert.equal(out, '200 slow\n');
 });
 
+test('a request with a fake AbortSignal is a TypeError and leaves nothing keeping the process alive', async (t) => {
+  // Regression: the listener was added after the request was counted in flight, so the
+  // throw left the count at 1 for good and the client's Reactor referenced forever.
+  const { spawn } = await import('node:child_process');
+  const srv = await startHttp((req, res) => res.end('ok'));
+  t.after(() => srv.close());
+  const client = new HttpClient();
+  t.after(() => client.close());
+  await assert.rejects(client.request({ url: srv.url(), signal: { aborted: false } }),
+    (e) => e instanceof TypeError && /signal must be an AbortSignal, got Object/.test(e.message));
+  const child = spawn(process.execPath,
+    [new URL('./fixtures/http-exit-child.mjs', import.meta.url).pathname, srv.url(), 'bad-signal'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const killer = setTimeout(() => child.kill(), 10000);
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  assert.equal(out, 'TypeError\n200 ok\n');
+  assert.equal(code, 0, 'the child exits on its own (not killed)');
+});
+
 test('closing a given Reactor before the client does not break client.close()', async (t) => {
   const reactor = new Reactor();
   const srv = await startHttp((req, res) => res.end('r'));

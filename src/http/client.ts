@@ -200,6 +200,11 @@ export class HttpClient {
       return;
     }
     const ex = new Exchange(req, done, this.#settledHook);
+    if (signal !== undefined) {
+      ex.abortHandler = () => ex.cancel(signal.reason as Error);
+      signal.addEventListener('abort', ex.abortHandler, { once: true });
+    }
+    // From here on nothing throws: the exchange is counted and settles exactly once.
     if (this.#active++ === 0 && this.#own !== null) this.#own.ref();
     // Beyond Node's longest timer (about 24.8 days) a timeout cannot fire: none is set
     // (setTimeout would otherwise fire after 1 ms). Fractions round up.
@@ -208,10 +213,6 @@ export class HttpClient {
       ex.timer = setTimeout(() => {
         ex.cancel(new TimeoutError(E.ETIMEDOUT, `${req.method} ${req.url} timed out after ${ms} ms`));
       }, Math.ceil(ms));
-    }
-    if (signal !== undefined) {
-      ex.abortHandler = () => ex.cancel(signal.reason as Error);
-      signal.addEventListener('abort', ex.abortHandler, { once: true });
     }
     let pool = this.#pools.get(req.origin.key);
     if (pool === undefined) {

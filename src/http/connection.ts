@@ -81,7 +81,11 @@ export class Connection implements Holder {
   assign(ex: Exchange): void {
     this.#take(ex);
     this.#state = C.Busy;
-    this.#flush();
+    try {
+      this.#flush();
+    } catch (e) {
+      this.#fail(e as Error); // a Reactor closed by its owner: this exchange fails, not the caller
+    }
   }
 
   /** {@link Holder}: the exchange was cancelled; the connection cannot be trusted now. */

@@ -149,6 +149,14 @@ export function checkTimeout(t: unknown, what = 'timeout'): number {
   return t === Infinity ? 0 : t;
 }
 
+/** An AbortSignal, or anything that can stand for one (`aborted`, `reason`, listeners). */
+function isSignal(s: unknown): s is AbortSignal {
+  if (s instanceof AbortSignal) return true;
+  const o = s as Partial<AbortSignal> | null;
+  return typeof o === 'object' && o !== null && typeof o.aborted === 'boolean'
+    && typeof o.addEventListener === 'function' && typeof o.removeEventListener === 'function';
+}
+
 /**
  * Validates and serializes a request.
  * @param defaultTimeout the client's timeout, used when the request has none.
@@ -213,8 +221,10 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
 
   const timeout = checkTimeout(opts.timeout ?? defaultTimeout);
   const signal = opts.signal;
-  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
-    throw new TypeError('signal must be an AbortSignal');
+  if (signal !== undefined && !isSignal(signal)) {
+    const s = signal as unknown;
+    const got = s === null ? 'null' : typeof s === 'object' ? (s as object).constructor?.name ?? 'object' : typeof s;
+    throw new TypeError(`signal must be an AbortSignal, got ${got}`);
   }
   return { method, url: String(opts.url), origin, wire, timeout, signal, idempotent: IDEMPOTENT.has(method) };
 }
