@@ -27,3 +27,42 @@ for (const which of ['select', 'poll', 'epoll']) {
     assert.deepEqual(which === 'select' ? res.result : res.result, which === 'select' ? [[], [], []] : []);
   });
 }
+
+// Regression: the selectors took their deadline only after the first EINTR, so a signal
+// arriving 600 ms into select(1.0) made the whole wait last about 1.6 s.
+test('a signal late in a 1 s wait does not extend it (deadline taken before the first call), every call', async () => {
+  const script = `import * as io from 'iomux';
+    let signals = 0;
+    process.on('SIGUSR2', () => { signals++; });
+    const [r, w] = io.os.pipe();
+    const which = process.argv[1];
+    let sel = null;
+    const call = {
+      select: () => io.select([r], [], [], 1.0),
+      poll: () => { const p = io.poll(); p.register(r, io.POLLIN); return p.poll(1000); },
+      epoll: () => { sel = io.epoll(); sel.register(r, io.EPOLLIN); return sel.poll(1.0); },
+    }[which] ?? (() => { sel = new io[which](); sel.register(r, io.EVENT_READ); return sel.select(1.0); });
+    process.stdout.write('waiting\\n');
+    const t0 = performance.now();
+    call();
+    const ms = performance.now() - t0;
+    sel?.close(); io.os.close(r); io.os.close(w);
+    setTimeout(() => process.stdout.write(JSON.stringify({ ms, signals }) + '\\n'), 50); // the handler runs once the loop turns`;
+  const cwd = new URL('..', import.meta.url).pathname;
+  const run = (which) => new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, which], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+      if (text === 'waiting\n') setTimeout(() => child.kill('SIGUSR2'), 600);
+    });
+    child.on('exit', (code) => resolve({ which, code, text }));
+  });
+  const names = ['select', 'poll', 'epoll', 'SelectSelector', 'PollSelector', 'EpollSelector'];
+  for (const { which, code, text } of await Promise.all(names.map(run))) {
+    assert.equal(code, 0, `${which}: ${text}`);
+    const { ms, signals } = JSON.parse(text.trim().split('\n').at(-1));
+    assert.equal(signals, 1, which);
+    assert.ok(ms >= 990 && ms < 1450, `${which}: a 1 s wait with a signal at 600 ms took ${ms} ms`);
+  }
+});

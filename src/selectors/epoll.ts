@@ -85,14 +85,14 @@ export class EpollSelector<T = any> extends BaseSelector<T> { // eslint-disable-
     const fdToKey = this._fdToKey;
     const max = fdToKey.size > 1 ? fdToKey.size : 1;
     if (max > this.#capacity) this.#grow(max);
-    let n = sysret(libc.epoll_wait(this.#epfd, this.#buf, max, ms));
-    if (n === -EINTR) {
+    // The deadline is taken before the first call, so time spent before a signal counts.
+    const deadline = deadlineFor(ms);
+    let n: number;
+    for (;;) {
+      n = sysret(libc.epoll_wait(this.#epfd, this.#buf, max, ms));
+      if (n !== -EINTR) break;
       // EINTR: retry with the remaining time recomputed (PEP 475).
-      const deadline = deadlineFor(ms);
-      do {
-        ms = remainingMs(ms, deadline);
-        n = sysret(libc.epoll_wait(this.#epfd, this.#buf, max, ms));
-      } while (n === -EINTR);
+      ms = remainingMs(ms, deadline);
     }
     if (n < 0) raise(n, 'epoll_wait');
     const out: Array<SelectorEvent<T>> = [];

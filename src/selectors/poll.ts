@@ -69,14 +69,14 @@ export class PollSelector<T = any> extends BaseSelector<T> { // eslint-disable-l
     this._checkOpen();
     let ms = selectorTimeoutMs(timeout);
     const count = this.#count;
-    let n = sysret(libc.poll(this.#buf, count, ms));
-    if (n === -EINTR) {
+    // The deadline is taken before the first call, so time spent before a signal counts.
+    const deadline = deadlineFor(ms);
+    let n: number;
+    for (;;) {
+      n = sysret(libc.poll(this.#buf, count, ms));
+      if (n !== -EINTR) break;
       // EINTR: retry with the remaining time recomputed (PEP 475).
-      const deadline = deadlineFor(ms);
-      do {
-        ms = remainingMs(ms, deadline);
-        n = sysret(libc.poll(this.#buf, count, ms));
-      } while (n === -EINTR);
+      ms = remainingMs(ms, deadline);
     }
     if (n < 0) raise(n, 'poll');
     const out: Array<SelectorEvent<T>> = [];

@@ -8,6 +8,7 @@ import * as libc from '../sys/libc.js';
 import { raise, sysret } from '../sys/call.js';
 import { FD_SETSIZE } from '../sys/constants.js';
 import { FD_SET_SIZE, TIMEVAL_SIZE } from '../sys/structs.js';
+import { deadlineFor, remainingMs } from '../select/args.js';
 import { BaseSelector, selectorTimeoutMs, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
 
@@ -70,7 +71,7 @@ export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable
       const fd = this.#oversized.values().next().value as number;
       throw new RangeError(`fd ${fd} is out of range in select(): fds must be below FD_SETSIZE (${FD_SETSIZE})`);
     }
-    const deadline = ms < 0 ? -1 : performance.now() + ms;
+    const deadline = deadlineFor(ms);
     let waitMs = ms;
     const nfds = this.#maxFd + 1;
     let n: number;
@@ -87,7 +88,7 @@ export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable
       n = sysret(libc.select(nfds, this.#r, this.#w, null, tv));
       if (n !== -EINTR) break;
       // EINTR: retry with the remaining time recomputed (PEP 475).
-      if (deadline >= 0) waitMs = Math.max(0, Math.ceil(deadline - performance.now()));
+      waitMs = remainingMs(waitMs, deadline);
     }
     if (n < 0) raise(n, 'select');
     const out: Array<SelectorEvent<T>> = [];
