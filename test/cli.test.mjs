@@ -284,3 +284,20 @@ test('iomux fetch is wired to the HTTP client', async (t) => {
   assert.equal(bad.code, 2, show(bad));
   assert.equal(bad.stderr.split('\n').length, 2, `one line: ${JSON.stringify(bad.stderr)}`);
 });
+
+test('the blocking echo loop closes its selector when the port is busy (no fd leak)', async (t) => {
+  // Regression: the selector was made before listen(), which threw with it still open.
+  const { fdCount } = await import('./helpers/fds.mjs');
+  const { serveBlocking } = await import('../dist/cli/echo-blocking.js');
+  const { socket } = await import('iomux');
+  const busy = socket();
+  t.after(() => busy.close());
+  busy.bind(['127.0.0.1', 0]);
+  busy.listen();
+  const port = busy.getsockname()[1];
+  for (const backend of ['epoll', 'poll', 'select']) {
+    const before = fdCount();
+    assert.throws(() => serveBlocking('127.0.0.1', port, 16, backend, -1, () => {}), { code: 'EADDRINUSE' });
+    assert.equal(fdCount(), before, `${backend}: no fd left open`);
+  }
+});

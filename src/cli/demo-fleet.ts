@@ -6,9 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { EpollSelector, EVENT_READ, EVENT_WRITE } from '../selectors/index.js';
 import { socket, AF_INET, AF_INET6, SOCK_STREAM, IPPROTO_TCP, TCP_NODELAY, type Socket } from '../net/index.js';
-import { tryRecvInto, trySend } from '../net/nonblock.js';
-
-const EAGAIN = 11;
+import { tryRecvInto, trySend, NEG_EAGAIN } from '../net/nonblock.js';
 
 interface Client {
   sock: Socket;
@@ -42,7 +40,7 @@ export function runFleet(
   const send = (c: Client): void => {
     const off = size - c.unsent;
     const w = trySend(c.sock, msg, off, c.unsent);
-    if (w === -EAGAIN) return; // EAGAIN: full; EVENT_WRITE below brings us back.
+    if (w === NEG_EAGAIN) return; // EAGAIN: full; EVENT_WRITE below brings us back.
     if (w < 0) throw new Error(`send failed (errno ${-w}): the server went away`);
     c.unsent -= w;
   };
@@ -81,7 +79,7 @@ export function runFleet(
         }
         if (!(events & EVENT_READ)) continue;
         const n = tryRecvInto(c.sock, buf, 0, buf.length);
-        if (n === -EAGAIN) continue; // EAGAIN: spurious wake-up.
+        if (n === NEG_EAGAIN) continue; // EAGAIN: spurious wake-up.
         if (n <= 0) throw new Error(n === 0 ? 'the server closed a connection' : `recv failed (errno ${-n})`);
         c.got += n;
         if (c.got < size) continue;

@@ -13,11 +13,10 @@
  */
 import { SelectSelector, PollSelector, EpollSelector, EVENT_READ, EVENT_WRITE, type BaseSelector } from '../selectors/index.js';
 import type { Socket } from '../net/index.js';
-import { tryAccept, tryRecvInto, trySend } from '../net/nonblock.js';
+import { tryAccept, tryRecvInto, trySend, NEG_EAGAIN } from '../net/nonblock.js';
 import * as os from '../os.js';
 import { listen, prepareConnection, type Backend, type EchoStats, type ListenInfo } from './echo-common.js';
 
-const EAGAIN = 11;
 /** Shared receive buffer size: enough for a burst of pipelined messages in one call. */
 const BUFSIZE = 256 * 1024;
 /** Connections accepted per wake-up of the listening socket, at most. */
@@ -48,8 +47,14 @@ export function serveBlocking(
   host: string, port: number, backlog: number, backend: Backend, wakeFd: number,
   onListening: (info: ListenInfo) => void,
 ): EchoStats {
-  const sel = new SELECTORS[backend]();
   const { sock: listener, info } = listen(host, port, backlog);
+  let sel: BaseSelector<KeyData>;
+  try {
+    sel = new SELECTORS[backend]();
+  } catch (e) {
+    listener.close();
+    throw e;
+  }
   const conns = new Set<Conn>();
   const stats: EchoStats = { connections: 0, open: 0, bytes: 0 };
   const buf = Buffer.allocUnsafe(BUFSIZE);
@@ -87,21 +92,21 @@ export function serveBlocking(
         stats.bytes += n;
         return;
       }
-      if (w < 0 && w !== -EAGAIN) return drop(conn); // EPIPE, ECONNRESET: the peer is gone.
+      if (w < 0 && w !== NEG_EAGAIN) return drop(conn); // EPIPE, ECONNRESET: the peer is gone.
       const sent = w > 0 ? w : 0;
       stats.bytes += sent;
       conn.pending = Buffer.from(buf.subarray(sent, n));
       sel.modify(conn.sock, EVENT_WRITE, conn);
       return;
     }
-    if (n === -EAGAIN) return; // EAGAIN: nothing after all (another reader raced us; harmless).
+    if (n === NEG_EAGAIN) return; // EAGAIN: nothing after all (another reader raced us; harmless).
     drop(conn); // 0: the client closed; < 0: reset or another error.
   };
 
   const flush = (conn: Conn): void => {
     const p = conn.pending!;
     const w = trySend(conn.sock, p, 0, p.length);
-    if (w === -EAGAIN) return; // EAGAIN: still full, keep waiting for EVENT_WRITE.
+    if (w === NEG_EAGAIN) return; // EAGAIN: still full, keep waiting for EVENT_WRITE.
     if (w < 0) return drop(conn);
     stats.bytes += w;
     if (w < p.length) {

@@ -10,10 +10,9 @@
  */
 import { Reactor } from '../loop/index.js';
 import type { Socket } from '../net/index.js';
-import { tryAccept, tryRecvInto, trySend } from '../net/nonblock.js';
+import { tryAccept, tryRecvInto, trySend, NEG_EAGAIN } from '../net/nonblock.js';
 import { listen, prepareConnection, type EchoStats, type ListenInfo } from './echo-common.js';
 
-const EAGAIN = 11;
 const BUFSIZE = 256 * 1024;
 const ACCEPT_BATCH = 64;
 
@@ -76,13 +75,13 @@ export class ReactorEchoServer {
         this.#stats.bytes += n;
         return;
       }
-      if (w < 0 && w !== -EAGAIN) return this.#drop(sock);
+      if (w < 0 && w !== NEG_EAGAIN) return this.#drop(sock);
       const sent = w > 0 ? w : 0;
       this.#stats.bytes += sent;
       this.#waitWritable(sock, Buffer.from(buf.subarray(sent, n)));
       return;
     }
-    if (n === -EAGAIN) return; // EAGAIN: a spurious wake-up.
+    if (n === NEG_EAGAIN) return; // EAGAIN: a spurious wake-up.
     this.#drop(sock); // 0: the client closed; < 0: reset or another error.
   }
 
@@ -91,7 +90,7 @@ export class ReactorEchoServer {
     this.#reactor.removeReader(sock);
     this.#reactor.addWriter(sock, () => {
       const w = trySend(sock, pending, 0, pending.length);
-      if (w === -EAGAIN) return; // EAGAIN: still full.
+      if (w === NEG_EAGAIN) return; // EAGAIN: still full.
       if (w < 0) return this.#drop(sock);
       this.#stats.bytes += w;
       pending = pending.subarray(w);
