@@ -309,6 +309,28 @@ describe('readable() / writable()', () => {
     assert.equal(r.removeReader(x), true);
   });
 
+  // Regression: removeWriter shrank the interest with epoll_ctl(MOD) on the closed fd and
+  // rethrew its EBADF from process.nextTick, so the process died of an uncaught exception.
+  test('removeWriter/removeReader after the socket was closed: true, nothing uncaught', async (t) => {
+    const r = setup(t);
+    const [x, y] = socketpair();
+    t.after(() => { x.close(); y.close(); });
+    x.setblocking(false);
+    const uncaught = [];
+    const onUncaught = (err) => { uncaught.push(err); };
+    process.on('uncaughtException', onUncaught);
+    t.after(() => process.off('uncaughtException', onUncaught));
+    r.addReader(x, () => {});
+    r.addWriter(x, () => {});
+    await sleep(10);
+    x.close();
+    assert.equal(r.removeWriter(x), true);
+    assert.equal(r.removeReader(x), true);
+    await sleep(20);
+    assert.deepEqual(uncaught, []);
+    assert.equal(r.selector.getMap().size, 0, 'nothing stays registered');
+  });
+
   test('sock* methods delegate to the socket helpers', async (t) => {
     const r = setup(t);
     const [x, y] = socketpair();

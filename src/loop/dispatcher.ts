@@ -189,10 +189,12 @@ export class Dispatcher {
     try {
       this.selector.modify(st.fd, want, st);
       st.interest = want;
-    } catch (err) {
-      // The fd was closed under us; report it like any failed callback would be.
+    } catch {
+      // EBADF/ENOENT: the fd was closed under us (e.g. removeWriter after close()), so
+      // epoll has already forgotten it and the selector dropped its key. What is still
+      // wanted is wanted of a closed file, as with callbacks left on a closed fd; a
+      // later removal forgets the state. Never an uncaught error for a removal.
       st.interest = 0;
-      reportUncaught(err);
     }
   }
 
