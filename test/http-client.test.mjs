@@ -102,6 +102,11 @@ test('invalid requests reject with TypeError naming the problem (and fail nothin
   await assert.rejects(client.request('https://127.0.0.1/'), { name: 'TypeError', message: /https: is not supported/ });
   await assert.rejects(client.request('ftp://127.0.0.1/'), { name: 'TypeError', message: /expected http:/ });
   await assert.rejects(client.request('not a url'), { name: 'TypeError', message: /invalid URL/ });
+  // Regression: malformed percent-encoding in the credentials was a bare URIError.
+  await assert.rejects(client.request('http://a%zz@127.0.0.1:1/'),
+    { name: 'TypeError', message: /percent-encoding in the URL's user name "a%zz" \(for 127\.0\.0\.1:1\)/ });
+  await assert.rejects(client.request('http://a:s%zzret@127.0.0.1:1/'),
+    (e) => e instanceof TypeError && /URL's password \(for/.test(e.message) && !e.message.includes('zzret'));
   await assert.rejects(client.request({ url: srv.url(), headers: { 'X-Bad': 'a\r\nInjected: 1' } }), { name: 'TypeError', message: /X-Bad/ });
   await assert.rejects(client.request({ url: srv.url(), headers: { 'Bad Name': 'x' } }), { name: 'TypeError', message: /header name/ });
   await assert.rejects(client.request({ url: srv.url(), method: 'GE T' }), { name: 'TypeError', message: /method/ });

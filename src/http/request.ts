@@ -124,9 +124,19 @@ function parseUrlUncached(input: string | URL): Target {
     if (originCache.size < 1000) originCache.set(key, origin);
   }
   const auth = u.username !== '' || u.password !== ''
-    ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')
+    ? Buffer.from(`${userInfo(u.username, 'user name', key)}:${userInfo(u.password, 'password', key)}`).toString('base64')
     : '';
   return { origin, path: `${u.pathname}${u.search}`, hostHeader: u.host, auth };
+}
+
+/** A percent-decoded URL user name or password (the password itself never in a message). */
+function userInfo(raw: string, what: string, origin: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    const shown = what === 'password' ? '' : ` ${show(raw)}`;
+    throw new TypeError(`invalid percent-encoding in the URL's ${what}${shown} (for ${origin})`);
+  }
 }
 
 function headerEntries(h: HeadersInit): Iterable<readonly [string, HeaderValue | undefined]> {
