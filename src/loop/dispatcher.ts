@@ -97,8 +97,7 @@ export class Dispatcher {
   /** Clears a state whose file was closed: callbacks go, waiters reject with EBADF. */
   #stale(st: FdState): void {
     this.#dropInterest(st);
-    st.reader = st.writer = null;
-    st.readerObj = st.writerObj = -1;
+    st.clearCallbacks();
     const err = OSError.fromErrno(EBADF, undefined, `fd ${st.fd} was closed while waited on`);
     for (const list of [st.readWaiters, st.writeWaiters]) {
       for (const w of list.splice(0)) {
@@ -286,8 +285,7 @@ export class Dispatcher {
     this.#states.clear();
     for (const st of states) {
       st.dead = true;
-      st.reader = st.writer = null;
-      st.readerObj = st.writerObj = -1;
+      st.clearCallbacks();
       for (const list of [st.readWaiters, st.writeWaiters]) {
         const ws = list.splice(0);
         for (const w of ws) {

@@ -72,23 +72,11 @@ export class Reactor implements Disposable {
     const st = d.acquire(fileobj);
     const prev = write ? st.writer : st.reader;
     const prevObj = write ? st.writerObj : st.readerObj;
-    if (write) {
-      st.writer = callback;
-      st.writerObj = fileobj;
-    } else {
-      st.reader = callback;
-      st.readerObj = fileobj;
-    }
+    st.setCallback(write, callback, fileobj);
     try {
       d.update(st);
     } catch (err) {
-      if (write) {
-        st.writer = prev;
-        st.writerObj = prevObj;
-      } else {
-        st.reader = prev;
-        st.readerObj = prevObj;
-      }
+      st.setCallback(write, prev, prevObj);
       d.update(st);
       throw err;
     }
@@ -99,13 +87,7 @@ export class Reactor implements Disposable {
     if (d.closed) return false;
     const st = d.find(fileobj);
     if (st === undefined || (write ? st.writer : st.reader) === null) return false;
-    if (write) {
-      st.writer = null;
-      st.writerObj = -1;
-    } else {
-      st.reader = null;
-      st.readerObj = -1;
-    }
+    st.setCallback(write, null, -1);
     if (write && (st.interest & ~st.wanted() & EVENT_WRITE) !== 0) {
       // A socket is nearly always writable: a lingering WRITE interest would cost a
       // wake-up for nothing right away, so drop it now (read interest may linger).

@@ -135,6 +135,23 @@ export class FdState {
     this.fileobj = fileobj;
   }
 
+  /** Sets (or, with `null` and -1, clears) the reader or the writer callback and its object. */
+  setCallback(write: boolean, cb: ReadyCallback | null, obj: FileLike): void {
+    if (write) {
+      this.writer = cb;
+      this.writerObj = obj;
+    } else {
+      this.reader = cb;
+      this.readerObj = obj;
+    }
+  }
+
+  /** Drops both callbacks. */
+  clearCallbacks(): void {
+    this.reader = this.writer = null;
+    this.readerObj = this.writerObj = -1;
+  }
+
   /** The EVENT_* bits somebody wants now. */
   wanted(): number {
     return (this.reader !== null || this.readWaiters.length !== 0 ? EVENT_READ : 0)
