@@ -85,3 +85,20 @@ test('a batch runs once; an empty batch returns at once', () => {
   assert.throws(() => empty.add(`${base}/ok`), /already run/);
   assert.throws(() => new HttpBatch({ timeout: -1 }), RangeError);
 });
+
+test('opening a connection to a bad address leaves no socket open (both clients use openConnect)', async () => {
+  // Regression: HttpBatch closed nothing when starting the connect threw after the
+  // socket was made, and stopped at the first address whose socket could not be made.
+  const { openConnect } = await import('../dist/http/io.js');
+  const { fdCount } = await import('./helpers/fds.mjs');
+  const before = fdCount();
+  assert.throws(() => openConnect(2 /* AF_INET */, 'bad\0host', 80), TypeError);
+  assert.equal(fdCount(), before);
+  const [sock, r] = openConnect(2, '127.0.0.1', port);
+  try {
+    assert.ok(r === 0 || r < 0, `0 or -errno, got ${r}`);
+    assert.equal(sock.getblocking(), false);
+  } finally {
+    sock.close();
+  }
+});

@@ -13,7 +13,7 @@ import type { Socket } from '../net/socket.js';
 import { ResponseParser } from './parser.js';
 import { HttpResponse } from './response.js';
 import { prepare, checkTimeout, type RequestOptions, type PreparedRequest } from './request.js';
-import { tcpSocket, startConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
+import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { RequestCallback } from './client.js';
 
 /** Options of {@link HttpBatch}. */
@@ -158,8 +158,14 @@ export class HttpBatch {
     let last: Error | null = null;
     while (job.addrIdx < job.addrs.length) {
       const [family, host] = job.addrs[job.addrIdx++]!;
-      const sock = tcpSocket(family);
-      const r = startConnect(sock, [host, job.req!.origin.port]);
+      let sock: Socket;
+      let r: number;
+      try {
+        [sock, r] = openConnect(family, host, job.req!.origin.port);
+      } catch (e) {
+        last = e as Error; // EMFILE and the like: maybe another address works
+        continue;
+      }
       if (r === 0 || r === NEG_EINPROGRESS) {
         job.sock = sock;
         // Connected or under way: writability says which (and sends the request).

@@ -12,7 +12,7 @@ import { getaddrinfo } from '../net/resolve.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser } from './parser.js';
 import { HttpResponse } from './response.js';
-import { tcpSocket, startConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
+import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { Exchange, Holder } from './exchange.js';
 import type { Pool } from './pool.js';
 
@@ -131,18 +131,11 @@ export class Connection implements Holder {
     while (this.#addrIdx < this.#addrs.length) {
       const [family, host] = this.#addrs[this.#addrIdx++]!;
       let sock: Socket;
-      try {
-        sock = tcpSocket(family);
-      } catch (e) {
-        this.#lastError = e as Error; // EMFILE and the like: maybe another family works
-        continue;
-      }
       let r: number;
       try {
-        r = startConnect(sock, [host, port]);
+        [sock, r] = openConnect(family, host, port);
       } catch (e) {
-        sock.close();
-        this.#lastError = e as Error;
+        this.#lastError = e as Error; // EMFILE and the like: maybe another address works
         continue;
       }
       this.#sock = sock;

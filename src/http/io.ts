@@ -4,11 +4,12 @@
  */
 import { SOCK_STREAM, SOCK_NONBLOCK, IPPROTO_TCP, TCP_NODELAY } from '../sys/constants.js';
 import { Socket } from '../net/socket.js';
+import { startConnect } from '../net/nonblock.js';
 
-export { tryRecvInto, trySend, startConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from '../net/nonblock.js';
+export { tryRecvInto, trySend, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from '../net/nonblock.js';
 
 /** A new non-blocking, close-on-exec TCP socket with Nagle off (requests go out whole). */
-export function tcpSocket(family: number): Socket {
+function tcpSocket(family: number): Socket {
   const s = new Socket(family, SOCK_STREAM | SOCK_NONBLOCK);
   try {
     s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
@@ -17,4 +18,20 @@ export function tcpSocket(family: number): Socket {
     throw e;
   }
   return s;
+}
+
+/**
+ * A new {@link tcpSocket} with a connect to `[host, port]` (a numeric host) started:
+ * `[socket, r]`, `r` being 0 (connected), `NEG_EINPROGRESS` (under way: wait for
+ * writability, then read `socketError`) or `-errno` (failed: the caller closes the socket).
+ * @throws what socket creation or the address check throws, with no socket left open.
+ */
+export function openConnect(family: number, host: string, port: number): [Socket, number] {
+  const s = tcpSocket(family);
+  try {
+    return [s, startConnect(s, [host, port])];
+  } catch (e) {
+    s.close();
+    throw e;
+  }
 }
