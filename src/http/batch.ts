@@ -57,6 +57,11 @@ export class HttpBatch {
   #ran = false;
   readonly #buf = Buffer.allocUnsafeSlow(64 * 1024);
 
+  /**
+   * @param options `timeout`: per-request ms, counted from `run()` (default 30000; 0 or
+   *   `Infinity`: none).
+   * @throws TypeError/RangeError for a timeout that is not a number >= 0.
+   */
   constructor(options: HttpBatchOptions = {}) {
     this.#timeout = checkTimeout(options.timeout ?? 30000);
   }

@@ -34,8 +34,6 @@ export interface Head {
   headers: Record<string, string>;
   /** Declared body length, or -1 when there is no Content-Length. */
   contentLength: number;
-  /** Transfer-Encoding present at all. */
-  hasTransferEncoding: boolean;
   /** Transfer-Encoding's final coding is `chunked`. */
   chunked: boolean;
   /** The connection may carry another request afterwards (version and Connection field). */
@@ -88,7 +86,7 @@ function splitLines(text: string): string[] {
  * Parses field lines into `out` (lower-case names, repeats joined by `', '`); returns
  * the number of fields. Used for header fields and for trailer fields.
  */
-export function parseFields(lines: string[], from: number, out: Record<string, string>, limits: ParserLimits,
+function parseFields(lines: string[], from: number, out: Record<string, string>, limits: ParserLimits,
   what: string): number {
   const count = lines.length - from;
   if (count > limits.maxHeaderCount) {
@@ -159,7 +157,7 @@ export function parseHead(text: string, limits: ParserLimits): Head {
   let keepAlive = versionMinor >= 1 ? !tokens.includes('close') : tokens.includes('keep-alive');
   // A 1.0 message with Transfer-Encoding is faulty framing: finish it, then close (RFC 9112 6.1).
   if (hasTransferEncoding && versionMinor === 0) keepAlive = false;
-  return { versionMinor, status, statusText: reason, headers, contentLength, hasTransferEncoding, chunked, keepAlive };
+  return { versionMinor, status, statusText: reason, headers, contentLength, chunked, keepAlive };
 }
 
 /** Parses a trailer section (decoded as latin1, including its empty line) into `out`. */

@@ -103,11 +103,6 @@ export class ResponseParser {
     return this.result;
   }
 
-  /** True while the body runs to connection close, so EOF completes the message. */
-  get readsUntilEof(): boolean {
-    return this.state === S.Eof;
-  }
-
   /**
    * Parses `buf[start, end)`. Returns how many bytes it used: fewer than given only when
    * the response completed (`done`) before the end, leaving bytes that belong to no

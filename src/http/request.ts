@@ -78,7 +78,7 @@ const targetCache = new Map<string, Target>();
 const TARGET_CACHE_MAX = 512;
 
 /** Parses and checks an `http://` URL. */
-export function parseUrl(input: string | URL): Target {
+function parseUrl(input: string | URL): Target {
   if (typeof input === 'string') {
     const hit = targetCache.get(input);
     if (hit !== undefined) return hit;

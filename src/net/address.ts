@@ -43,7 +43,7 @@ export function show(v: unknown): string {
 }
 
 /** A family's name for messages. */
-export function familyName(family: number): string {
+function familyName(family: number): string {
   return family === AF_INET ? 'AF_INET' : family === AF_INET6 ? 'AF_INET6' : family === AF_UNIX ? 'AF_UNIX' : `family ${family}`;
 }
 

@@ -50,16 +50,16 @@ export function trySend(sock: Socket, buf: Uint8Array, off: number, len: number)
 
 /**
  * Accepts one pending connection: `[socket, address]`, or `-errno` (`NEG_EAGAIN` when
- * none is pending). The new socket is close-on-exec and non-blocking unless `blocking`.
+ * none is pending). The new socket is close-on-exec and non-blocking.
  */
-export function tryAccept(sock: Socket, blocking = false): [Socket, SocketAddress] | number {
+export function tryAccept(sock: Socket): [Socket, SocketAddress] | number {
   for (;;) {
     ADDRLEN.writeUInt32LE(ADDR.length, 0);
-    const r = sysret(libc.accept4(sock.fileno(), ADDR, ADDRLEN, SOCK_CLOEXEC | (blocking ? 0 : SOCK_NONBLOCK)));
+    const r = sysret(libc.accept4(sock.fileno(), ADDR, ADDRLEN, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (r === -EINTR) continue; // EINTR: retry (PEP 475).
     if (r < 0) return r;
     const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
-    return [adoptSocket(r, sock.family, sock.type, sock.proto, !blocking), addr];
+    return [adoptSocket(r, sock.family, sock.type, sock.proto, true), addr];
   }
 }
 

@@ -29,6 +29,10 @@ export class GaiError extends OSError {
   /** glibc's `EAI_*` value, negative (e.g. -2 for EAI_NONAME). */
   readonly eai: number;
 
+  /**
+   * @param eai   glibc's (negative) `EAI_*` code, as `getaddrinfo(3)` returned it.
+   * @param what  the query that failed, e.g. `"example.invalid" port 80`.
+   */
   constructor(eai: number, what: string) {
     let desc: string;
     try {
