@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   select, socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_ERROR, OSError, TimeoutError, BlockingIOError,
-  errno, HttpClient, HttpBatch, type Socket,
+  errno, HttpClient, HttpBatch, type Socket, type RequestCallback, type RequestOptions,
 } from 'iomux';
 
 /** The callback of a request: the context, the raw response (or null), the error (or null). */
@@ -129,7 +129,16 @@ class AsyncRequest {
           continue;
         }
         // Connected to the server: send the request, then wait for the response only.
-        if (context.sendSome()) this.connections.splice(this.connections.indexOf(context), 1);
+        let sent: boolean;
+        try {
+          sent = context.sendSome();
+        } catch (e) {
+          if (e instanceof BlockingIOError) continue; // EAGAIN: buffer full, wait to be writable again.
+          this.#drop(context); // EPIPE, ECONNRESET: the server went away; fail this request only.
+          context.finish(e as Error);
+          continue;
+        }
+        if (sent) this.connections.splice(this.connections.indexOf(context), 1);
       }
       for (const context of r) {
         if (!this.fds.includes(context)) continue; // finished above
@@ -228,6 +237,25 @@ async function main(): Promise<void> {
   console.log(`done: ${outcomes.join(', ')}`);
 }
 
+/** One item of {@link urlList} as `HttpClient`/`HttpBatch` request options (timeout in ms). */
+function optionsOf(item: ReturnType<typeof urlList>[number], url: string): RequestOptions {
+  return { url, method: item.method, timeout: item.timeout * 1000, ...(item.data ? { body: item.data } : {}) };
+}
+
+/** The `(err, res)` callback of `--client` and `--batch`: prints the outcome and records it. */
+function report(method: string, url: string, started: number, outcomes: string[]): RequestCallback {
+  return (err, res) => {
+    const ms = `${(performance.now() - started).toFixed(0)} ms`;
+    if (err) {
+      outcomes.push(err.name);
+      console.log(`${method} ${url} -> ${err.name}: ${err.message} (${ms})`);
+    } else {
+      outcomes.push(String(res!.status));
+      console.log(`${method} ${url} -> ${res!.status} ${res!.statusText}, body ${JSON.stringify(res!.text())} (${ms})`);
+    }
+  };
+}
+
 /**
  * `--client`: the same four requests with iomux's `HttpClient`, the seed's idea done fully
  * (HTTP/1.1 keep-alive, chunked bodies, a Reactor inside Node's loop instead of a blocking
@@ -242,17 +270,9 @@ async function withHttpClient(): Promise<void> {
     await Promise.all(urlList(server.port, refused).map((item) => new Promise<void>((resolve) => {
       const url = `http://${item.host}:${item.port}${item.url}`;
       console.log(`request ${item.method} ${url} (timeout ${item.timeout} s)`);
-      const started = performance.now();
-      const options = { url, method: item.method, timeout: item.timeout * 1000, ...(item.data ? { body: item.data } : {}) };
-      client.request(options, (err, res) => {
-        const ms = `${(performance.now() - started).toFixed(0)} ms`;
-        if (err) {
-          outcomes.push(err.name);
-          console.log(`${item.method} ${url} -> ${err.name}: ${err.message} (${ms})`);
-        } else {
-          outcomes.push(String(res!.status));
-          console.log(`${item.method} ${url} -> ${res!.status} ${res!.statusText}, body ${JSON.stringify(res!.text())} (${ms})`);
-        }
+      const log = report(item.method, url, performance.now(), outcomes);
+      client.request(optionsOf(item, url), (err, res) => {
+        log(err, res);
         resolve();
       });
     })));
@@ -276,17 +296,7 @@ async function withHttpBatch(): Promise<void> {
     for (const item of urlList(server.port, refused)) {
       const url = `http://${item.host}:${item.port}${item.url}`;
       console.log(`add ${item.method} ${url} (timeout ${item.timeout} s)`);
-      const options = { url, method: item.method, timeout: item.timeout * 1000, ...(item.data ? { body: item.data } : {}) };
-      batch.add(options, (err, res) => {
-        const ms = `${(performance.now() - started).toFixed(0)} ms`;
-        if (err) {
-          outcomes.push(err.name);
-          console.log(`${item.method} ${url} -> ${err.name}: ${err.message} (${ms})`);
-        } else {
-          outcomes.push(String(res!.status));
-          console.log(`${item.method} ${url} -> ${res!.status} ${res!.statusText}, body ${JSON.stringify(res!.text())} (${ms})`);
-        }
-      });
+      batch.add(optionsOf(item, url), report(item.method, url, started, outcomes));
     }
     batch.run(); // blocks until every request has finished, failed or timed out
   } finally {
