@@ -116,7 +116,9 @@ test('invalid requests reject with TypeError naming the problem (and fail nothin
   assert.equal((await client.request(srv.url())).text(), 'fine');
   assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: 0 }), RangeError);
   assert.throws(() => new HttpClient({ timeout: -5 }), RangeError);
-  assert.throws(() => new HttpClient({ reactor: {} }), TypeError);
+  assert.throws(() => new HttpClient({ reactor: {} }), { name: 'TypeError', message: /iomux Reactor, got Object$/ });
+  assert.throws(() => new HttpClient(5), { name: 'TypeError', message: /options must be an object, got number$/ });
+  assert.throws(() => client.request(srv.url(), 'cb'), { name: 'TypeError', message: /callback must be a function, got string$/ });
 });
 
 test('chunked response with trailers', async (t) => {

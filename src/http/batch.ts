@@ -12,7 +12,7 @@ import { getaddrinfoSync } from '../net/resolve.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser } from './parser.js';
 import { HttpResponse } from './response.js';
-import { prepare, checkTimeout, type RequestOptions, type PreparedRequest } from './request.js';
+import { prepare, checkTimeout, describe, type RequestOptions, type PreparedRequest } from './request.js';
 import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { RequestCallback } from './client.js';
 
@@ -77,7 +77,7 @@ export class HttpBatch {
    */
   add(input: string | URL | RequestOptions, callback?: RequestCallback): this {
     if (this.#ran) throw new Error('HttpBatch has already run: create a new one');
-    if (callback !== undefined && typeof callback !== 'function') throw new TypeError('callback must be a function');
+    if (callback !== undefined && typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${describe(callback)}`);
     let req: PreparedRequest | null = null;
     let error: Error | null = null;
     try {

@@ -7,7 +7,7 @@ import { ClosedError, TimeoutError, errno as E } from '../errors.js';
 import { Reactor } from '../loop/reactor.js';
 import { Exchange, type Done } from './exchange.js';
 import { Pool, type ClientCore, type ReactorLike } from './pool.js';
-import { prepare, checkTimeout, type RequestOptions } from './request.js';
+import { prepare, checkTimeout, describe, type RequestOptions } from './request.js';
 import type { HttpResponse } from './response.js';
 
 /** Options of {@link HttpClient}. */
@@ -56,7 +56,7 @@ export class HttpClient {
    * @throws TypeError for an option of the wrong type; RangeError for a bad number.
    */
   constructor(options: HttpClientOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('HttpClient options must be an object');
+    if (options === null || typeof options !== 'object') throw new TypeError(`HttpClient options must be an object, got ${describe(options)}`);
     const max = options.maxConnectionsPerOrigin ?? 6;
     if (typeof max !== 'number') {
       throw new TypeError(`maxConnectionsPerOrigin must be a number, got ${typeof max}`);
@@ -67,7 +67,7 @@ export class HttpClient {
     this.#max = max;
     this.#timeout = checkTimeout(options.timeout ?? 30000);
     if (options.reactor !== undefined && !(options.reactor instanceof Reactor)) {
-      throw new TypeError('reactor must be an iomux Reactor');
+      throw new TypeError(`reactor must be an iomux Reactor, got ${describe(options.reactor)}`);
     }
     this.#given = options.reactor;
   }
@@ -97,7 +97,7 @@ export class HttpClient {
   request(input: string | URL | RequestOptions, callback: RequestCallback): void;
   request(input: string | URL | RequestOptions, callback?: RequestCallback): Promise<HttpResponse> | void {
     if (callback !== undefined) {
-      if (typeof callback !== 'function') throw new TypeError('callback must be a function');
+      if (typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${describe(callback)}`);
       // Called on its own tick: a throwing callback is an uncaught exception, as with any
       // Node callback, and cannot disturb the connection that delivered the response.
       this.#start(input, (err, res) => {

@@ -152,6 +152,13 @@ function checkValue(name: string, v: unknown): string {
   return v.trim();
 }
 
+/** What a wrong argument was, for messages: `null`, a type, or an object's class. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
+
 /** Checks a timeout option: ms, 0 or Infinity for none. */
 export function checkTimeout(t: unknown, what = 'timeout'): number {
   if (typeof t !== 'number') throw new TypeError(`${what} must be a number of milliseconds, got ${show(String(t))}`);
@@ -232,9 +239,7 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
   const timeout = checkTimeout(opts.timeout ?? defaultTimeout);
   const signal = opts.signal;
   if (signal !== undefined && !isSignal(signal)) {
-    const s = signal as unknown;
-    const got = s === null ? 'null' : typeof s === 'object' ? (s as object).constructor?.name ?? 'object' : typeof s;
-    throw new TypeError(`signal must be an AbortSignal, got ${got}`);
+    throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
   return { method, url: String(opts.url), origin, wire, timeout, signal, idempotent: IDEMPOTENT.has(method) };
 }
