@@ -106,7 +106,7 @@ describe('callbacks', () => {
     const r = setup(t);
     assert.throws(() => r.addReader('x', () => {}), TypeError);
     assert.throws(() => r.addReader(-1, () => {}), RangeError);
-    assert.throws(() => r.addReader(0, 'nope'), TypeError);
+    assert.throws(() => r.addReader(0, 'nope'), { name: 'TypeError', message: /got "nope"$/ });
     assert.throws(() => r.removeReader({}), TypeError);
   });
 
@@ -230,9 +230,9 @@ describe('readable() / writable()', () => {
     await assert.rejects(r.readable(-3), RangeError);
     await assert.rejects(r.readable(a, { timeout: -1 }), RangeError);
     await assert.rejects(r.readable(a, { timeout: NaN }), RangeError);
-    await assert.rejects(r.readable(a, { timeout: '10' }), TypeError);
-    await assert.rejects(r.readable(a, { signal: {} }), TypeError);
-    await assert.rejects(r.writable(a, 5), TypeError);
+    await assert.rejects(r.readable(a, { timeout: '10' }), { name: 'TypeError', message: /got "10"$/ });
+    await assert.rejects(r.readable(a, { signal: {} }), { name: 'TypeError', message: /AbortSignal, got Object$/ });
+    await assert.rejects(r.writable(a, 5), { name: 'TypeError', message: /got 5$/ });
   });
 
   test('a regular file is refused by epoll (PermissionError) and the reactor goes on', async (t) => {

@@ -9,7 +9,7 @@
  * signals, lifetime); the per-fd bookkeeping and the dispatch are in dispatcher.ts.
  */
 import { ClosedError } from '../errors.js';
-import type { FileLike } from '../select/args.js';
+import { describeValue, type FileLike } from '../select/args.js';
 import { EVENT_WRITE } from '../selectors/key.js';
 import { newPollableSelector, type PollableSelector } from '../selectors/default.js';
 import type { Socket } from '../net/socket.js';
@@ -68,7 +68,7 @@ export class Reactor implements Disposable {
   #add(fileobj: FileLike, callback: ReadyCallback, write: boolean): void {
     const d = this.#d;
     if (d.closed) throw closedError();
-    if (typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${typeof callback}`);
+    if (typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${describeValue(callback)}`);
     const st = d.acquire(fileobj);
     const prev = write ? st.writer : st.reader;
     const prevObj = write ? st.writerObj : st.readerObj;

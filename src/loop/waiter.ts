@@ -8,7 +8,7 @@ import { TimeoutError, errno as E } from '../errors.js';
 import * as libc from '../sys/libc.js';
 import { sysret } from '../sys/call.js';
 import { POLLIN, POLLOUT, POLLERR, POLLHUP } from '../sys/constants.js';
-import type { FileLike } from '../select/args.js';
+import { describeValue, type FileLike } from '../select/args.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
 
 /** Options of `Reactor#readable` / `Reactor#writable`, in Node's style. */
@@ -39,11 +39,11 @@ const NO_ARGS: WaitArgs = Object.freeze({ timeout: -1, signal: null });
  */
 export function checkWaitOptions(opts: unknown): WaitArgs {
   if (opts === undefined || opts === null) return NO_ARGS;
-  if (typeof opts !== 'object') throw new TypeError(`options must be an object like { timeout, signal }, got ${typeof opts}`);
+  if (typeof opts !== 'object') throw new TypeError(`options must be an object like { timeout, signal }, got ${describeValue(opts)}`);
   const { timeout, signal } = opts as ReactorWaitOptions;
   let t = -1;
   if (timeout !== undefined && timeout !== null && timeout !== Infinity) {
-    if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of milliseconds or null, got ${typeof timeout}`);
+    if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of milliseconds or null, got ${describeValue(timeout)}`);
     if (!(timeout >= 0 && timeout <= TIMER_MAX)) {
       throw new RangeError(`timeout must be from 0 to ${TIMER_MAX} milliseconds (or null for none), got ${timeout}`);
     }
@@ -52,7 +52,7 @@ export function checkWaitOptions(opts: unknown): WaitArgs {
   if (signal !== undefined && signal !== null) {
     if (typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean'
       || typeof (signal as AbortSignal).addEventListener !== 'function') {
-      throw new TypeError('signal must be an AbortSignal');
+      throw new TypeError(`signal must be an AbortSignal, got ${describeValue(signal)}`);
     }
     return { timeout: t, signal };
   }
