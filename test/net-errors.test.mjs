@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import {
-  socket, socketpair, OSError, GaiError, ConnectionResetError, BrokenPipeError, BlockingIOError, getaddrinfoSync,
+  socket, socketpair, OSError, GaiError, ConnectionResetError, BrokenPipeError, BlockingIOError, getaddrinfoSync, getaddrinfo,
   AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOL_SOCKET, SO_LINGER, SO_REUSEADDR, SHUT_RDWR,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
@@ -64,6 +64,13 @@ test('an unresolvable name is an OSError (GaiError) naming the host', (t) => {
   });
   assert.throws(() => s.connectEx([host, 80]), GaiError, 'connectEx still raises for address errors');
   assert.throws(() => getaddrinfoSync(host, 80), GaiError);
+});
+
+test('getaddrinfo hints past a C int are RangeErrors naming the hint, not Buffer errors', async () => {
+  // Regression: they reached Buffer#writeInt32LE, whose message names only "value".
+  assert.throws(() => getaddrinfoSync('127.0.0.1', 80, 2 ** 32), { name: 'RangeError', message: /getaddrinfo family must fit a C int .* got 4294967296/ });
+  assert.throws(() => getaddrinfoSync('127.0.0.1', 80, 0, 0, 0, 1.5), { name: 'TypeError', message: /getaddrinfo flags must be an integer, got 1\.5/ });
+  await assert.rejects(getaddrinfo('127.0.0.1', 80, 0, 2 ** 31), { name: 'RangeError', message: /getaddrinfo type must fit a C int/ });
 });
 
 test('AF_UNIX: a path too long for sun_path is OSError ENAMETOOLONG naming it; bad types', (t) => {

@@ -12,6 +12,7 @@ import {
 } from '../sys/structs.js';
 import { OSError } from '../errors.js';
 import { decodeAddress, show, type SocketAddress } from './address.js';
+import { cint } from './scratch.js';
 
 /** Names of the `EAI_*` codes (glibc values), for `GaiError#code`. */
 const EAI_NAMES: ReadonlyMap<number, string> = new Map([
@@ -51,7 +52,7 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
 
 function hintsFor(family: number, type: number, proto: number, flags: number): Buffer {
   for (const [v, what] of [[family, 'family'], [type, 'type'], [proto, 'proto'], [flags, 'flags']] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`getaddrinfo ${what} must be an integer, got ${show(v)}`);
+    cint(v, `getaddrinfo ${what}`); // C ints: TypeError for a non-integer, RangeError past 32 bits
   }
   const h = Buffer.alloc(ADDRINFO_SIZE);
   h.writeInt32LE(flags, ADDRINFO_FLAGS);
