@@ -5,9 +5,19 @@
 import * as libc from './sys/libc.js';
 import { check, raise, sysret } from './sys/call.js';
 import { F_GETFL, F_SETFL, F_GETFD, F_SETFD, FD_CLOEXEC, O_NONBLOCK, O_CLOEXEC, EFD_CLOEXEC } from './sys/constants.js';
-import { toFd, type FileLike } from './select/args.js';
+import { toFd, toInteger, type FileLike } from './select/args.js';
 
 const EINTR = 4;
+
+/**
+ * An integer argument for a C parameter of range `min..max`: checked here, since koffi
+ * would silently truncate it (`eventfd(-1)` became 4294967295, `eventfd(2 ** 32)` 0).
+ */
+function cInteger(v: unknown, what: string, min: number, max: number): number {
+  const n = toInteger(v, what);
+  if (n < min || n > max) throw new RangeError(`${what} ${n} is out of range: expected an integer from ${min} to ${max}`);
+  return n;
+}
 
 /** Closes `fd`; EINTR is not retried (Linux closes the fd before returning EINTR). */
 export function close(fd: number): void {
@@ -50,16 +60,24 @@ export function setInheritable(fileobj: FileLike, inheritable: boolean): void {
  * Creates a close-on-exec pipe, as Python's `os.pipe2`.
  * @param flags extra `pipe2` flags, e.g. `O_NONBLOCK`.
  * @returns `[readEnd, writeEnd]`.
+ * @throws TypeError / RangeError when `flags` is not a C int.
  */
 export function pipe(flags = 0): [number, number] {
+  const f = cInteger(flags, 'flags', -0x80000000, 0x7fffffff);
   const fds = new Int32Array(2);
-  check(libc.pipe2(fds, flags | O_CLOEXEC), 'pipe2');
+  check(libc.pipe2(fds, f | O_CLOEXEC), 'pipe2');
   return [fds[0]!, fds[1]!];
 }
 
-/** Creates a close-on-exec eventfd (`EFD_NONBLOCK` etc. in `flags`), as Python's `os.eventfd`. */
+/**
+ * Creates a close-on-exec eventfd (`EFD_NONBLOCK` etc. in `flags`), as Python's `os.eventfd`.
+ * @throws RangeError when `initval` is not an integer from 0 to 2^32-1 or `flags` not a
+ *   C int; TypeError for a non-number.
+ */
 export function eventfd(initval = 0, flags = 0): number {
-  return check(libc.eventfd(initval, flags | EFD_CLOEXEC), 'eventfd');
+  const init = cInteger(initval, 'initval', 0, 0xffffffff);
+  const f = cInteger(flags, 'flags', -0x80000000, 0x7fffffff);
+  return check(libc.eventfd(init, f | EFD_CLOEXEC), 'eventfd');
 }
 
 /**

@@ -61,3 +61,21 @@ test('bad input', () => {
   assert.throws(() => os.read(0, -1), RangeError);
   assert.throws(() => os.close('x'), TypeError);
 });
+
+// Regression: koffi truncated these silently (eventfd(-1) counted 4294967295, eventfd(2 ** 32)
+// counted 0, pipe('x') was pipe(0)): checked before the call now.
+test('eventfd/pipe arguments outside their C type are errors, not truncated', () => {
+  for (const bad of [-1, 2 ** 32, 1.5, NaN]) {
+    assert.throws(() => os.eventfd(bad), { name: 'RangeError', message: new RegExp(`initval .*${bad}`) });
+  }
+  assert.throws(() => os.eventfd('1'), { name: 'TypeError', message: /initval must be an integer, got "1"/ });
+  assert.throws(() => os.eventfd(0, 2 ** 40), { name: 'RangeError', message: /flags 1099511627776 is out of range/ });
+  assert.throws(() => os.pipe('x'), { name: 'TypeError', message: /flags must be an integer, got "x"/ });
+  assert.throws(() => os.pipe(2 ** 40), RangeError);
+  const fd = os.eventfd(2 ** 32 - 1, os.EFD_NONBLOCK);
+  try {
+    assert.equal(os.read(fd, 8).readBigUInt64LE(), 2n ** 32n - 1n);
+  } finally {
+    os.close(fd);
+  }
+});
