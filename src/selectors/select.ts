@@ -27,30 +27,34 @@ export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable
   readonly #oversized = new Set<number>();
   #maxFd = -1;
 
+  /** Sets `fd`'s bits in the wanted sets to `events` (an fd below FD_SETSIZE). */
   #setBits(fd: number, events: number): void {
-    if (fd >= FD_SETSIZE) {
-      this.#oversized.add(fd);
-      return;
-    }
     const byte = fd >> 3;
     const bit = 1 << (fd & 7);
     const m = this.#mem;
     m[byte] = (events & EVENT_READ) !== 0 ? m[byte]! | bit : m[byte]! & ~bit;
     m[FD_SET_SIZE + byte] = (events & EVENT_WRITE) !== 0 ? m[FD_SET_SIZE + byte]! | bit : m[FD_SET_SIZE + byte]! & ~bit;
-    if (events !== 0 && fd > this.#maxFd) this.#maxFd = fd;
   }
 
   protected override _add(fd: number, events: number): void {
+    if (fd >= FD_SETSIZE) {
+      this.#oversized.add(fd);
+      return;
+    }
     this.#setBits(fd, events);
+    if (fd > this.#maxFd) this.#maxFd = fd;
   }
 
   protected override _change(fd: number, events: number): void {
-    this.#setBits(fd, events);
+    if (fd < FD_SETSIZE) this.#setBits(fd, events);
   }
 
   protected override _remove(fd: number): void {
+    if (fd >= FD_SETSIZE) {
+      this.#oversized.delete(fd);
+      return;
+    }
     this.#setBits(fd, 0);
-    this.#oversized.delete(fd);
     if (fd === this.#maxFd) {
       let max = -1;
       for (const k of this._fdToKey.keys()) if (k > max && k < FD_SETSIZE) max = k;
