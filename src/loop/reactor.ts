@@ -34,7 +34,9 @@ export class Reactor implements Disposable {
   /**
    * @param selector a selector with `fileno()` (epoll); default: a new one of the best
    *   kind that has an fd (`EpollSelector` on Linux, whatever `IOMUX_SELECTOR` forces),
-   *   which close() then closes. A given selector is left open.
+   *   which close() then closes. A given selector is left open; it should be the
+   *   Reactor's alone (fds registered on it directly are never dispatched, and while
+   *   ready they keep waking the loop) and must outlive the Reactor.
    * @throws TypeError when `selector` has no `fileno()` (select, poll); ClosedError when
    *   it is closed.
    */
