@@ -352,17 +352,26 @@ test('on a given Reactor; the Reactor stays open after close()', async (t) => {
   await reactor.readable(0, { timeout: 10 }).catch(() => {}); // still usable
 });
 
-test('the process stays alive while a request is in flight, and exits with only idle connections', async (t) => {
+/**
+ * Runs fixtures/http-exit-child.mjs against `url` and waits for it to exit by itself
+ * (killed after 10 s if it does not); resolves with its exit code and stdout.
+ */
+async function runExitChild(url, ...args) {
   const { spawn } = await import('node:child_process');
-  const srv = await startHttp((req, res) => setTimeout(() => res.end('slow'), 300));
-  t.after(() => srv.close());
-  const child = spawn(process.execPath, [new URL('./fixtures/http-exit-child.mjs', import.meta.url).pathname, srv.url()],
+  const child = spawn(process.execPath, [new URL('./fixtures/http-exit-child.mjs', import.meta.url).pathname, url, ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   const killer = setTimeout(() => child.kill(), 10000);
   const code = await new Promise((resolve) => child.on('close', resolve));
   clearTimeout(killer);
+  return { code, out };
+}
+
+test('the process stays alive while a request is in flight, and exits with only idle connections', async (t) => {
+  const srv = await startHttp((req, res) => setTimeout(() => res.end('slow'), 300));
+  t.after(() => srv.close());
+  const { code, out } = await runExitChild(srv.url());
   assert.equal(code, 0, 'the child exits on its own (not killed)');
   assert.equal(out, '200 slow\n');
 });
@@ -370,21 +379,13 @@ test('the process stays alive while a request is in flight, and exits with only 
 test('a request with a fake AbortSignal is a TypeError and leaves nothing keeping the process alive', async (t) => {
   // Regression: the listener was added after the request was counted in flight, so the
   // throw left the count at 1 for good and the client's Reactor referenced forever.
-  const { spawn } = await import('node:child_process');
   const srv = await startHttp((req, res) => res.end('ok'));
   t.after(() => srv.close());
   const client = new HttpClient();
   t.after(() => client.close());
   await assert.rejects(client.request({ url: srv.url(), signal: { aborted: false } }),
     (e) => e instanceof TypeError && /signal must be an AbortSignal, got Object/.test(e.message));
-  const child = spawn(process.execPath,
-    [new URL('./fixtures/http-exit-child.mjs', import.meta.url).pathname, srv.url(), 'bad-signal'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  const killer = setTimeout(() => child.kill(), 10000);
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  clearTimeout(killer);
+  const { code, out } = await runExitChild(srv.url(), 'bad-signal');
   assert.equal(out, 'TypeError\n200 ok\n');
   assert.equal(code, 0, 'the child exits on its own (not killed)');
 });

@@ -13,6 +13,7 @@ import {
   TCP_NODELAY, SHUT_RD, SHUT_WR, SHUT_RDWR, MSG_PEEK, MSG_DONTWAIT,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
+import { closer, listener, streamPair } from './helpers/net.mjs';
 
 guardFds();
 
@@ -21,24 +22,6 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 let seq = 0;
 const unixPath = () => join(dir, `s${++seq}.sock`);
 const abstractName = () => `\0iomux-test-${process.pid}-${++seq}`;
-
-/** Closes every socket given, in reverse order. */
-function closer(t, ...socks) {
-  t.after(() => { for (const s of socks.reverse()) s.close(); });
-}
-
-/** A listening stream (or seqpacket) socket and a connected [client, server] pair. */
-function streamPair(t, family, bindAddr, type = SOCK_STREAM) {
-  const l = socket(family, type);
-  closer(t, l);
-  l.bind(bindAddr);
-  l.listen();
-  const c = socket(family, type);
-  c.connect(l.getsockname());
-  const [s, peer] = l.accept();
-  closer(t, c, s);
-  return { l, c, s, peer };
-}
 
 test('SPEC constants have their Linux values', () => {
   assert.deepEqual(
@@ -300,10 +283,7 @@ test('refused connects: ConnectionRefusedError, connectEx errno, non-blocking EI
 });
 
 test('non-blocking connect throws BlockingIOError EINPROGRESS, then completes', (t) => {
-  const l = socket();
-  closer(t, l);
-  l.bind(['127.0.0.1', 0]);
-  l.listen();
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
   const c = socket();
   closer(t, c);
   c.setblocking(false);

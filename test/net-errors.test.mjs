@@ -9,12 +9,9 @@ import {
   AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOL_SOCKET, SO_LINGER, SO_REUSEADDR, SHUT_RDWR,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
+import { closer, listener } from './helpers/net.mjs';
 
 guardFds();
-
-function closer(t, ...socks) {
-  t.after(() => { for (const s of socks) s.close(); });
-}
 
 const isErr = (Cls, ...parts) => (e) => {
   assert.ok(e instanceof Cls, `expected ${Cls.name}, got ${e?.name}: ${e?.message}`);
@@ -140,10 +137,7 @@ test('every operation on a closed socket is OSError EBADF, as Python', () => {
 });
 
 test('a peer reset (SO_LINGER 0 close) with data in flight: recv is ConnectionResetError', (t) => {
-  const l = socket();
-  closer(t, l);
-  l.bind(['127.0.0.1', 0]);
-  l.listen();
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
   const c = socket();
   closer(t, c);
   c.connect(l.getsockname());
@@ -159,10 +153,7 @@ test('a peer reset (SO_LINGER 0 close) with data in flight: recv is ConnectionRe
 });
 
 test('a peer reset while a blocking sendall is stuck on a full buffer: it throws, no hang', async (t) => {
-  const l = socket();
-  closer(t, l);
-  l.bind(['127.0.0.1', 0]);
-  l.listen();
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
   // The peer runs in a worker thread: reads a little, then resets the connection.
   const worker = new Worker(`
     import { socket, SOL_SOCKET, SO_LINGER } from 'iomux';

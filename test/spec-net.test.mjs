@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as iomux from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
+import { closer, listener, streamPair } from './helpers/net.mjs';
 
 const {
   socket, socketpair, Socket, os, OSError, BlockingIOError, ConnectionRefusedError, BrokenPipeError,
@@ -27,26 +28,6 @@ let seq = 0;
 const unixPath = () => join(dir, `s${++seq}.sock`);
 const abstractName = () => `\0iomux-spec-${process.pid}-${++seq}`;
 
-/** Closes every socket given when the test ends (each close is idempotent). */
-function closer(t, ...socks) {
-  t.after(() => { for (const s of socks) s.close(); });
-  return socks;
-}
-
-/** A listener on `bindAddr` and a connected [client, server, peer address]. */
-function connected(t, family, bindAddr, type = SOCK_STREAM) {
-  const l = socket(family, type);
-  closer(t, l);
-  l.bind(bindAddr);
-  l.listen();
-  const c = socket(family, type);
-  closer(t, c);
-  c.connect(l.getsockname());
-  const [s, peer] = l.accept();
-  closer(t, s);
-  return { l, c, s, peer };
-}
-
 const isErrno = (cls, code) => (e) => e instanceof cls && e.code === code && e.errno === iomux.errno[code] && e.errno > 0;
 
 test('Constants: every SPEC socket constant is exported at the root with its Linux value', () => {
@@ -61,7 +42,7 @@ test('Constants: every SPEC socket constant is exported at the root with its Lin
 });
 
 test('Addresses: AF_INET is [host: string, port: number] everywhere an address comes back', (t) => {
-  const { l, c, s, peer } = connected(t, AF_INET, ['127.0.0.1', 0]);
+  const { l, c, s, peer } = streamPair(t, AF_INET, ['127.0.0.1', 0]);
   const [host, port] = l.getsockname();
   assert.deepEqual(l.getsockname(), ['127.0.0.1', port]);
   assert.ok(Number.isInteger(port) && port > 0);
@@ -107,14 +88,14 @@ test('Addresses: AF_INET6 is [host, port, flowinfo, scopeId], the last two optio
 
 test("Addresses: AF_UNIX is a path, a '\\0'-prefixed abstract name, or '' when unnamed", (t) => {
   const path = unixPath();
-  const p = connected(t, AF_UNIX, path);
+  const p = streamPair(t, AF_UNIX, path);
   assert.equal(p.l.getsockname(), path);
   assert.equal(p.c.getpeername(), path);
   assert.equal(p.peer, '', 'accept() of an unbound client');
   assert.equal(p.c.getsockname(), '');
   assert.equal(p.s.getpeername(), '');
   const abs = abstractName();
-  const a = connected(t, AF_UNIX, abs);
+  const a = streamPair(t, AF_UNIX, abs);
   assert.equal(a.l.getsockname(), abs);
   assert.equal(a.c.getpeername(), abs);
   assert.ok(a.l.getsockname().startsWith('\0'));
@@ -270,10 +251,7 @@ test('bind(addr), listen(backlog?), accept() → [Socket, addr]: a new blocking,
 });
 
 test('connect(addr) / connectEx(addr) → errno: 0 on success, the errno instead of throwing', (t) => {
-  const l = socket();
-  closer(t, l);
-  l.bind(['127.0.0.1', 0]);
-  l.listen();
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
   const port = l.getsockname()[1];
   const c = socket();
   closer(t, c);
@@ -488,7 +466,7 @@ test('shutdown(how): SHUT_WR gives the peer EOF, SHUT_RD and SHUT_RDWR work; a b
 });
 
 test('getsockname() / getpeername(): the own and the peer address; not connected is OSError ENOTCONN', (t) => {
-  const { c, s } = connected(t, AF_INET, ['127.0.0.1', 0]);
+  const { c, s } = streamPair(t, AF_INET, ['127.0.0.1', 0]);
   assert.deepEqual(c.getpeername(), s.getsockname());
   assert.deepEqual(s.getpeername(), c.getsockname());
   const u = socket(AF_INET6);
@@ -629,10 +607,7 @@ test('recv on a blocking socket blocks the calling thread until data arrives', a
 });
 
 test('close-on-exec everywhere: a child process inherits none of the sockets', (t) => {
-  const l = socket();
-  closer(t, l);
-  l.bind(['127.0.0.1', 0]);
-  l.listen();
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
   const c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
   closer(t, c);
   c.connectEx(l.getsockname());

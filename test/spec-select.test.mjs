@@ -46,13 +46,19 @@ test('a file-like is a non-negative integer fd or an object with fileno(); the s
   assert.deepEqual(p.poll(0), [[w, POLLOUT]]);
 });
 
-test('units: select() and Epoll#poll() take seconds, Poll#poll() milliseconds', (t) => {
+/** An empty pipe whose read end an Epoll and a Poll both watch; all closed after the test. */
+function idlePipeWatchers(t) {
   const [r, w] = os.pipe();
   const ep = epoll();
   t.after(() => { ep.close(); closeAll(r, w); });
   ep.register(r, EPOLLIN);
   const p = poll();
   p.register(r, POLLIN);
+  return { r, w, ep, p };
+}
+
+test('units: select() and Epoll#poll() take seconds, Poll#poll() milliseconds', (t) => {
+  const { r, w, ep, p } = idlePipeWatchers(t);
   for (const [name, call] of [['select(0.08)', () => select([r], [], [], 0.08)], ['Epoll#poll(0.08)', () => ep.poll(0.08)],
     ['Poll#poll(80)', () => p.poll(80)]]) {
     const t0 = performance.now();
@@ -63,12 +69,7 @@ test('units: select() and Epoll#poll() take seconds, Poll#poll() milliseconds', 
 });
 
 test('fractional milliseconds are rounded up: a tiny positive timeout waits, never a busy 0 ms', (t) => {
-  const [r, w] = os.pipe();
-  const ep = epoll();
-  t.after(() => { ep.close(); closeAll(r, w); });
-  ep.register(r, EPOLLIN);
-  const p = poll();
-  p.register(r, POLLIN);
+  const { r, w, ep, p } = idlePipeWatchers(t);
   for (const [name, call] of [['select', () => select([r], [], [], 1e-6)], ['Epoll#poll', () => ep.poll(1e-6)],
     ['Poll#poll', () => p.poll(0.001)], ['select 0.0015 s', () => select([r], [], [], 0.0015)]]) {
     const t0 = performance.now();
@@ -81,12 +82,7 @@ test('fractional milliseconds are rounded up: a tiny positive timeout waits, nev
 });
 
 test('null or undefined as a timeout blocks until an event (select, Poll#poll, Epoll#poll)', async (t) => {
-  const [r, w] = os.pipe();
-  const ep = epoll();
-  t.after(() => { ep.close(); closeAll(r, w); });
-  ep.register(r, EPOLLIN);
-  const p = poll();
-  p.register(r, POLLIN);
+  const { r, w, ep, p } = idlePipeWatchers(t);
   const sel = [[r], [], []];
   const pl = [[r, POLLIN]];
   const el = [[r, EPOLLIN]];
