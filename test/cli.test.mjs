@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { guardFds } from './helpers/fds.mjs';
 
 guardFds();
@@ -17,10 +18,12 @@ const MAIN = join(root, 'dist/cli/main.js');
 
 /**
  * Starts `iomux ...args`; returns { child, done } where done resolves to
- * { code, signal, stdout, stderr } once it exits (killed after `timeout` ms).
+ * { code, signal, stdout, stderr } once it exits (killed after `timeout` ms). `wrap` is a
+ * command that runs node in its turn (`['prlimit', '--nofile=48:48']`).
  */
-function start(args, { input, timeout = 30000, env, cwd = root } = {}) {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+function start(args, { input, timeout = 30000, env, cwd = root, wrap = [] } = {}) {
+  const argv = [...wrap, process.execPath, MAIN, ...args];
+  const child = spawn(argv[0], argv.slice(1), {
     cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -125,8 +128,8 @@ test('iomux copy: bad command lines and missing files are one-line errors', asyn
 });
 
 /** Starts `iomux echo ...args --port 0`; resolves once it says where it listens. */
-async function startEcho(t, args) {
-  const proc = start(['echo', '--port', '0', ...args]);
+async function startEcho(t, args, opts) {
+  const proc = start(['echo', '--port', '0', ...args], opts);
   t.after(() => { if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL'); });
   const port = await new Promise((resolve, reject) => {
     const onData = () => {
@@ -301,3 +304,65 @@ test('the blocking echo loop closes its selector when the port is busy (no fd le
     assert.equal(fdCount(), before, `${backend}: no fd left open`);
   }
 });
+
+/** CPU seconds (user + system, all threads) process `pid` has used so far. */
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** Resolves once `check()` is true, polling every 20 ms; rejects after `ms`. */
+async function until(check, ms, what) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const mode of ['reactor', 'blocking']) {
+  test(`iomux echo (${mode}) out of fds: pauses accepting instead of spinning, serves open connections, resumes`, async (t) => {
+    // Regression: with the fd limit reached the listener stays readable and every accept
+    // fails with EMFILE at once, so both modes used a whole core while clients waited.
+    const server = await startEcho(t, ['--mode', mode], { wrap: ['prlimit', '--nofile=48:48'] });
+    const net = await import('node:net');
+    const clients = [];
+    t.after(() => { for (const c of clients) c.sock.destroy(); });
+    for (let i = 0; i < 80; i++) {
+      const sock = net.connect(server.port, '127.0.0.1');
+      const c = { sock, got: '' };
+      sock.setEncoding('utf8').on('data', (d) => { c.got += d; });
+      sock.on('error', () => {});
+      clients.push(c);
+    }
+    await until(() => /Too many open files/.test(server.output().stderr), 10000, 'the EMFILE log line');
+    const logged = server.output().stderr;
+    assert.match(logged, /^iomux echo: accept: \[Errno 24\] Too many open files; not accepting new connections for 1 s at a time/);
+    // Over a window of more than a second: almost no CPU, and no further log line.
+    await new Promise((r) => setTimeout(r, 200));
+    const cpu0 = cpuSeconds(server.child.pid);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    const used = cpuSeconds(server.child.pid) - cpu0;
+    const wall = (performance.now() - t0) / 1000;
+    assert.ok(used < 0.25 * wall, `${used.toFixed(2)} s of CPU in ${wall.toFixed(2)} s while out of fds`);
+    assert.equal(server.output().stderr, logged, 'one log line for the whole episode');
+    // The connections accepted before the limit are still served.
+    for (const c of clients) c.sock.write('ping');
+    await new Promise((r) => setTimeout(r, 300));
+    const served = clients.filter((c) => c.got === 'ping');
+    const waiting = clients.filter((c) => c.got === '');
+    assert.ok(served.length > 0, 'some connections are served');
+    assert.ok(waiting.length > 0, 'some connections wait for an fd');
+    assert.equal(served.length + waiting.length, clients.length);
+    // Closing the served ones frees fds: the server accepts again within its pause.
+    for (const c of served) c.sock.destroy();
+    await until(() => waiting.some((c) => c.got === 'ping'), 5000, 'a waiting connection to be served');
+    for (const c of clients) c.sock.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    server.child.kill('SIGTERM');
+    const r = await server.done;
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /iomux echo: SIGTERM: closed \d+ open connections?; served \d+ connections/);
+  });
+}

@@ -15,12 +15,14 @@ import { SelectSelector, PollSelector, EpollSelector, EVENT_READ, EVENT_WRITE, t
 import type { Socket } from '../net/index.js';
 import { tryAccept, tryRecvInto, trySend, NEG_EAGAIN } from '../net/nonblock.js';
 import * as os from '../os.js';
-import { listen, prepareConnection, type Backend, type EchoStats, type ListenInfo } from './echo-common.js';
+import { performance } from 'node:perf_hooks';
+import {
+  listen, prepareConnection, acceptFailure, AcceptPauses, ACCEPT_BATCH, ACCEPT_RETRY_DELAY_MS,
+  type Backend, type EchoStats, type ListenInfo,
+} from './echo-common.js';
 
 /** Shared receive buffer size: enough for a burst of pipelined messages in one call. */
 const BUFSIZE = 256 * 1024;
-/** Connections accepted per wake-up of the listening socket, at most. */
-const ACCEPT_BATCH = 64;
 
 /** Per-connection state, kept in the selector key's `data`. */
 interface Conn {
@@ -42,10 +44,11 @@ const SELECTORS: Record<Backend, new () => BaseSelector<KeyData>> = {
 /**
  * Serves until `wakeFd` is readable; returns the counters.
  * @param onListening called once the socket listens (before the first wait).
+ * @param log called with a line for stderr (accept pausing for lack of fds).
  */
 export function serveBlocking(
   host: string, port: number, backlog: number, backend: Backend, wakeFd: number,
-  onListening: (info: ListenInfo) => void,
+  onListening: (info: ListenInfo) => void, log: (line: string) => void = () => {},
 ): EchoStats {
   const { sock: listener, info } = listen(host, port, backlog);
   let sel: BaseSelector<KeyData>;
@@ -65,10 +68,26 @@ export function serveBlocking(
     conns.delete(conn);
   };
 
+  const pauses = new AcceptPauses();
+  /** When a paused listener is watched again (performance.now() ms); 0 while it is watched. */
+  let resumeAt = 0;
+
   const accept = (): void => {
     for (let i = 0; i < ACCEPT_BATCH; i++) {
       const r = tryAccept(listener);
-      if (typeof r === 'number') return; // -EAGAIN: no more waiting; other errors: the client gave up.
+      if (typeof r === 'number') {
+        // -EAGAIN: none left; ECONNABORTED and the like: that client gave up. Out of fds
+        // or memory: the listener stays readable and every accept fails at once, so
+        // stop watching it for a while instead of spinning.
+        if (acceptFailure(r) === 'pause') {
+          sel.unregister(listener);
+          resumeAt = performance.now() + ACCEPT_RETRY_DELAY_MS;
+          const line = pauses.pause(r);
+          if (line !== null) log(line);
+        }
+        return;
+      }
+      pauses.accepted();
       const sock = r[0];
       try {
         prepareConnection(sock);
@@ -122,7 +141,17 @@ export function serveBlocking(
     sel.register(wakeFd, EVENT_READ, WAKE);
     onListening(info);
     for (;;) {
-      const ready = sel.select();
+      let timeout: number | null = null;
+      if (resumeAt !== 0) {
+        const left = resumeAt - performance.now();
+        if (left > 0) {
+          timeout = left / 1000;
+        } else {
+          sel.register(listener, EVENT_READ, LISTENER);
+          resumeAt = 0;
+        }
+      }
+      const ready = sel.select(timeout);
       for (let i = 0; i < ready.length; i++) {
         const [key, events] = ready[i]!;
         const data = key.data;

@@ -5,6 +5,7 @@
 import {
   socket, AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, IPPROTO_TCP, TCP_NODELAY, type Socket,
 } from '../net/index.js';
+import { OSError, errno } from '../errors.js';
 
 /** The selector backends the echo server can run on. */
 export const BACKENDS = ['epoll', 'poll', 'select'] as const;
@@ -59,4 +60,52 @@ export function listen(host: string, port: number, backlog: number): { sock: Soc
  */
 export function prepareConnection(conn: Socket): void {
   conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+}
+
+/** Connections accepted per wake-up of the listening socket, at most. */
+export const ACCEPT_BATCH = 64;
+
+/**
+ * How long the listener goes unwatched after `accept` ran out of fds or memory (asyncio
+ * waits the same second). While fds are exhausted the listener stays readable and every
+ * accept fails at once: watching it would spin a core for nothing. Connections already
+ * open go on being served meanwhile, and closing one of them frees the fd the next
+ * accept needs.
+ */
+export const ACCEPT_RETRY_DELAY_MS = 1000;
+
+/** accept() errors that say "out of fds or memory": retrying at once fails again. */
+const EXHAUSTED: ReadonlySet<number> = new Set([errno.EMFILE!, errno.ENFILE!, errno.ENOBUFS!, errno.ENOMEM!]);
+
+/**
+ * What a failed accept means for the listener, from the `-errno` a non-throwing accept
+ * returned: `'pause'` when the process or the system is out of fds or memory (stop
+ * watching the listener for {@link ACCEPT_RETRY_DELAY_MS}), `'done'` otherwise (EAGAIN:
+ * nothing pending; ECONNABORTED and the like: that one client gave up).
+ */
+export function acceptFailure(negErrno: number): 'pause' | 'done' {
+  return EXHAUSTED.has(-negErrno) ? 'pause' : 'done';
+}
+
+/**
+ * Tracks the pauses of one listener so that a run of failed accepts logs one line, not
+ * one a second: {@link AcceptPauses.pause} returns the line to log at the first pause
+ * since the last successful accept, and null after that.
+ */
+export class AcceptPauses {
+  #exhausted = false;
+
+  /** An accept succeeded: the next pause starts a new episode and is logged again. */
+  accepted(): void {
+    this.#exhausted = false;
+  }
+
+  /** An accept failed with `-errno` `negErrno` and the listener pauses: the line to log, or null. */
+  pause(negErrno: number): string | null {
+    if (this.#exhausted) return null;
+    this.#exhausted = true;
+    const err = OSError.fromErrno(-negErrno, 'accept');
+    return `iomux echo: ${err.message}; not accepting new connections for ${ACCEPT_RETRY_DELAY_MS / 1000} s at a time `
+      + 'until one succeeds (open connections are still served)';
+  }
 }

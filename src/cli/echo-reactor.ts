@@ -11,10 +11,13 @@
 import { Reactor } from '../loop/index.js';
 import type { Socket } from '../net/index.js';
 import { tryAccept, tryRecvInto, trySend, NEG_EAGAIN } from '../net/nonblock.js';
-import { listen, prepareConnection, type EchoStats, type ListenInfo } from './echo-common.js';
+import {
+  listen, prepareConnection, acceptFailure, AcceptPauses, ACCEPT_BATCH, ACCEPT_RETRY_DELAY_MS,
+  type EchoStats, type ListenInfo,
+} from './echo-common.js';
 
+/** Shared receive buffer size: enough for a burst of pipelined messages in one call. */
 const BUFSIZE = 256 * 1024;
-const ACCEPT_BATCH = 64;
 
 /** An echo server on a Reactor; stops with {@link ReactorEchoServer.close}. */
 export class ReactorEchoServer {
@@ -25,15 +28,25 @@ export class ReactorEchoServer {
   readonly #conns = new Set<Socket>();
   readonly #buf = Buffer.allocUnsafe(BUFSIZE);
   readonly #stats: EchoStats = { connections: 0, open: 0, bytes: 0 };
+  readonly #pauses = new AcceptPauses();
+  readonly #log: (line: string) => void;
+  /** The timer that watches the listener again after a pause (out of fds), if one runs. */
+  #resume: NodeJS.Timeout | undefined;
   #closed = false;
   // One callback for every connection (the Reactor passes the socket back).
   readonly #onReadable = (sock: Socket): void => this.#echo(sock);
+  readonly #onAcceptable = (): void => this.#accept();
 
-  constructor(host: string, port: number, backlog: number) {
+  /**
+   * Listens on `host:port` and serves at once.
+   * @param log called with a line for stderr (accept pausing for lack of fds).
+   */
+  constructor(host: string, port: number, backlog: number, log: (line: string) => void = () => {}) {
+    this.#log = log;
     let listening: ReturnType<typeof listen> | undefined;
     try {
       listening = listen(host, port, backlog);
-      this.#reactor.addReader(listening.sock, () => this.#accept());
+      this.#reactor.addReader(listening.sock, this.#onAcceptable);
     } catch (e) {
       this.#reactor.close();
       listening?.sock.close();
@@ -46,7 +59,14 @@ export class ReactorEchoServer {
   #accept(): void {
     for (let i = 0; i < ACCEPT_BATCH; i++) {
       const r = tryAccept(this.#listener);
-      if (typeof r === 'number') return; // -EAGAIN: none left; other errors: that client gave up.
+      if (typeof r === 'number') {
+        // -EAGAIN: none left; ECONNABORTED and the like: that client gave up. Out of fds
+        // or memory: the listener stays readable and every accept fails at once, so
+        // stop watching it for a while instead of spinning.
+        if (acceptFailure(r) === 'pause') this.#pause(r);
+        return;
+      }
+      this.#pauses.accepted();
       const sock = r[0];
       try {
         prepareConnection(sock);
@@ -57,6 +77,17 @@ export class ReactorEchoServer {
         sock.close(); // the peer vanished between accept and set-up.
       }
     }
+  }
+
+  /** Stops watching the listener for {@link ACCEPT_RETRY_DELAY_MS}; logs the first pause of a run. */
+  #pause(negErrno: number): void {
+    this.#reactor.removeReader(this.#listener);
+    this.#resume = setTimeout(() => {
+      this.#resume = undefined;
+      if (!this.#closed) this.#reactor.addReader(this.#listener, this.#onAcceptable);
+    }, ACCEPT_RETRY_DELAY_MS);
+    const line = this.#pauses.pause(negErrno);
+    if (line !== null) this.#log(line);
   }
 
   #drop(sock: Socket): void {
@@ -104,6 +135,7 @@ export class ReactorEchoServer {
   close(): EchoStats {
     if (!this.#closed) {
       this.#closed = true;
+      clearTimeout(this.#resume);
       this.#stats.open = this.#conns.size;
       // The Reactor first: it unregisters every fd while the fds are still open.
       this.#reactor.close();

@@ -11,7 +11,7 @@ const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 
 try {
   const stats = serveBlocking(opts.host, opts.port, opts.backlog, opts.backend, opts.wakeFd,
-    (info) => post({ type: 'listening', info }));
+    (info) => post({ type: 'listening', info }), (line) => post({ type: 'log', line }));
   post({ type: 'stopped', stats });
 } catch (e) {
   post({ type: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -123,7 +123,8 @@ async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: stri
   const { ReactorEchoServer } = await import('./echo-reactor.js');
   const signals = stopSignal();
   try {
-    const server = new ReactorEchoServer(opts.host, opts.port, opts.backlog);
+    const server = new ReactorEchoServer(opts.host, opts.port, opts.backlog,
+      (line) => process.stderr.write(`${line}\n`));
     announce(opts, server.address);
     const signal = await signals.promise;
     return { ...server.close(), signal };
@@ -135,6 +136,7 @@ async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: stri
 /** Messages from the worker thread (echo-worker.ts) to the main thread. */
 export type WorkerMessage =
   | { type: 'listening'; info: ListenInfo }
+  | { type: 'log'; line: string }
   | { type: 'error'; message: string }
   | { type: 'stopped'; stats: EchoStats };
 
@@ -153,6 +155,7 @@ async function runBlocking(opts: EchoOptions): Promise<EchoStats & { signal: str
   let signal = '';
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'listening') announce(opts, m.info);
+    else if (m.type === 'log') process.stderr.write(`${m.line}\n`);
     else if (m.type === 'error') failure = m.message;
     else stats = m.stats;
   });
