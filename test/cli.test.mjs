@@ -127,6 +127,62 @@ test('iomux copy: bad command lines and missing files are one-line errors', asyn
   assert.equal(fs.existsSync(join(dir, 'out')), false, 'nothing created when a source is missing');
 });
 
+test('iomux copy: a source and its destination that are the same file are refused, the file kept', async (t) => {
+  // Regression: `copy a.txt a.txt` truncated a.txt, then copied its 0 bytes: success, data gone.
+  const dir = tempDir(t);
+  const a = join(dir, 'a.txt');
+  const content = 'precious\n'.repeat(1000);
+  fs.writeFileSync(a, content);
+  fs.symlinkSync(a, join(dir, 'link'));
+  fs.linkSync(a, join(dir, 'hard'));
+  fs.writeFileSync(join(dir, 'other.txt'), 'other\n');
+  const cases = [
+    [[a, a], `'${a}' and '${a}' are the same file`],
+    [[a, join(dir, 'link')], `'${a}' and '${join(dir, 'link')}' are the same file`],
+    [[join(dir, 'link'), a], `'${join(dir, 'link')}' and '${a}' are the same file`],
+    [[join(dir, 'hard'), a], `'${join(dir, 'hard')}' and '${a}' are the same file`],
+    // Another pair's source counts too: the first pair would truncate what the second reads.
+    [[join(dir, 'other.txt'), join(dir, 'hard'), a, join(dir, 'x')], `'${a}' and '${join(dir, 'hard')}' are the same file`],
+  ];
+  for (const [args, message] of cases) {
+    const r = await iomux(['copy', ...args]);
+    assert.equal(r.code, 1, show(r));
+    assert.equal(r.stderr, `iomux copy: ${message}\n`);
+    assert.equal(fs.readFileSync(a, 'utf8'), content, `${args.join(' ')} left the file alone`);
+  }
+  assert.equal(fs.existsSync(join(dir, 'x')), false);
+});
+
+test('iomux copy: every source is opened and checked before any destination is touched', async (t) => {
+  // Regression: `copy big keep.out missing x` truncated keep.out, then failed on missing.
+  const dir = tempDir(t);
+  const p = (name) => join(dir, name);
+  fs.writeFileSync(p('big'), randomBytes(100_000));
+  fs.writeFileSync(p('keep.out'), 'keep me\n');
+  fs.mkdirSync(p('sub'));
+  const cases = [
+    [[p('big'), p('keep.out'), p('missing'), p('x')], /^iomux copy: ENOENT: no such file or directory, open '.*missing'\n$/],
+    [[p('big'), p('keep.out'), p('sub'), p('x')], new RegExp(`^iomux copy: '${p('sub')}' is a directory\\n$`)],
+    [[p('big'), p('keep.out'), p('big'), p('keep.out')], new RegExp(`^iomux copy: '${p('keep.out')}' and '${p('keep.out')}' are the same destination\\n$`)],
+    // A destination that cannot be opened: the ones opened before it are neither
+    // truncated nor left behind when this run created them.
+    [[p('big'), p('keep.out'), p('big'), p('fresh'), p('big'), p('no/such/dir')], /^iomux copy: ENOENT: no such file or directory, open '.*no\/such\/dir'\n$/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await iomux(['copy', ...args]);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, re);
+    assert.equal(fs.readFileSync(p('keep.out'), 'utf8'), 'keep me\n', `${args.join(' ')} left keep.out alone`);
+    assert.equal(fs.existsSync(p('x')), false);
+    assert.equal(fs.existsSync(p('fresh')), false, 'a destination created by the failed run is removed');
+  }
+  // And when all is well, an existing destination is truncated and overwritten.
+  fs.writeFileSync(p('small'), 'new\n');
+  const r = await iomux(['copy', p('small'), p('keep.out')]);
+  assert.equal(r.code, 0, show(r));
+  assert.equal(fs.readFileSync(p('keep.out'), 'utf8'), 'new\n');
+});
+
 /** Starts `iomux echo ...args --port 0`; resolves once it says where it listens. */
 async function startEcho(t, args, opts) {
   const proc = start(['echo', '--port', '0', ...args], opts);

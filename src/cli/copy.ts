@@ -1,13 +1,14 @@
 /**
- * `iomux copy SRC DST [SRC DST ...]`: seed 000's multi-file copy driven by `poll()`.
+ * `iomux copy SRC DST [SRC DST ...]`: a multi-file copy driven by `poll()`.
  *
- * Every source is registered with the seed's READ_ONLY mask (POLLIN|POLLPRI|POLLHUP|
- * POLLERR); whichever sources are ready get read and their bytes written to their own
- * destination, so a slow FIFO never holds up a fast file. Unlike the seed, which stops at
- * the first source that runs dry, each pair ends on its own EOF and the copy ends when
- * all have.
+ * Every source is registered with a READ_ONLY mask (POLLIN|POLLPRI|POLLHUP|POLLERR);
+ * whichever sources are ready get read and their bytes written to their own destination,
+ * so a slow FIFO never holds up a fast file. Each pair ends on its own EOF, and the copy
+ * ends when all have. Nothing is truncated before every source is open and no
+ * destination is the same file as a source.
  */
 import * as fs from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 // Straight from the modules (not the package root): the command loads only what it uses.
 import { Poll } from '../select/poll.js';
@@ -20,17 +21,19 @@ import { Progress, formatBytes } from './progress.js';
 const HELP = `Usage: iomux copy SRC DST [SRC DST ...]
 
 Copies each SRC to its DST, all pairs at once: poll() says which sources have
-data, and each is read as it becomes ready (seed 000's multi-file copy).
+data, and each is read as it becomes ready.
 SRC may be a regular file, a FIFO or '-' (standard input); DST is created or
-truncated, or '-' for standard output. Progress and the total go to stderr.
+truncated, or '-' for standard output. Every source is opened before any
+destination is touched, and a DST that is the same file as a SRC (also through
+a link) is refused, as cp does. Progress and the total go to stderr.
 
 Options:
   -h, --help  show this help
 `;
 
-/** poll() mask of the seed: readable, urgent, hung up, or in error. */
+/** The poll() mask of a source: readable, urgent, hung up, or in error. */
 const READ_ONLY = POLLIN | POLLPRI | POLLHUP | POLLERR;
-/** Read size, as the seed's BLKSIZE (larger: fewer system calls per megabyte). */
+/** Read size: 64 KiB, few system calls per megabyte. */
 const BLKSIZE = 64 * 1024;
 
 interface Pair {
@@ -43,26 +46,86 @@ interface Pair {
 
 const isStd = (path: string): boolean => path === '-';
 
+/** A file's identity: device and inode (bigint: inode numbers can pass 2^53). */
+type FileId = `${bigint}:${bigint}`;
+const fileId = (st: fs.BigIntStats): FileId => `${st.dev}:${st.ino}`;
+
+/** A destination's name in messages: `'out.txt'`, or `standard output` for '-'. */
+const quote = (path: string, std: string): string => (isStd(path) ? std : `'${path}'`);
+
+/**
+ * Opens every source, then every destination, checking them all before any destination
+ * loses a byte: a source that cannot be read, a destination that is the same file as a
+ * regular-file source (directly, through a symlink or a hard link: same device and inode,
+ * as `cp` checks), or one destination file named twice fails the whole command with
+ * nothing truncated.
+ * Destinations are opened without truncation, checked again by their open fd (a path
+ * can change between a stat and an open), and truncated only once all are open. A
+ * destination this call created is removed again if a later one fails to open.
+ */
 function openPairs(args: string[]): Pair[] {
   const pairs: Pair[] = [];
+  const created: string[] = [];
   try {
+    // 1. Every source: open (O_NONBLOCK: a FIFO must not wait for its writer, poll() does
+    //    the waiting; standard input is shared with our parent, leave its flags alone),
+    //    and refuse a directory now rather than at its first read.
+    const sources = new Map<FileId, string>();
     for (let i = 0; i < args.length; i += 2) {
       const src = args[i]!;
-      const dst = args[i + 1]!;
-      // O_NONBLOCK: opening a FIFO must not wait for its writer (poll() does the waiting).
-      // Standard input is shared with our parent: leave its flags alone.
       const srcFd = isStd(src) ? 0 : fs.openSync(src, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      const pair: Pair = { src, dst, srcFd, dstFd: -1, bytes: 0 };
-      pairs.push(pair);
-      pair.dstFd = isStd(dst) ? 1 : fs.openSync(dst, 'w');
+      pairs.push({ src, dst: args[i + 1]!, srcFd, dstFd: -1, bytes: 0 });
+      const st = fs.fstatSync(srcFd, { bigint: true });
+      if (st.isDirectory()) throw new Error(`${quote(src, 'standard input')} is a directory`);
+      // Only a regular file loses data when written while read (a terminal may well be
+      // both standard input and standard output).
+      if (st.isFile()) sources.set(fileId(st), src);
+    }
+    const sameAsSource = (pair: Pair, st: fs.BigIntStats): void => {
+      const src = sources.get(fileId(st));
+      if (src !== undefined) {
+        throw new Error(`${quote(src, 'standard input')} and ${quote(pair.dst, 'standard output')} are the same file`);
+      }
+    };
+    // 2. Every destination by its path, before opening any: same file as a source, or
+    //    the same file named twice (standard output may take several pairs' bytes).
+    const dests = new Map<string, string>();
+    for (const pair of pairs) {
+      if (isStd(pair.dst)) {
+        sameAsSource(pair, fs.fstatSync(1, { bigint: true }));
+        continue;
+      }
+      const st = fs.statSync(pair.dst, { bigint: true, throwIfNoEntry: false });
+      if (st !== undefined) sameAsSource(pair, st);
+      const key = st !== undefined ? fileId(st) : `path:${resolve(pair.dst)}`;
+      const earlier = dests.get(key);
+      if (earlier !== undefined) {
+        throw new Error(`${quote(earlier, 'standard output')} and ${quote(pair.dst, 'standard output')} are the same destination`);
+      }
+      dests.set(key, pair.dst);
+    }
+    // 3. Open every destination without truncating, check it again by its fd.
+    for (const pair of pairs) {
+      if (isStd(pair.dst)) {
+        pair.dstFd = 1;
+        continue;
+      }
+      const existed = fs.existsSync(pair.dst);
+      pair.dstFd = fs.openSync(pair.dst, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o666);
+      if (!existed) created.push(pair.dst);
+      sameAsSource(pair, fs.fstatSync(pair.dstFd, { bigint: true }));
+    }
+    // 4. All checked: now truncate (regular files only; a FIFO or a device has nothing to cut).
+    for (const pair of pairs) {
+      if (pair.dstFd > 1 && fs.fstatSync(pair.dstFd).isFile()) fs.ftruncateSync(pair.dstFd, 0);
     }
   } catch (e) {
     closePairs(pairs);
+    for (const path of created) fs.rmSync(path, { force: true });
     throw e;
   }
   return pairs;
 }
-
 function closePairs(pairs: Pair[]): void {
   for (const p of pairs) {
     if (p.srcFd > 0 && !isStd(p.src)) fs.closeSync(p.srcFd);
