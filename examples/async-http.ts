@@ -174,13 +174,21 @@ const server = http.createServer((req, res) => {
   if (req.url === '/echo') { let b = ''; req.on('data', (d) => b += d); return req.on('end', () => res.end('you sent: ' + b + '\\n')); }
   res.end('hello from the local server\\n');
 });
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+// The port goes to the parent as plain text: console.log would colour a number when
+// FORCE_COLOR is set (as Node's test runner sets it for its children).
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
 
 async function startServer(): Promise<{ port: number; stop(): void }> {
   const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(Number(d.trim())));
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+      else if (out.includes('\n')) reject(new Error(`the HTTP server said ${JSON.stringify(out)}, not its port`));
+    });
     child.once('exit', () => reject(new Error('the HTTP server did not start')));
   });
   return { port, stop: () => child.kill() };

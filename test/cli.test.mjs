@@ -314,7 +314,8 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
 });
 
 test('iomux demo: a short run measures every backend and prints the table', async () => {
-  const r = await iomux(['demo', '--seconds', '0.3', '--connections', '8', '--size', '500']);
+  // FORCE_COLOR=1: the demo reads its servers' first lines, which colour must not change.
+  const r = await iomux(['demo', '--seconds', '0.3', '--connections', '8', '--size', '500'], { env: { FORCE_COLOR: '1' } });
   assert.equal(r.code, 0, show(r));
   assert.match(r.stdout, /^iomux demo: 8 clients on 127\.0\.0\.1, 500-byte messages, ping-pong, 0\.3 s per server/);
   for (const row of ['select', 'poll', 'epoll', 'Reactor', 'node:net']) {

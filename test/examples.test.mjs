@@ -74,8 +74,10 @@ test('poll-echo-server: queues, POLLOUT toggled with modify, every part echoed',
   assert.match(r.stdout, /all 2 clients served, bye\n$/);
 });
 
+// FORCE_COLOR=1 (as Node's test runner sets it for children in a terminal): the examples
+// that read another process's output must not parse colour codes.
 test('async-http: concurrent requests; one times out, one is refused, callbacks for all', async () => {
-  const r = await runExample('async-http');
+  const r = await runExample('async-http', [], { env: { FORCE_COLOR: '1' } });
   ok(r);
   assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/ -> HTTP\/1\.1 200 OK, body "hello from the local server\\n"/);
   assert.match(r.stdout, /POST http:\/\/127\.0\.0\.1:\d+\/echo -> HTTP\/1\.1 200 OK, body "you sent: a=1&b=2\\n"/);
@@ -104,7 +106,7 @@ for (const mode of ['blocking', 'reactor']) {
 }
 
 test('selectors-client on its own: starts its server, blocking and --reactor', async () => {
-  const a = await runExample('selectors-client', ['ping', 'pong']);
+  const a = await runExample('selectors-client', ['ping', 'pong'], { env: { FORCE_COLOR: '1' } });
   ok(a);
   assert.match(a.stdout, /server: listening on 127\.0\.0\.1:\d+/);
   // The server's own lines are forwarded as they come, so they may interleave.
@@ -119,7 +121,7 @@ test('selectors-client on its own: starts its server, blocking and --reactor', a
 });
 
 for (const flag of ['--client', '--batch']) test(`async-http ${flag}: the same requests with ${flag === '--client' ? 'HttpClient' : 'HttpBatch'} and callbacks`, async () => {
-  const r = await runExample('async-http', [flag]);
+  const r = await runExample('async-http', [flag], { env: { FORCE_COLOR: '1' } });
   ok(r);
   assert.match(r.stdout, /GET http:\/\/127\.0\.0\.1:\d+\/ -> 200 OK, body "hello from the local server\\n"/);
   assert.match(r.stdout, /POST http:\/\/127\.0\.0\.1:\d+\/echo -> 200 OK, body "you sent: a=1&b=2\\n"/);

@@ -50,7 +50,7 @@ const net = require('node:net');
 const server = net.createServer((c) => { c.setNoDelay(true); c.on('data', (d) => c.write(d)); c.on('error', () => {}); });
 server.listen(0, process.argv[1], () => {
   const a = server.address();
-  console.log('node:net echo listening on ' + (a.family === 'IPv6' ? '[' + a.address + ']' : a.address) + ':' + a.port);
+  process.stdout.write('node:net echo listening on ' + (a.family === 'IPv6' ? '[' + a.address + ']' : a.address) + ':' + a.port + '\\n');
 });
 process.on('SIGTERM', () => process.exit(0));
 `;
