@@ -58,7 +58,7 @@ function fillMsghdr(dataLen: number, controlLen: number): void {
  * an array of them, sent as one.
  */
 function payload(data: unknown): Uint8Array {
-  if (!Array.isArray(data)) return toBytes(data);
+  if (!Array.isArray(data)) return toBytes(data, 'data');
   return Buffer.concat(data.map((d, i) => toBytes(d, `data[${i}]`)));
 }
 

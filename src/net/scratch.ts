@@ -37,19 +37,28 @@ export function where(fd: number): string {
   return fd < 0 ? 'socket is closed' : `fd ${fd}`;
 }
 
-/** Bytes to send: a `Uint8Array` as is, another view by its bytes, a string as UTF-8. */
-export function toBytes(data: unknown, what = 'data'): Uint8Array {
+/**
+ * Bytes to send, counted in bytes as CPython counts any buffer: a `Uint8Array` as is,
+ * another `ArrayBufferView` (a `Uint16Array(3)` is 6 bytes, a `DataView`) by its bytes,
+ * an `ArrayBuffer` or `SharedArrayBuffer` whole, a string as UTF-8.
+ * @throws TypeError naming `what` for anything else.
+ */
+export function toBytes(data: unknown, what: string): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError(`${what} must be a Buffer, a Uint8Array or a string, got ${show(data)}`);
+  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data);
+  throw new TypeError(`${what} must be a string, a Buffer or another ArrayBufferView, or an ArrayBuffer, got ${show(data)}`);
 }
 
-/** A writable byte view of a receive buffer (any ArrayBufferView). */
-export function toWritable(buf: unknown): Uint8Array {
+/**
+ * A writable byte view of a receive buffer: any `ArrayBufferView` by its bytes, or an
+ * `ArrayBuffer`/`SharedArrayBuffer` whole. A string has no memory to receive into.
+ * @throws TypeError naming `what` for anything else.
+ */
+export function toWritable(buf: unknown, what: string): Uint8Array {
   if (buf instanceof Uint8Array) return buf;
   if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
-  throw new TypeError(`buffer must be a Buffer, a Uint8Array or another ArrayBufferView, got ${show(buf)}`);
+  if (buf instanceof ArrayBuffer || buf instanceof SharedArrayBuffer) return new Uint8Array(buf);
+  throw new TypeError(`${what} must be a Buffer or another ArrayBufferView, or an ArrayBuffer, got ${show(buf)}`);
 }

@@ -9,7 +9,7 @@
  */
 import * as libc from '../sys/libc.js';
 import { raise, sysret } from '../sys/call.js';
-import { AF_UNIX, MSG_NOSIGNAL, POLLIN, POLLOUT } from '../sys/constants.js';
+import { AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
 import { errno as E } from '../errors.js';
 import { decodeAddress, encodeAddress, show, type SocketAddress } from './address.js';
 import { ADDR, ADDRLEN, RECV, cint, int, toBytes, toWritable, where } from './scratch.js';
@@ -100,7 +100,7 @@ export function recv(fd: number, timeout: number, bufsize: unknown, flags: unkno
  * count. Nothing to receive into (an empty buffer) returns 0 without a syscall, as CPython.
  */
 export function recvInto(fd: number, timeout: number, buf: unknown, nbytes: unknown, flags: unknown): number {
-  const b = toWritable(buf);
+  const b = toWritable(buf, 'buf');
   const n = intoSize(nbytes, b.length, 'recvInto');
   const f = cint(flags, 'flags');
   return n === 0 ? 0 : recvLoop(fd, timeout, b, n, f);
@@ -119,7 +119,7 @@ export function recvfrom(fd: number, timeout: number, family: number, bufsize: u
 /** `Socket#recvfromInto`: `[count, sender]`. */
 export function recvfromInto(fd: number, timeout: number, family: number, buf: unknown, nbytes: unknown,
   flags: unknown): [number, SocketAddress | null] {
-  const b = toWritable(buf);
+  const b = toWritable(buf, 'buf');
   const n = intoSize(nbytes, b.length, 'recvfromInto');
   const r = recvfromLoop(fd, timeout, b, n, cint(flags, 'flags'));
   return [r, sender(family)];
@@ -127,7 +127,7 @@ export function recvfromInto(fd: number, timeout: number, family: number, buf: u
 
 /** `Socket#send`: one `send(2)` (MSG_NOSIGNAL: a closed peer is EPIPE); the count sent. */
 export function send(fd: number, timeout: number, data: unknown, flags: unknown): number {
-  const b = toBytes(data);
+  const b = toBytes(data, 'data');
   const f = cint(flags, 'flags') | MSG_NOSIGNAL;
   let deadline = -1;
   for (;;) {
@@ -142,7 +142,7 @@ export function send(fd: number, timeout: number, data: unknown, flags: unknown)
  * bounded (Python 3.5+); non-blocking, a full buffer throws `BlockingIOError`.
  */
 export function sendall(fd: number, timeout: number, data: unknown, flags: unknown): void {
-  const b = toBytes(data);
+  const b = toBytes(data, 'data');
   const f = cint(flags, 'flags') | MSG_NOSIGNAL;
   let deadline = timeout > 0 ? performance.now() + timeout * 1000 : -1;
   let off = 0;
@@ -162,7 +162,7 @@ export function sendall(fd: number, timeout: number, data: unknown, flags: unkno
 /** `Socket#sendto`: one datagram (or stream write) to `addr` of `family`; the count sent. */
 export function sendto(fd: number, timeout: number, family: number, data: unknown, flags: unknown, addr: unknown): number {
   const f = cint(flags, 'flags') | MSG_NOSIGNAL;
-  const bytes = toBytes(data);
+  const bytes = toBytes(data, 'data');
   const len = encodeAddress(family, addr, ADDR);
   let deadline = -1;
   for (;;) {
@@ -171,4 +171,66 @@ export function sendto(fd: number, timeout: number, family: number, data: unknow
     // EINTR: retry (PEP 475). A wait cannot touch ADDR, so the encoded address stays.
     if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendto', `${show(addr)} (${where(fd)})`);
   }
+}
+
+// ---- the non-throwing fast path ---------------------------------------------------------
+
+/** `-EAGAIN`: what the fast-path calls return when the operation would block. */
+export const NEG_EAGAIN = -EAGAIN;
+
+/**
+ * Checks a fast-path byte range: `buf` a `Uint8Array` (a Buffer is one), `offset` and
+ * `length` whole numbers inside it. The kernel reads or writes raw memory, so a bad range
+ * must never reach it. Returns the length (`buf.length - offset` when omitted).
+ */
+function fastRange(buf: unknown, offset: number, length: number | undefined, what: string): number {
+  if (!(buf instanceof Uint8Array)) {
+    throw new TypeError(`${what}: buf must be a Uint8Array or a Buffer, got ${show(buf)}`);
+  }
+  if (typeof offset !== 'number' || (length !== undefined && typeof length !== 'number')) {
+    throw new TypeError(`${what}: offset and length must be numbers, got ${show(offset)} and ${show(length)}`);
+  }
+  const len = length === undefined ? buf.length - offset : length;
+  if (!(Number.isInteger(offset) && Number.isInteger(len) && offset >= 0 && len >= 0 && offset + len <= buf.length)) {
+    throw new RangeError(`${what}: range [${offset}, ${offset}+${len}) is not a whole range inside the buffer of ${buf.length} bytes`);
+  }
+  return len;
+}
+
+/** `recv(2)` into `buf[offset..offset+length)` with MSG_DONTWAIT: the count, 0 at EOF, or -errno. */
+export function tryRecvInto(fd: number, buf: Uint8Array, offset: number, length: number | undefined): number {
+  const len = fastRange(buf, offset, length, 'tryRecvInto');
+  // At offset 0 the length argument alone bounds the kernel's write: no subarray needed.
+  const b = offset === 0 ? buf : buf.subarray(offset, offset + len);
+  for (;;) {
+    const r = sysret(libc.recv(fd, b, len, MSG_DONTWAIT));
+    if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
+  }
+}
+
+/** `send(2)` of `buf[offset..offset+length)` with MSG_DONTWAIT | MSG_NOSIGNAL: the count or -errno. */
+export function trySend(fd: number, buf: Uint8Array, offset: number, length: number | undefined): number {
+  const len = fastRange(buf, offset, length, 'trySend');
+  const b = offset === 0 ? buf : buf.subarray(offset, offset + len);
+  for (;;) {
+    const r = sysret(libc.send(fd, b, len, MSG_DONTWAIT | MSG_NOSIGNAL));
+    if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
+  }
+}
+
+/**
+ * `accept4(2)` of one pending connection, non-blocking and close-on-exec: the new fd or
+ * -errno. The peer's address is left in `ADDR`/`ADDRLEN` (see {@link acceptedAddress}).
+ */
+export function tryAcceptFd(fd: number): number {
+  for (;;) {
+    ADDRLEN.writeUInt32LE(ADDR.length, 0);
+    const r = sysret(libc.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
+  }
+}
+
+/** The peer address of the last successful {@link tryAcceptFd} (read it before any other call). */
+export function acceptedAddress(): SocketAddress {
+  return decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
 }
