@@ -302,6 +302,15 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
     assert.match(r.stderr, re);
     assert.equal(r.stderr.split('\n').length, 2, `one line: ${JSON.stringify(r.stderr)}`);
   }
+  // Without --backend the blocking loop's selector is DefaultSelector's choice, which
+  // IOMUX_SELECTOR makes; a name it does not know fails as DefaultSelector fails.
+  const bogus = await iomux(['echo', '--port', '0', '--mode', 'blocking'], { env: { IOMUX_SELECTOR: 'kqueue' } });
+  assert.equal(bogus.code, 1, show(bogus));
+  assert.match(bogus.stderr, /^iomux echo: IOMUX_SELECTOR="kqueue" is not a selector: expected one of epoll, poll, select\n$/);
+  const chosen = await startEcho(t, ['--mode', 'blocking'], { env: { IOMUX_SELECTOR: 'select' } });
+  assert.match(chosen.output().stdout, /\(mode blocking, backend select,/);
+  chosen.child.kill('SIGTERM');
+  assert.equal((await chosen.done).code, 0);
   const server = await startEcho(t, ['--mode', 'reactor']);
   for (const mode of ['reactor', 'blocking']) {
     const r = await iomux(['echo', '--port', String(server.port), '--mode', mode]);
@@ -349,16 +358,16 @@ test('the blocking echo loop closes its selector when the port is busy (no fd le
   // Regression: the selector was made before listen(), which threw with it still open.
   const { fdCount } = await import('./helpers/fds.mjs');
   const { serveBlocking } = await import('../dist/cli/echo-blocking.js');
-  const { socket } = await import('iomux');
+  const { socket, EpollSelector, PollSelector, SelectSelector } = await import('iomux');
   const busy = socket();
   t.after(() => busy.close());
   busy.bind(['127.0.0.1', 0]);
   busy.listen();
   const port = busy.getsockname()[1];
-  for (const backend of ['epoll', 'poll', 'select']) {
+  for (const Selector of [EpollSelector, PollSelector, SelectSelector]) {
     const before = fdCount();
-    assert.throws(() => serveBlocking('127.0.0.1', port, 16, backend, -1, () => {}), { code: 'EADDRINUSE' });
-    assert.equal(fdCount(), before, `${backend}: no fd left open`);
+    assert.throws(() => serveBlocking('127.0.0.1', port, 16, Selector, -1, () => {}), { code: 'EADDRINUSE' });
+    assert.equal(fdCount(), before, `${Selector.name}: no fd left open`);
   }
 });
 

@@ -10,11 +10,7 @@
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-// Straight from the modules (not the package root): the command loads only what it uses.
-import { Poll } from '../select/poll.js';
-import { POLLIN, POLLPRI, POLLHUP, POLLERR, POLLOUT, POLLNVAL } from '../sys/constants.js';
-import * as os from '../os.js';
-import { BlockingIOError } from '../errors.js';
+import { Poll, POLLIN, POLLPRI, POLLHUP, POLLERR, POLLOUT, POLLNVAL, os, BlockingIOError } from '../index.js';
 import { parse, UsageError } from './args.js';
 import { Progress, formatBytes } from './progress.js';
 

@@ -1,24 +1,27 @@
 /**
- * The blocking echo loop (`iomux echo --mode blocking`): seed 001/002's shape, a
+ * The blocking echo loop (`iomux echo --mode blocking`): the classic shape, a
  * `while (true)` around `selector.select()`, on any backend. It runs on a worker thread
  * (see echo.ts for why) and stops when `wakeFd` (an eventfd the main thread writes on
  * SIGINT/SIGTERM) becomes readable.
  *
  * Hot path, per readable connection: one `recv` into a buffer shared by all connections
- * and one `send` of the same bytes, both through the non-throwing primitives (a would-block
- * is a return value, not a 10 µs exception). Nothing is allocated per message; only a
- * partial send copies its unsent tail, and the connection then waits for EVENT_WRITE with
- * reading paused (so a client that does not read cannot make the server buffer without
- * bound).
+ * and one `send` of the same bytes, both through the sockets' non-throwing fast path (a
+ * would-block is a return value, not a 10 µs exception). Nothing is allocated per
+ * message; only a partial send copies its unsent tail, and the connection then waits for
+ * EVENT_WRITE with reading paused (so a client that does not read cannot make the server
+ * buffer without bound).
+ *
+ * Fairness: each wake-up does at most one `recv` (at most {@link BUFSIZE} bytes) or one
+ * `send` per ready connection and at most {@link ACCEPT_BATCH} accepts, then waits again,
+ * so a peer that keeps its socket full cannot hold up the others.
  */
-import { SelectSelector, PollSelector, EpollSelector, EVENT_READ, EVENT_WRITE, type BaseSelector } from '../selectors/index.js';
-import type { Socket } from '../net/index.js';
-import { tryAccept, tryRecvInto, trySend, NEG_EAGAIN } from '../net/nonblock.js';
-import * as os from '../os.js';
 import { performance } from 'node:perf_hooks';
 import {
-  listen, prepareConnection, acceptFailure, AcceptPauses, ACCEPT_BATCH, ACCEPT_RETRY_DELAY_MS,
-  type Backend, type EchoStats, type ListenInfo,
+  EVENT_READ, EVENT_WRITE, NEG_EAGAIN, os, type BaseSelector, type SelectorClass, type Socket,
+} from '../index.js';
+import {
+  listen, prepareConnection, acceptFailure, backendName, AcceptPauses, ACCEPT_BATCH, ACCEPT_RETRY_DELAY_MS,
+  type EchoStats, type ListenInfo,
 } from './echo-common.js';
 
 /** Shared receive buffer size: enough for a burst of pipelined messages in one call. */
@@ -35,25 +38,22 @@ const LISTENER = Symbol('listener');
 const WAKE = Symbol('wake');
 type KeyData = Conn | typeof LISTENER | typeof WAKE;
 
-const SELECTORS: Record<Backend, new () => BaseSelector<KeyData>> = {
-  epoll: EpollSelector,
-  poll: PollSelector,
-  select: SelectSelector,
-};
-
 /**
  * Serves until `wakeFd` is readable; returns the counters.
- * @param onListening called once the socket listens (before the first wait).
+ * @param Selector the selector class (the CLI passes `DefaultSelector`, which honours
+ *   `IOMUX_SELECTOR`).
+ * @param onListening called once the socket listens (before the first wait), with the
+ *   backend's name (`'epoll'`).
  * @param log called with a line for stderr (accept pausing for lack of fds).
  */
 export function serveBlocking(
-  host: string, port: number, backlog: number, backend: Backend, wakeFd: number,
-  onListening: (info: ListenInfo) => void, log: (line: string) => void = () => {},
+  host: string, port: number, backlog: number, Selector: SelectorClass, wakeFd: number,
+  onListening: (info: ListenInfo, backend: string) => void, log: (line: string) => void = () => {},
 ): EchoStats {
   const { sock: listener, info } = listen(host, port, backlog);
   let sel: BaseSelector<KeyData>;
   try {
-    sel = new SELECTORS[backend]();
+    sel = new Selector<KeyData>();
   } catch (e) {
     listener.close();
     throw e;
@@ -74,7 +74,7 @@ export function serveBlocking(
 
   const accept = (): void => {
     for (let i = 0; i < ACCEPT_BATCH; i++) {
-      const r = tryAccept(listener);
+      const r = listener.tryAccept();
       if (typeof r === 'number') {
         // -EAGAIN: none left; ECONNABORTED and the like: that client gave up. Out of fds
         // or memory: the listener stays readable and every accept fails at once, so
@@ -88,7 +88,7 @@ export function serveBlocking(
         return;
       }
       pauses.accepted();
-      const sock = r[0];
+      const sock = r;
       try {
         prepareConnection(sock);
         const conn: Conn = { sock, pending: null };
@@ -104,9 +104,9 @@ export function serveBlocking(
   };
 
   const echo = (conn: Conn): void => {
-    const n = tryRecvInto(conn.sock, buf, 0, BUFSIZE);
+    const n = conn.sock.tryRecvInto(buf, 0, BUFSIZE);
     if (n > 0) {
-      const w = trySend(conn.sock, buf, 0, n);
+      const w = conn.sock.trySend(buf, 0, n);
       if (w === n) {
         stats.bytes += n;
         return;
@@ -124,7 +124,7 @@ export function serveBlocking(
 
   const flush = (conn: Conn): void => {
     const p = conn.pending!;
-    const w = trySend(conn.sock, p, 0, p.length);
+    const w = conn.sock.trySend(p, 0, p.length);
     if (w === NEG_EAGAIN) return; // EAGAIN: still full, keep waiting for EVENT_WRITE.
     if (w < 0) return drop(conn);
     stats.bytes += w;
@@ -139,7 +139,7 @@ export function serveBlocking(
   try {
     sel.register(listener, EVENT_READ, LISTENER);
     sel.register(wakeFd, EVENT_READ, WAKE);
-    onListening(info);
+    onListening(info, backendName(sel));
     for (;;) {
       let timeout: number | null = null;
       if (resumeAt !== 0) {

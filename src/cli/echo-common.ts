@@ -3,14 +3,22 @@
  * and the counters they report when they stop.
  */
 import {
-  socket, AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, IPPROTO_TCP, TCP_NODELAY, type Socket,
-} from '../net/index.js';
-import { OSError, errno } from '../errors.js';
+  socket, AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, IPPROTO_TCP, TCP_NODELAY, OSError, errno,
+  type Socket,
+} from '../index.js';
 
-/** The selector backends the echo server can run on. */
+/**
+ * The names `--backend` accepts: those of `IOMUX_SELECTOR`, which the blocking loop's
+ * `DefaultSelector` reads (the selector class is chosen there, not here).
+ */
 export const BACKENDS = ['epoll', 'poll', 'select'] as const;
 /** One of {@link BACKENDS}. */
 export type Backend = (typeof BACKENDS)[number];
+
+/** A selector's backend as `--backend` names it: `EpollSelector` → `'epoll'`. */
+export function backendName(selector: object): string {
+  return selector.constructor.name.replace(/Selector$/, '').toLowerCase();
+}
 
 /** Where a server listens. */
 export interface ListenInfo {
@@ -55,8 +63,8 @@ export function listen(host: string, port: number, backlog: number): { sock: Soc
 }
 
 /**
- * Prepares a connection from `tryAccept` (which made it non-blocking already): no Nagle
- * delay on small echoes.
+ * Prepares a connection from `Socket.tryAccept` (which made it non-blocking already): no
+ * Nagle delay on small echoes.
  */
 export function prepareConnection(conn: Socket): void {
   conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
@@ -75,7 +83,7 @@ export const ACCEPT_BATCH = 64;
 export const ACCEPT_RETRY_DELAY_MS = 1000;
 
 /** accept() errors that say "out of fds or memory": retrying at once fails again. */
-const EXHAUSTED: ReadonlySet<number> = new Set([errno.EMFILE!, errno.ENFILE!, errno.ENOBUFS!, errno.ENOMEM!]);
+const EXHAUSTED: ReadonlySet<number> = new Set([errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM]);
 
 /**
  * What a failed accept means for the listener, from the `-errno` a non-throwing accept

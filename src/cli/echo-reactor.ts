@@ -5,14 +5,15 @@
  * on as usual).
  *
  * Per readable connection: one `recv` into a buffer shared by every connection, one
- * `send` of the same bytes, both non-throwing. A partial send keeps the unsent tail,
- * pauses reading and waits for writability instead.
+ * `send` of the same bytes, both through the sockets' non-throwing fast path. A partial
+ * send keeps the unsent tail, pauses reading and waits for writability instead. One
+ * callback does one `recv` (at most BUFSIZE bytes) and returns, and the Reactor runs each
+ * ready fd's callback once per wake-up, so a peer that keeps its socket full gets its
+ * turn like the others and Node's timers and signals run between wake-ups.
  */
-import { Reactor } from '../loop/index.js';
-import type { Socket } from '../net/index.js';
-import { tryAccept, tryRecvInto, trySend, NEG_EAGAIN } from '../net/nonblock.js';
+import { Reactor, NEG_EAGAIN, type Socket } from '../index.js';
 import {
-  listen, prepareConnection, acceptFailure, AcceptPauses, ACCEPT_BATCH, ACCEPT_RETRY_DELAY_MS,
+  listen, prepareConnection, acceptFailure, backendName, AcceptPauses, ACCEPT_BATCH, ACCEPT_RETRY_DELAY_MS,
   type EchoStats, type ListenInfo,
 } from './echo-common.js';
 
@@ -23,6 +24,8 @@ const BUFSIZE = 256 * 1024;
 export class ReactorEchoServer {
   /** Where it listens. */
   readonly address: ListenInfo;
+  /** The Reactor's selector backend (`'epoll'`). */
+  readonly backend: string;
   readonly #reactor = new Reactor();
   readonly #listener: Socket;
   readonly #conns = new Set<Socket>();
@@ -54,11 +57,12 @@ export class ReactorEchoServer {
     }
     this.#listener = listening.sock;
     this.address = listening.info;
+    this.backend = backendName(this.#reactor.selector);
   }
 
   #accept(): void {
     for (let i = 0; i < ACCEPT_BATCH; i++) {
-      const r = tryAccept(this.#listener);
+      const r = this.#listener.tryAccept();
       if (typeof r === 'number') {
         // -EAGAIN: none left; ECONNABORTED and the like: that client gave up. Out of fds
         // or memory: the listener stays readable and every accept fails at once, so
@@ -67,7 +71,7 @@ export class ReactorEchoServer {
         return;
       }
       this.#pauses.accepted();
-      const sock = r[0];
+      const sock = r;
       try {
         prepareConnection(sock);
         this.#reactor.addReader(sock, this.#onReadable);
@@ -99,9 +103,9 @@ export class ReactorEchoServer {
 
   #echo(sock: Socket): void {
     const buf = this.#buf;
-    const n = tryRecvInto(sock, buf, 0, BUFSIZE);
+    const n = sock.tryRecvInto(buf, 0, BUFSIZE);
     if (n > 0) {
-      const w = trySend(sock, buf, 0, n);
+      const w = sock.trySend(buf, 0, n);
       if (w === n) {
         this.#stats.bytes += n;
         return;
@@ -120,7 +124,7 @@ export class ReactorEchoServer {
   #waitWritable(sock: Socket, pending: Buffer): void {
     this.#reactor.removeReader(sock);
     this.#reactor.addWriter(sock, () => {
-      const w = trySend(sock, pending, 0, pending.length);
+      const w = sock.trySend(pending, 0, pending.length);
       if (w === NEG_EAGAIN) return; // EAGAIN: still full.
       if (w < 0) return this.#drop(sock);
       this.#stats.bytes += w;

@@ -3,6 +3,7 @@
  * (echo-blocking.ts) and reports to the main thread (echo.ts), which owns the signals.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { DefaultSelector } from '../index.js';
 import { serveBlocking } from './echo-blocking.js';
 import type { EchoOptions, WorkerMessage } from './echo.js';
 
@@ -10,8 +11,8 @@ const opts = workerData as EchoOptions & { wakeFd: number };
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 
 try {
-  const stats = serveBlocking(opts.host, opts.port, opts.backlog, opts.backend, opts.wakeFd,
-    (info) => post({ type: 'listening', info }), (line) => post({ type: 'log', line }));
+  const stats = serveBlocking(opts.host, opts.port, opts.backlog, DefaultSelector, opts.wakeFd,
+    (info, backend) => post({ type: 'listening', info, backend }), (line) => post({ type: 'log', line }));
   post({ type: 'stopped', stats });
 } catch (e) {
   post({ type: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -4,7 +4,9 @@
  *
  * - `--mode reactor`: the server lives on a `Reactor`, inside Node's own event loop (libuv
  *   watches the selector's epoll fd). Signals arrive as ordinary `process.on` events.
- * - `--mode blocking`: seed-style `while (true) selector.select()` on the chosen backend.
+ * - `--mode blocking`: the classic `while (true) selector.select()` on the chosen backend
+ *   (`DefaultSelector`: `--backend` reaches it as `IOMUX_SELECTOR` in the worker's
+ *   environment).
  *   A thread blocked in `epoll_wait` never returns to Node's event loop, so a
  *   `process.on('SIGTERM')` handler on that thread would never run. Polling a flag with a
  *   short timeout would work but wakes the server for nothing and delays the stop. So the
@@ -18,7 +20,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import * as os from '../os.js';
+import { os } from '../index.js';
 import { parse, numberOption, choiceOption, stringOption, UsageError } from './args.js';
 import { BACKENDS, type Backend, type EchoStats, type ListenInfo, formatListen } from './echo-common.js';
 
@@ -32,10 +34,10 @@ Options:
   --port N       TCP port to listen on; 0 picks a free one (required)
   --host H       address to bind (default 127.0.0.1; '::1', '0.0.0.0', a name)
   --mode M       reactor: inside Node's event loop, on a Reactor (epoll only);
-                 blocking: a select loop on a worker thread, as in the seeds.
+                 blocking: a select loop on a worker thread.
                  Default: reactor, or blocking when --backend is poll or select.
-  --backend B    the selector: epoll, poll or select (default: epoll, or
-                 $IOMUX_SELECTOR when set)
+  --backend B    the blocking loop's selector: epoll, poll or select
+                 (default: $IOMUX_SELECTOR when set, else epoll)
   --backlog N    listen() backlog (default 511)
   -h, --help     show this help
 `;
@@ -46,7 +48,8 @@ export interface EchoOptions {
   port: number;
   backlog: number;
   mode: 'reactor' | 'blocking';
-  backend: Backend;
+  /** The blocking loop's backend, or null for `DefaultSelector`'s own choice. */
+  backend: Backend | null;
 }
 
 function options(argv: string[]): EchoOptions | null {
@@ -60,13 +63,10 @@ function options(argv: string[]): EchoOptions | null {
   if (p.values['help']) return null;
   if (p.values['port'] === undefined) throw new UsageError('--port is required (0 picks a free port)');
   const port = numberOption(p, 'port', 0, 0, 65535);
-  const envBackend = process.env['IOMUX_SELECTOR'];
-  const fallback: Backend = envBackend && (BACKENDS as readonly string[]).includes(envBackend) ? envBackend as Backend : 'epoll';
-  const backend = choiceOption(p, 'backend', BACKENDS, fallback);
-  const explicitBackend = p.values['backend'] !== undefined;
+  const backend = p.values['backend'] === undefined ? null : choiceOption(p, 'backend', BACKENDS, 'epoll');
   const mode = choiceOption(p, 'mode', ['reactor', 'blocking'] as const,
-    explicitBackend && backend !== 'epoll' ? 'blocking' : 'reactor');
-  if (mode === 'reactor' && backend !== 'epoll' && explicitBackend) {
+    backend !== null && backend !== 'epoll' ? 'blocking' : 'reactor');
+  if (mode === 'reactor' && backend !== null && backend !== 'epoll') {
     throw new UsageError(`--mode reactor needs --backend epoll (libuv must watch the selector's fd), got '${backend}'`);
   }
   return {
@@ -74,7 +74,7 @@ function options(argv: string[]): EchoOptions | null {
     port,
     backlog: numberOption(p, 'backlog', 511, 1, 65535),
     mode,
-    backend: mode === 'reactor' ? 'epoll' : backend,
+    backend: mode === 'reactor' ? null : backend,
   };
 }
 
@@ -115,8 +115,8 @@ function stopSignal(): { promise: Promise<string>; dispose(): void } {
   };
 }
 
-function announce(opts: EchoOptions, info: ListenInfo): void {
-  process.stdout.write(`iomux echo listening on ${formatListen(info)} (mode ${opts.mode}, backend ${opts.backend}, pid ${process.pid})\n`);
+function announce(opts: EchoOptions, info: ListenInfo, backend: string): void {
+  process.stdout.write(`iomux echo listening on ${formatListen(info)} (mode ${opts.mode}, backend ${backend}, pid ${process.pid})\n`);
 }
 
 async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
@@ -125,7 +125,7 @@ async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: stri
   try {
     const server = new ReactorEchoServer(opts.host, opts.port, opts.backlog,
       (line) => process.stderr.write(`${line}\n`));
-    announce(opts, server.address);
+    announce(opts, server.address, server.backend);
     const signal = await signals.promise;
     return { ...server.close(), signal };
   } finally {
@@ -135,7 +135,7 @@ async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: stri
 
 /** Messages from the worker thread (echo-worker.ts) to the main thread. */
 export type WorkerMessage =
-  | { type: 'listening'; info: ListenInfo }
+  | { type: 'listening'; info: ListenInfo; backend: string }
   | { type: 'log'; line: string }
   | { type: 'error'; message: string }
   | { type: 'stopped'; stats: EchoStats };
@@ -147,6 +147,8 @@ async function runBlocking(opts: EchoOptions): Promise<EchoStats & { signal: str
   const signals = stopSignal();
   const worker = new Worker(new URL('./echo-worker.js', import.meta.url), {
     workerData: { ...opts, wakeFd: wake },
+    // The worker's DefaultSelector reads its own copy of the environment.
+    env: opts.backend === null ? process.env : { ...process.env, IOMUX_SELECTOR: opts.backend },
     stdout: false,
     stderr: false,
   });
@@ -154,7 +156,7 @@ async function runBlocking(opts: EchoOptions): Promise<EchoStats & { signal: str
   let failure: string | undefined;
   let signal = '';
   worker.on('message', (m: WorkerMessage) => {
-    if (m.type === 'listening') announce(opts, m.info);
+    if (m.type === 'listening') announce(opts, m.info, m.backend);
     else if (m.type === 'log') process.stderr.write(`${m.line}\n`);
     else if (m.type === 'error') failure = m.message;
     else stats = m.stats;

@@ -4,7 +4,7 @@
  * goes to stderr, a table (url, status, bytes, ms) to stdout, in the order given.
  */
 import { performance } from 'node:perf_hooks';
-import { HttpClient } from '../http/client.js';
+import { HttpClient } from '../index.js';
 import { parse, numberOption, UsageError } from './args.js';
 import { Progress, formatBytes } from './progress.js';
 
