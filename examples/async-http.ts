@@ -1,12 +1,12 @@
 /**
- * Seed 004, "custom asynchronous IO": several HTTP requests at once on one thread, built
- * from the two pieces the seed names: non-blocking sockets + I/O multiplexing (`select`).
+ * The classic Python "custom asynchronous IO" program: several HTTP requests at once on
+ * one thread, built from two pieces: non-blocking sockets + I/O multiplexing (`select`).
  * Each request is an `HttpContext` with its own timeout and callback; `AsyncRequest`
  * starts every connect without waiting, then one `select()` loop sends each request as
  * its socket becomes writable (connected), collects responses as they become readable,
  * and fails requests that run past their timeout.
  *
- * Beyond the seed: a connect that fails (SO_ERROR) fails its request instead of hanging,
+ * Beyond Python's version: a connect that fails (SO_ERROR) fails its request instead of hanging,
  * finished sockets are closed, and partial sends are handled. Instead of google/baidu/bing
  * the example starts its own local HTTP server (a child process) with a fast page, a slow
  * page and an echo, plus a port where nothing listens.
@@ -41,7 +41,7 @@ class HttpContext {
     return performance.now() - this.#startTime > this.timeout * 1000;
   }
 
-  /** The socket's fd: a context can go straight into `select()`, as in the seed. */
+  /** The socket's fd: a context can go straight into `select()`, as with any file-like object. */
   fileno(): number {
     return this.sock.fileno();
   }
@@ -77,7 +77,7 @@ class HttpContext {
   }
 }
 
-/** The event loop of the seed: `select()` over every request's socket. */
+/** The event loop: `select()` over every request's socket. */
 class AsyncRequest {
   /** Requests still waiting for (more of) their response: select's read and error lists. */
   readonly fds: HttpContext[] = [];
@@ -213,7 +213,7 @@ function urlList(port: number, refused: number) {
   ];
 }
 
-/** The seed's way: AsyncRequest, a select() loop over non-blocking sockets. */
+/** By hand: AsyncRequest, a select() loop over non-blocking sockets. */
 async function main(): Promise<void> {
   const server = await startServer();
   const refused = closedPort();
@@ -265,7 +265,7 @@ function report(method: string, url: string, started: number, outcomes: string[]
 }
 
 /**
- * `--client`: the same four requests with iomux's `HttpClient`, the seed's idea done fully
+ * `--client`: the same four requests with iomux's `HttpClient`, the same idea done fully
  * (HTTP/1.1 keep-alive, chunked bodies, a Reactor inside Node's loop instead of a blocking
  * select loop), still with a callback per request.
  */
@@ -291,7 +291,7 @@ async function withHttpClient(): Promise<void> {
   console.log(`done: ${outcomes.join(', ')}`);
 }
 /**
- * `--batch`: the seed's exact shape, packaged: `HttpBatch.add(request, callback)` for each
+ * `--batch`: the same shape, packaged: `HttpBatch.add(request, callback)` for each
  * request, then `run()`, which blocks on a selector until all are done or timed out.
  */
 async function withHttpBatch(): Promise<void> {

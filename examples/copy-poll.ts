@@ -1,10 +1,10 @@
 /**
- * Seed 000, "Python implements asynchronous IO through poll": a multi-file copy where one
+ * The classic Python "asynchronous IO through poll" program: a multi-file copy where one
  * poll object watches every source and whichever is ready gets read, so a slow source
  * never holds up a fast one.
  *
- * The seed copied regular files, which poll() always reports readable; here the sources
- * are pipes fed by child processes (`seq`-like output, a slow ticker, `cat` of a file),
+ * Regular files are always readable to poll(), so here the sources are pipes fed by
+ * child processes (`seq`-like output, a slow ticker, `cat` of a file),
  * which is where poll() earns its keep. Run: `node dist/examples/copy-poll.js`.
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { poll, os, POLLIN, POLLPRI, POLLHUP, POLLERR } from 'iomux';
 
 const BLKSIZE = 8192;
-// The seed's mask: data, urgent data, hang-up, error.
+// The read mask: data, urgent data, hang-up, error.
 const READ_ONLY = POLLIN | POLLPRI | POLLHUP | POLLERR;
 
 /** Copies one block from `fromfd` to `tofd`; returns the bytes copied (0 at end of file). */
@@ -26,7 +26,7 @@ function readwrite(fromfd: number, tofd: number): number {
   return readbuf.length;
 }
 
-/** The seed's copyPoll, for any number of (from, to) pairs: returns the total copied. */
+/** copyPoll, for any number of (from, to) pairs: returns the total copied. */
 function copyPoll(pairs: Array<[fromfd: number, tofd: number]>): number {
   let totalbytes = 0;
   const fdDict = new Map(pairs); // source fd -> destination fd

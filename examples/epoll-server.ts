@@ -1,10 +1,10 @@
 /**
- * Seed 001, "Python Epoll implementing asynchronous sockets": a TCP server where one
+ * The classic Python "epoll implementing asynchronous sockets" program: a TCP server where one
  * epoll object watches the listening socket and every client, and `epoll.poll(1)` says
  * which are ready: the listener → accept and register the client; a client → recv and
  * print what it sent.
  *
- * The seed never noticed clients leaving; here a client that closes (recv returns an empty
+ * A client that closes (recv returns an empty
  * buffer, or EPOLLHUP) is unregistered and closed. To run on its own, the example starts
  * its own clients as a child process (this same file with `client PORT`) and stops once
  * they have all come and gone. Run: `node dist/examples/epoll-server.js`.
@@ -21,7 +21,7 @@ const CLIENTS = 3;
 function server(): void {
   const server = socket(AF_INET, SOCK_STREAM);
   server.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1); // address/port reuse
-  server.bind(['127.0.0.1', 0]); // port 0: any free port (the seed used 33445)
+  server.bind(['127.0.0.1', 0]); // port 0: any free port
   server.listen(5);
   const serverfd = server.fileno();
   const [ipaddress, port] = server.getsockname() as [string, number];

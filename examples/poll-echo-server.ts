@@ -1,5 +1,5 @@
 /**
- * Seed 002, "python之I/O多路复用" (I/O multiplexing): the classic poll() echo server with a
+ * The classic Python poll() echo server (I/O multiplexing) with a
  * message queue per connection. A client's data is queued and its registration switched
  * to READ_WRITE with `modify`; once POLLOUT has drained the queue it goes back to
  * READ_ONLY, so the server never spins on an always-writable socket.
@@ -107,7 +107,7 @@ function server(): void {
   driver.on('exit', (code) => { process.exitCode = code ?? 1; });
 }
 
-/** The seed's client: send the message in parts, read each echo back, then close. */
+/** The client: send the message in parts, read each echo back, then close. */
 function client(port: number): void {
   const socks = Array.from({ length: CLIENTS }, () => {
     const s = socket(AF_INET, SOCK_STREAM);

@@ -1,9 +1,10 @@
 /**
- * The client of seed 003: connect, then for each message send it and print the reply.
- * The seed read each message from input(); this one takes them from the command line.
+ * The client of the `selectors` server: connect, then for each message send it and print
+ * the reply. Python's version read each message from input(); this one takes them from
+ * the command line.
  *
  * `node dist/examples/selectors-client.js [--reactor] [PORT] [MESSAGE ...]`
- * - blocking (default): a plain blocking socket, as the seed;
+ * - blocking (default): a plain blocking socket;
  * - `--reactor`: a non-blocking socket and the Reactor's `sockConnect`/`sockSendall`/
  *   `sockRecv` with `await`, leaving Node's event loop free meanwhile.
  * Without PORT it starts its own selectors-server.js (with `--port 0`) and stops it after.

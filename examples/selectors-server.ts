@@ -1,11 +1,11 @@
 /**
- * Seed 003, "Python/selectors Module": a server whose callbacks live in the selector
+ * The classic Python `selectors` module server: callbacks that live in the selector
  * key's `data`: `accept` for the listening socket, `read` for each connection, and a loop
- * that calls `key.data(key.fileobj, mask)` for whatever is ready. The seed's server
+ * that calls `key.data(key.fileobj, mask)` for whatever is ready. Python's version
  * answered with input() typed at its terminal; this one answers in upper case.
  *
  * Two ways to run the same callbacks:
- * - blocking (default): `DefaultSelector` and a `while (true) sel.select()` loop, as the seed;
+ * - blocking (default): `DefaultSelector` and a `while (true) sel.select()` loop, as in Python;
  * - `--reactor`: the same `accept`/`read` as `Reactor.addReader` callbacks, inside Node's own
  *   event loop, so timers and other Node I/O keep running beside the server.
  *
@@ -22,7 +22,7 @@ const portArg = process.argv.indexOf('--port');
 const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
 const selfDriven = portArg < 0;
 
-/** The seed's callback signature: the ready file object and the event mask. */
+/** The callback signature: the ready file object and the event mask. */
 type Callback = (fileobj: Socket, mask: number) => void;
 
 // The two engines behind one tiny interface: watch an fd with a callback, or stop.

@@ -1,5 +1,6 @@
-// The five seed programs, rewritten in examples/, run as a user runs them: compiled by
-// `tsc -p examples` into dist/examples/, started as child processes, checked by output.
+// The examples (classic Python I/O multiplexing programs written on iomux), run as a
+// user runs them: compiled by `tsc -p examples` into dist/examples/, started as child
+// processes, checked by their output.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';

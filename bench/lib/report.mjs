@@ -9,7 +9,7 @@ import { echoTable } from '../echo/run-echo.mjs';
 import { microTable } from '../micro.mjs';
 import { readFileSync, existsSync } from 'node:fs';
 
-/** The issue's targets, checked against the figures. */
+/** The performance goals iomux holds itself to, checked against the figures. */
 export function targets(scale, echo) {
   const rows = [];
   const rps = (id, k) => echo?.servers.find((s) => s.id === id)?.results[k]?.rps;
@@ -65,7 +65,7 @@ export function writeReport({ docsDir, machine, commands, scale, echo, micro, ht
   const tg = targets(scale, echo);
   if (tg.length) {
     md.push('', '## Targets', '');
-    md.push('The targets of issue 6, checked against this run\'s figures (benchmarks, not tests).', '');
+    md.push('The performance goals iomux holds itself to, checked against this run\'s figures (benchmarks, not tests).', '');
     md.push(table(['Target', 'Measured', 'Goal', 'Result'], tg));
   }
 

@@ -1,6 +1,6 @@
 /**
  * `iomux fetch URL... [--concurrency N] [--timeout MS]`: fetches http:// URLs at once
- * with `HttpClient` (seed 004's many-requests-on-one-thread, as a tool). A progress bar
+ * with `HttpClient` (many requests on one thread, as a tool). A progress bar
  * goes to stderr, a table (url, status, bytes, ms) to stdout, in the order given.
  */
 import { performance } from 'node:perf_hooks';
