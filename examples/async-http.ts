@@ -111,7 +111,7 @@ class AsyncRequest {
   checkConnTimeout(): void {
     for (const context of this.fds.filter((c) => c.isTimeout())) {
       this.#drop(context);
-      context.finish(new TimeoutError(errno.ETIMEDOUT!, `request timed out after ${context.timeout} s`));
+      context.finish(new TimeoutError(errno.ETIMEDOUT, `request timed out after ${context.timeout} s`));
     }
   }
 
