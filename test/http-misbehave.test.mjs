@@ -202,3 +202,39 @@ test('an idle connection past the server\'s Keep-Alive timeout is not reused', a
   await client.request({ url: srv.url('/long'), method: 'POST', body: 'x' });
   assert.equal(srv.connections, 2);
 });
+
+/** Starts the flooding server child; stopped (and waited for) when the test ends. */
+async function floodServer(t) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [new URL('./fixtures/http-flood-child.mjs', import.meta.url).pathname],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(async () => {
+    child.stdin.end();
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`flood server exited with ${code}`)));
+  });
+  return `http://127.0.0.1:${port}/`;
+}
+
+test('a server that keeps the socket full does not starve timers: the interval keeps time, the timeout fires', async (t) => {
+  const url = await floodServer(t);
+  const client = new HttpClient();
+  t.after(() => client.close());
+  let last = performance.now();
+  let worstGap = 0;
+  const interval = setInterval(() => {
+    const now = performance.now();
+    worstGap = Math.max(worstGap, now - last);
+    last = now;
+  }, 20);
+  t.after(() => clearInterval(interval));
+  const t0 = performance.now();
+  await assert.rejects(client.request({ url, timeout: 1000 }), TimeoutError);
+  const took = performance.now() - t0;
+  clearInterval(interval);
+  assert.ok(took < 1800, `the 1000 ms timeout fired after ${Math.round(took)} ms`);
+  assert.ok(worstGap < 400, `a 20 ms interval waited ${Math.round(worstGap)} ms`);
+});

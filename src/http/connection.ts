@@ -19,6 +19,12 @@ import type { Pool } from './pool.js';
 const ECONNRESET = E.ECONNRESET!;
 const EPIPE = E.EPIPE!;
 
+/**
+ * Full buffers read per readiness callback (with the client's 64 KiB buffer, 1 MiB)
+ * before yielding to the event loop.
+ */
+const MAX_READS_PER_WAKEUP = 16;
+
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
 const enum C { Resolving, Connecting, Busy, Idle, Closed }
@@ -216,10 +222,16 @@ export class Connection implements Holder {
     this.#wantWrite(false);
   }
 
+  /**
+   * Reads while each read fills the buffer, but at most {@link MAX_READS_PER_WAKEUP}
+   * times: a peer that keeps the socket full would otherwise hold the thread (timers,
+   * other sockets) indefinitely. Readiness is level-triggered, so the rest is read at
+   * the next wake-up, after the loop has run everything else that was due.
+   */
   #readable(): void {
     const buf = this.pool.core.readBuf;
     const sock = this.#sock!;
-    for (;;) {
+    for (let reads = 0; reads < MAX_READS_PER_WAKEUP; reads++) {
       const n = tryRecvInto(sock, buf, 0, buf.length);
       if (n > 0) {
         if (!this.#consume(buf, n) || n < buf.length) return;
