@@ -293,3 +293,28 @@ test('property: random bytes never crash or hang the parser', () => {
     (prefix, s) => { survives([prefix, s]); }), { numRuns: 500 });
   assert.ok(Date.now() - started < 30000);
 });
+
+test('a chunked body of millions of 1-byte chunks costs its bytes, not an object per chunk (32 MiB heap)', async () => {
+  // The child parses 3 million 1-byte chunks (18 MB on the wire, fed 64 KiB at a time)
+  // with a 32 MiB V8 heap: any per-chunk object kept until the end exhausts that heap.
+  const { spawnSync } = await import('node:child_process');
+  const parser = new URL('../dist/http/parser.js', import.meta.url).href;
+  const script = `
+    const { ResponseParser } = await import(${JSON.stringify(parser)});
+    const N = 3_000_000;
+    const wire = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'),
+      Buffer.alloc(6 * N, '1\\r\\nx\\r\\n'), Buffer.from('0\\r\\n\\r\\n')]);
+    const p = new ResponseParser();
+    p.reset('GET');
+    const read = Buffer.allocUnsafe(64 * 1024);
+    for (let off = 0; off < wire.length && !p.done; off += read.length) {
+      const n = wire.copy(read, 0, off, off + read.length);
+      p.feed(read, 0, n);
+    }
+    const body = p.body;
+    if (!p.done || body.length !== N || body.indexOf('y') !== -1 || body[N - 1] !== 120) throw new Error('wrong body');
+    process.stdout.write('ok');`;
+  const r = spawnSync(process.execPath, ['--max-old-space-size=32', '--input-type=module', '-e', script],
+    { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.stdout, 'ok', `child exited ${r.status} (${r.signal}): ${r.stderr.slice(-400)}`);
+});
