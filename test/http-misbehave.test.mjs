@@ -122,6 +122,23 @@ for (const [what, response] of Object.entries(MALFORMED)) {
   });
 }
 
+test('a peer that is not an HTTP server: HttpParseError at once, whether it then closes or waits', async (t) => {
+  const { srv, client } = await setup(t, (sock, head) => {
+    if (head.startsWith('GET /close')) sock.end('SSH-2.0-OpenSSH_9.6\r\n');
+    else sock.write('SSH-2.0-OpenSSH_9.6\r\n');
+  });
+  for (const path of ['/close', '/wait']) {
+    const t0 = performance.now();
+    await assert.rejects(client.request({ url: srv.url(path), timeout: 5000 }), (e) => {
+      assert.ok(e instanceof HttpParseError, `${path}: got ${e}`);
+      assert.match(e.message, /invalid status line "SSH-2.0-OpenSSH_9.6"/);
+      return true;
+    });
+    const took = performance.now() - t0;
+    assert.ok(took < 2000, `${path}: took ${Math.round(took)} ms`);
+  }
+});
+
 test('a failure fails only its own request among concurrent ones', async (t) => {
   const { srv, client } = await setup(t, (sock, head) => {
     if (head.startsWith('GET /bad')) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');

@@ -168,6 +168,25 @@ test('bad status lines are rejected', () => {
   rejects('HTTP/1.1 101 Switching Protocols\r\n\r\n', /101/);
 });
 
+test('the status line is checked as soon as it ends, and bytes that cannot start one at once', () => {
+  // Without the rest of the head: a peer that is not an HTTP server is found out at once.
+  const early = (chunks, re) => rejects(chunks, re, { eof: false });
+  early('SSH-2.0-OpenSSH_9.6\r\n', /invalid status line "SSH-2.0-OpenSSH_9.6"/);
+  early(['S'], /invalid status line "S"/);
+  early(['HTT', 'P-'], /invalid status line "HTTP-"/);
+  early(['HTTP/1.1 OK\r', '\nServer: x\r\n'], /invalid status line "HTTP\/1.1 OK"/);
+  early('HTTP/2.0 200 OK\r\n', /unsupported HTTP version/);
+  early('HTTP/1.1 200 O\x01K\n', /control character/);
+  early('HTTP/1.1 101 Switching Protocols\r\n', /101/);
+  // Interim responses: each status line is checked as it ends.
+  early(['HTTP/1.1 100 Continue\r\n\r\nFTP'], /invalid status line "FTP"/);
+  // A good status line with the head still incomplete waits for more.
+  for (const chunks of [['HTTP/1.1 200 OK\r\nContent-Le'], ['H', 'TTP/', '1', '.1 2', '00 OK\r', '\n'], ['HTTP/1.0 204 \n'],
+    ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX: y\r\n']]) {
+    assert.equal(parse(chunks, { eof: false }).complete, false, JSON.stringify(chunks));
+  }
+});
+
 test('bad chunk sizes and chunk framing are rejected', () => {
   const h = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
   rejects(`${h}zz\r\n`, /invalid chunk size/);

@@ -143,18 +143,63 @@ function contentLengthOf(value: string): number {
   return n;
 }
 
+/** A checked status line (without its line terminator). */
+interface StatusLine {
+  versionMinor: number;
+  status: number;
+  reason: string;
+}
+
+/**
+ * Checks a status line (without its terminator): `HTTP/1.x`, a 3-digit code >= 100, a
+ * reason phrase without control characters.
+ * @throws HttpParseError naming what is wrong.
+ */
+export function parseStatusLine(line: string): StatusLine {
+  const m = STATUS_LINE.exec(line);
+  if (m === null) throw new HttpParseError(`invalid status line ${show(line)}`);
+  if (m[1] !== '1') throw new HttpParseError(`unsupported HTTP version in status line ${show(line)}`);
+  const reason = m[4] ?? '';
+  if (BAD_VALUE_CHAR.test(reason)) throw new HttpParseError(`control character in status line ${show(line)}`);
+  const status = Number(m[3]);
+  if (status < 100) throw new HttpParseError(`invalid status code ${m[3]}`);
+  return { versionMinor: Number(m[2]), status, reason };
+}
+
+const HTTP_PREFIX = 'HTTP/';
+
+/**
+ * Checks the start of a response head that is not complete yet, so that a peer that is
+ * not an HTTP server is found out without waiting for a head that never comes:
+ * `buf[0, len)` holds the head's bytes so far and `scanned` how many of them are known
+ * to hold no LF. When the status line has ended it is checked in full
+ * ({@link parseStatusLine}); before that, the bytes must begin like `HTTP/`.
+ * Returns the new `scanned`, or -1 once the status line has been checked and is valid.
+ * @throws HttpParseError for a status line that cannot be valid.
+ */
+export function checkHeadStart(buf: Buffer, len: number, scanned: number): number {
+  const lf = buf.indexOf(10, scanned);
+  if (lf >= 0 && lf < len) {
+    const end = lf > 0 && buf[lf - 1] === 13 ? lf - 1 : lf;
+    const line = buf.toString('latin1', 0, end);
+    if (line.includes('\r')) throw new HttpParseError(`bare CR in line ${show(line)}`);
+    const s = parseStatusLine(line);
+    // 101 would switch protocols, which this client never asks for.
+    if (s.status === 101) throw new HttpParseError('unexpected 101 Switching Protocols');
+    return -1;
+  }
+  for (let i = 0; i < len && i < HTTP_PREFIX.length; i++) {
+    if (buf[i] !== HTTP_PREFIX.charCodeAt(i)) {
+      throw new HttpParseError(`invalid status line ${show(buf.toString('latin1', 0, Math.min(len, 60)))}`);
+    }
+  }
+  return len;
+}
+
 /** Parses a complete response head (text decoded as latin1, including the empty line). */
 export function parseHead(text: string, limits: ParserLimits): Head {
   const lines = splitLines(text);
-  const statusLine = lines[0] ?? '';
-  const m = STATUS_LINE.exec(statusLine);
-  if (m === null) throw new HttpParseError(`invalid status line ${show(statusLine)}`);
-  if (m[1] !== '1') throw new HttpParseError(`unsupported HTTP version in status line ${show(statusLine)}`);
-  const reason = m[4] ?? '';
-  if (BAD_VALUE_CHAR.test(reason)) throw new HttpParseError(`control character in status line ${show(statusLine)}`);
-  const status = Number(m[3]);
-  if (status < 100) throw new HttpParseError(`invalid status code ${m[3]}`);
-  const versionMinor = Number(m[2]);
+  const { versionMinor, status, reason } = parseStatusLine(lines[0] ?? '');
 
   const headers: Record<string, string> = {};
   parseFields(lines, 1, headers, limits, 'header');

@@ -5,7 +5,7 @@
  * `reset` before each request.
  */
 import { HttpParseError } from './errors.js';
-import { DEFAULT_LIMITS, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
+import { DEFAULT_LIMITS, checkHeadStart, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
 
 const enum S {
   Head,
@@ -61,6 +61,11 @@ export class ResponseParser {
   /** Partial head or trailer block, when it spans reads. */
   private block: Buffer | null = null;
   private blockLen = 0;
+  /**
+   * For a head spanning reads: how many of its bytes are known to hold no LF (the status
+   * line has not ended yet), or -1 once its status line has been checked.
+   */
+  private statusScan = 0;
   private remaining = 0;
   private sizeDigits = 0;
   private extBytes = 0;
@@ -89,6 +94,7 @@ export class ResponseParser {
     this.state = S.Head;
     this.noBody = method === 'HEAD';
     this.blockLen = 0;
+    this.statusScan = 0;
     this.bodyBuf = null;
     this.bodyLen = 0;
     this.result = null;
@@ -239,7 +245,13 @@ export class ResponseParser {
 
   private feedHead(buf: Buffer, p: number, end: number): number {
     const got = this.takeBlock(buf, p, end, 'response head');
-    if (got === null) return end;
+    if (got === null) {
+      // Incomplete: check what there is of the status line now rather than when (if ever)
+      // the head is complete.
+      if (this.statusScan >= 0) this.statusScan = checkHeadStart(this.block!, this.blockLen, this.statusScan);
+      return end;
+    }
+    this.statusScan = 0; // the next head (after an interim response) starts unchecked
     const [text, next] = got;
     const h = parseHead(text, this.limits);
     if (h.status < 200) {
