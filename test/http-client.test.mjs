@@ -107,6 +107,14 @@ test('invalid requests reject with TypeError naming the problem (and fail nothin
     { name: 'TypeError', message: /percent-encoding in the URL's user name "a%zz" \(for 127\.0\.0\.1:1\)/ });
   await assert.rejects(client.request('http://a:s%zzret@127.0.0.1:1/'),
     (e) => e instanceof TypeError && /URL's password \(for/.test(e.message) && !e.message.includes('zzret'));
+  // Regression: the URL parser silently strips tab, CR and LF, so these went out as
+  // another URL (a request for /ab, a Host of 127.0.0.1).
+  for (const [url, shown] of [[`${srv.url('/a')}\r\nb`, '\\r\\n'], [`${srv.url('/a')}\tb`, '\\t'],
+    [`http://127.0.0.\n1:${srv.port}/`, '\\n']]) {
+    await assert.rejects(client.request(url), (e) => e instanceof TypeError
+      && /URL contains a tab, CR or LF/.test(e.message) && e.message.includes(shown), `${JSON.stringify(url)}`);
+    await assert.rejects(client.request({ url }), TypeError);
+  }
   await assert.rejects(client.request({ url: srv.url(), headers: { 'X-Bad': 'a\r\nInjected: 1' } }), { name: 'TypeError', message: /X-Bad/ });
   await assert.rejects(client.request({ url: srv.url(), headers: { 'Bad Name': 'x' } }), { name: 'TypeError', message: /header name/ });
   await assert.rejects(client.request({ url: srv.url(), method: 'GE T' }), { name: 'TypeError', message: /method/ });

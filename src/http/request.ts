@@ -56,6 +56,7 @@ export interface PreparedRequest {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: HTAB, visible ASCII, SP and obs-text (latin1 on the wire).
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const URL_WHITESPACE = /[\t\n\r]/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const KNOWN_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -94,6 +95,11 @@ function parseUrlUncached(input: string | URL): Target {
   let u: URL;
   if (input instanceof URL) u = input;
   else if (typeof input === 'string') {
+    // The URL parser removes tab, CR and LF wherever they are: the request would go to
+    // another URL than the one given.
+    if (URL_WHITESPACE.test(input)) {
+      throw new TypeError(`invalid URL ${show(input)}: the URL contains a tab, CR or LF`);
+    }
     try {
       u = new URL(input);
     } catch {
