@@ -6,8 +6,10 @@
 import { ClosedError, TimeoutError, errno as E } from '../errors.js';
 import { Reactor } from '../loop/reactor.js';
 import { Exchange, type Done } from './exchange.js';
-import { Pool, type ClientCore, type ReactorLike } from './pool.js';
-import { prepare, checkTimeout, describe, type RequestOptions } from './request.js';
+import { Pool } from './pool.js';
+import type { ClientCore, Driver } from './core.js';
+import { resolveAsync } from './io.js';
+import { prepare, checkTimeout, checkMaxConnections, describe, type RequestOptions } from './request.js';
 import type { HttpResponse } from './response.js';
 
 /** Options of {@link HttpClient}. */
@@ -57,14 +59,7 @@ export class HttpClient {
    */
   constructor(options: HttpClientOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError(`HttpClient options must be an object, got ${describe(options)}`);
-    const max = options.maxConnectionsPerOrigin ?? 6;
-    if (typeof max !== 'number') {
-      throw new TypeError(`maxConnectionsPerOrigin must be a number, got ${typeof max}`);
-    }
-    if (!(Number.isInteger(max) || max === Infinity) || max < 1) {
-      throw new RangeError(`maxConnectionsPerOrigin must be an integer >= 1 (or Infinity), got ${max}`);
-    }
-    this.#max = max;
+    this.#max = checkMaxConnections(options.maxConnectionsPerOrigin ?? 6);
     this.#timeout = checkTimeout(options.timeout ?? 30000);
     if (options.reactor !== undefined && !(options.reactor instanceof Reactor)) {
       throw new TypeError(`reactor must be an iomux Reactor, got ${describe(options.reactor)}`);
@@ -160,11 +155,12 @@ export class HttpClient {
     }
     const pools = this.#pools;
     this.#core = {
-      reactor: reactor as unknown as ReactorLike,
+      driver: reactor as unknown as Driver,
       readBuf: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
       maxConnections: this.#max,
       closed: false,
-      poolEmpty(pool: Pool): void {
+      resolve: resolveAsync,
+      poolEmpty(pool): void {
         if (pools.get(pool.origin.key) === pool) pools.delete(pool.origin.key);
       },
     };

@@ -1,5 +1,6 @@
 /**
- * One keep-alive HTTP/1.1 connection driven by a Reactor: resolve, connect (trying each
+ * One keep-alive HTTP/1.1 connection driven by readiness callbacks (a Reactor's for
+ * `HttpClient`, a blocking selector loop's for `HttpBatch`): resolve, connect (trying each
  * address in turn), write a request, parse its response, then go idle for the next.
  *
  * Its read interest stays registered for the connection's whole life (no epoll_ctl per
@@ -7,14 +8,12 @@
  * socket call is the non-throwing kind: EAGAIN is a return value, not an exception.
  */
 import { OSError, ConnectionResetError, errno as E } from '../errors.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, SOCK_STREAM } from '../sys/constants.js';
-import { getaddrinfo } from '../net/resolve.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser } from './parser.js';
 import { HttpResponse } from './response.js';
 import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { Exchange, Holder } from './exchange.js';
-import type { Pool } from './pool.js';
+import type { Addresses, PoolPort } from './core.js';
 
 const ECONNRESET = E.ECONNRESET!;
 const EPIPE = E.EPIPE!;
@@ -29,9 +28,9 @@ const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
 const enum C { Resolving, Connecting, Busy, Idle, Closed }
 
-/** A connection of one origin's {@link Pool}. */
+/** A connection of one origin's pool, driven by the pool's `Driver`. */
 export class Connection implements Holder {
-  readonly pool: Pool;
+  readonly pool: PoolPort<Connection>;
   readonly parser = new ResponseParser();
   /** The exchange whose response this connection is reading, if any. */
   ex: Exchange | null = null;
@@ -47,13 +46,13 @@ export class Connection implements Holder {
   #reading = false;
   #writing = false;
   #dropped = false;
-  #addrs: Array<[family: number, host: string]> = [];
+  #addrs: Addresses = [];
   #addrIdx = 0;
   #lastError: Error | null = null;
   readonly #onReadable = (): void => this.#readable();
   readonly #onWritable = (): void => this.#writable();
 
-  constructor(pool: Pool) {
+  constructor(pool: PoolPort<Connection>) {
     this.pool = pool;
   }
 
@@ -71,15 +70,14 @@ export class Connection implements Holder {
       this.#guardedNext();
       return;
     }
-    // A name: resolve on libuv's thread pool, then connect to each address in order.
-    getaddrinfo(o.host, o.port, AF_UNSPEC, SOCK_STREAM).then((list) => {
+    // A name: resolved by the client's resolver, then each address is tried in order.
+    this.pool.core.resolve(o, (err, addrs) => {
       if (this.#state === C.Closed) return;
-      for (const [fam, , , , addr] of list) {
-        if ((fam === AF_INET || fam === AF_INET6) && Array.isArray(addr)) this.#addrs.push([fam, addr[0]]);
+      if (err !== null) this.#fail(err);
+      else {
+        this.#addrs = addrs!;
+        this.#guardedNext();
       }
-      this.#guardedNext();
-    }, (err: Error) => {
-      if (this.#state !== C.Closed) this.#fail(err);
     });
   }
 
@@ -164,7 +162,7 @@ export class Connection implements Holder {
 
   #connected(): void {
     this.#state = C.Busy;
-    this.pool.core.reactor.addReader(this.#sock!, this.#onReadable);
+    this.pool.core.driver.addReader(this.#sock!, this.#onReadable);
     this.#reading = true;
     this.#flush();
   }
@@ -172,9 +170,9 @@ export class Connection implements Holder {
   #wantWrite(on: boolean): void {
     if (on === this.#writing) return;
     this.#writing = on;
-    const reactor = this.pool.core.reactor;
-    if (on) reactor.addWriter(this.#sock!, this.#onWritable);
-    else reactor.removeWriter(this.#sock!);
+    const driver = this.pool.core.driver;
+    if (on) driver.addWriter(this.#sock!, this.#onWritable);
+    else driver.removeWriter(this.#sock!);
   }
 
   #writable(): void {
@@ -346,12 +344,12 @@ export class Connection implements Holder {
   #closeSocket(): void {
     const sock = this.#sock;
     if (sock === null) return;
-    const reactor = this.pool.core.reactor;
+    const driver = this.pool.core.driver;
     try {
-      if (this.#reading) reactor.removeReader(sock);
-      if (this.#writing) reactor.removeWriter(sock);
+      if (this.#reading) driver.removeReader(sock);
+      if (this.#writing) driver.removeWriter(sock);
     } catch {
-      // A Reactor its owner already closed has forgotten the socket anyway.
+      // A driver (Reactor) its owner already closed has forgotten the socket anyway.
     }
     this.#reading = false;
     this.#writing = false;

@@ -2,9 +2,12 @@
  * The socket set-up the HTTP client needs; the I/O itself goes through the non-throwing
  * primitives of `net/nonblock.ts` (a count or `-errno`, so EAGAIN costs no exception).
  */
-import { SOCK_STREAM, SOCK_NONBLOCK, IPPROTO_TCP, TCP_NODELAY } from '../sys/constants.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, SOCK_STREAM, SOCK_NONBLOCK, IPPROTO_TCP, TCP_NODELAY } from '../sys/constants.js';
 import { Socket } from '../net/socket.js';
 import { startConnect } from '../net/nonblock.js';
+import { getaddrinfo, getaddrinfoSync, type AddrInfo } from '../net/resolve.js';
+import type { Addresses, ResolveDone } from './core.js';
+import type { Origin } from './request.js';
 
 export { tryRecvInto, trySend, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from '../net/nonblock.js';
 
@@ -34,4 +37,31 @@ export function openConnect(family: number, host: string, port: number): [Socket
     s.close();
     throw e;
   }
+}
+
+/** The IPv4 and IPv6 addresses of a resolver answer, in its order. */
+function addressesOf(list: AddrInfo[]): Addresses {
+  const out: Addresses = [];
+  for (const [fam, , , , addr] of list) {
+    if ((fam === AF_INET || fam === AF_INET6) && Array.isArray(addr)) out.push([fam, addr[0]]);
+  }
+  return out;
+}
+
+/** Resolves `origin`'s host name on libuv's thread pool; `done` is called later. */
+export function resolveAsync(origin: Origin, done: ResolveDone): void {
+  getaddrinfo(origin.host, origin.port, AF_UNSPEC, SOCK_STREAM)
+    .then((list) => done(null, addressesOf(list)), (err: Error) => done(err));
+}
+
+/** Resolves `origin`'s host name on this thread (it blocks); `done` is called at once. */
+export function resolveBlocking(origin: Origin, done: ResolveDone): void {
+  let addrs: Addresses;
+  try {
+    addrs = addressesOf(getaddrinfoSync(origin.host, origin.port, AF_UNSPEC, SOCK_STREAM));
+  } catch (e) {
+    done(e as Error);
+    return;
+  }
+  done(null, addrs);
 }

@@ -172,6 +172,15 @@ export function checkTimeout(t: unknown, what = 'timeout'): number {
   return t === Infinity ? 0 : t;
 }
 
+/** Checks a connection limit option: an integer >= 1, or Infinity. */
+export function checkMaxConnections(max: unknown, what = 'maxConnectionsPerOrigin'): number {
+  if (typeof max !== 'number') throw new TypeError(`${what} must be a number, got ${describe(max)}`);
+  if (!(Number.isInteger(max) || max === Infinity) || max < 1) {
+    throw new RangeError(`${what} must be an integer >= 1 (or Infinity), got ${max}`);
+  }
+  return max;
+}
+
 /** An AbortSignal, or anything that can stand for one (`aborted`, `reason`, listeners). */
 function isSignal(s: unknown): s is AbortSignal {
   if (s instanceof AbortSignal) return true;
