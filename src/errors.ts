@@ -3,34 +3,12 @@
  * (chosen by errno), `KeyError`, and `ClosedError` for use of a closed object.
  */
 import { strerror } from './sys/libc.js';
+import { errno, errorcode } from './sys/errno.js';
 
-/** Linux errno values by name (x86-64 and arm64 share them), like Python's `errno` module. */
-export const errno: Readonly<Record<string, number>> = Object.freeze({
-  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
-  ECHILD: 10, EAGAIN: 11, EWOULDBLOCK: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, ENOTBLK: 15,
-  EBUSY: 16, EEXIST: 17, EXDEV: 18, ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22,
-  ENFILE: 23, EMFILE: 24, ENOTTY: 25, ETXTBSY: 26, EFBIG: 27, ENOSPC: 28, ESPIPE: 29,
-  EROFS: 30, EMLINK: 31, EPIPE: 32, EDOM: 33, ERANGE: 34, EDEADLK: 35, ENAMETOOLONG: 36,
-  ENOLCK: 37, ENOSYS: 38, ENOTEMPTY: 39, ELOOP: 40, ENOMSG: 42, EIDRM: 43, ENOSTR: 60,
-  ENODATA: 61, ETIME: 62, ENOSR: 63, ENOLINK: 67, EPROTO: 71, EBADMSG: 74, EOVERFLOW: 75,
-  EBADFD: 77, EILSEQ: 84, ENOTSOCK: 88, EDESTADDRREQ: 89, EMSGSIZE: 90, EPROTOTYPE: 91,
-  ENOPROTOOPT: 92, EPROTONOSUPPORT: 93, ESOCKTNOSUPPORT: 94, EOPNOTSUPP: 95, ENOTSUP: 95,
-  EPFNOSUPPORT: 96, EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETDOWN: 100,
-  ENETUNREACH: 101, ENETRESET: 102, ECONNABORTED: 103, ECONNRESET: 104, ENOBUFS: 105,
-  EISCONN: 106, ENOTCONN: 107, ESHUTDOWN: 108, ETOOMANYREFS: 109, ETIMEDOUT: 110,
-  ECONNREFUSED: 111, EHOSTDOWN: 112, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115,
-  ESTALE: 116, EDQUOT: 122, ECANCELED: 125, EOWNERDEAD: 130, ENOTRECOVERABLE: 131,
-});
+export { errno, errorcode } from './sys/errno.js';
+export type { ErrnoName } from './sys/errno.js';
 
-/** errno value → its canonical name (`9` → `'EBADF'`), like Python's `errno.errorcode`. */
-export const errorcode: ReadonlyMap<number, string> = (() => {
-  const m = new Map<number, string>();
-  // First name wins for aliases: EAGAIN over EWOULDBLOCK, EOPNOTSUPP over ENOTSUP.
-  for (const [name, n] of Object.entries(errno)) if (!m.has(n)) m.set(n, name);
-  return m;
-})();
-
-const E = errno as Record<string, number>;
+const E = errno;
 
 function describe(n: number): string {
   try {
@@ -109,66 +87,66 @@ function sub(name: string, defaultErrno: number, base: new (errnum: number, mess
 Object.defineProperty(OSError.prototype, 'name', { value: 'OSError', writable: true, configurable: true });
 
 /** EAGAIN, EWOULDBLOCK, EINPROGRESS, EALREADY: the operation would block. */
-export const BlockingIOError = sub('BlockingIOError', E.EAGAIN!);
+export const BlockingIOError = sub('BlockingIOError', E.EAGAIN);
 export type BlockingIOError = OSError;
 /** EINTR: a signal interrupted the call. */
-export const InterruptedError = sub('InterruptedError', E.EINTR!);
+export const InterruptedError = sub('InterruptedError', E.EINTR);
 export type InterruptedError = OSError;
 /** Base of the connection errors (Python's `ConnectionError`). */
-export const ConnectionError = sub('ConnectionError', E.ECONNRESET!);
+export const ConnectionError = sub('ConnectionError', E.ECONNRESET);
 export type ConnectionError = OSError;
 /** EPIPE, ESHUTDOWN: writing to a closed connection. */
-export const BrokenPipeError = sub('BrokenPipeError', E.EPIPE!, ConnectionError);
+export const BrokenPipeError = sub('BrokenPipeError', E.EPIPE, ConnectionError);
 export type BrokenPipeError = OSError;
 /** ECONNABORTED. */
-export const ConnectionAbortedError = sub('ConnectionAbortedError', E.ECONNABORTED!, ConnectionError);
+export const ConnectionAbortedError = sub('ConnectionAbortedError', E.ECONNABORTED, ConnectionError);
 export type ConnectionAbortedError = OSError;
 /** ECONNREFUSED. */
-export const ConnectionRefusedError = sub('ConnectionRefusedError', E.ECONNREFUSED!, ConnectionError);
+export const ConnectionRefusedError = sub('ConnectionRefusedError', E.ECONNREFUSED, ConnectionError);
 export type ConnectionRefusedError = OSError;
 /** ECONNRESET: the peer reset the connection. */
-export const ConnectionResetError = sub('ConnectionResetError', E.ECONNRESET!, ConnectionError);
+export const ConnectionResetError = sub('ConnectionResetError', E.ECONNRESET, ConnectionError);
 export type ConnectionResetError = OSError;
 /** ETIMEDOUT; also what iomux's timeouts reject with. */
-export const TimeoutError = sub('TimeoutError', E.ETIMEDOUT!);
+export const TimeoutError = sub('TimeoutError', E.ETIMEDOUT);
 export type TimeoutError = OSError;
 /** ENOENT. */
-export const FileNotFoundError = sub('FileNotFoundError', E.ENOENT!);
+export const FileNotFoundError = sub('FileNotFoundError', E.ENOENT);
 export type FileNotFoundError = OSError;
 /** EEXIST. */
-export const FileExistsError = sub('FileExistsError', E.EEXIST!);
+export const FileExistsError = sub('FileExistsError', E.EEXIST);
 export type FileExistsError = OSError;
 /** EACCES, EPERM. */
-export const PermissionError = sub('PermissionError', E.EACCES!);
+export const PermissionError = sub('PermissionError', E.EACCES);
 export type PermissionError = OSError;
 /** ECHILD. */
-export const ChildProcessError = sub('ChildProcessError', E.ECHILD!);
+export const ChildProcessError = sub('ChildProcessError', E.ECHILD);
 export type ChildProcessError = OSError;
 /** EISDIR. */
-export const IsADirectoryError = sub('IsADirectoryError', E.EISDIR!);
+export const IsADirectoryError = sub('IsADirectoryError', E.EISDIR);
 export type IsADirectoryError = OSError;
 /** ENOTDIR. */
-export const NotADirectoryError = sub('NotADirectoryError', E.ENOTDIR!);
+export const NotADirectoryError = sub('NotADirectoryError', E.ENOTDIR);
 export type NotADirectoryError = OSError;
 /** ESRCH. */
-export const ProcessLookupError = sub('ProcessLookupError', E.ESRCH!);
+export const ProcessLookupError = sub('ProcessLookupError', E.ESRCH);
 export type ProcessLookupError = OSError;
 
 const SUBCLASS_BY_ERRNO = new Map<number, OSErrorClass>([
-  [E.EAGAIN!, BlockingIOError], [E.EINPROGRESS!, BlockingIOError], [E.EALREADY!, BlockingIOError],
-  [E.EINTR!, InterruptedError],
-  [E.EPIPE!, BrokenPipeError], [E.ESHUTDOWN!, BrokenPipeError],
-  [E.ECONNABORTED!, ConnectionAbortedError],
-  [E.ECONNREFUSED!, ConnectionRefusedError],
-  [E.ECONNRESET!, ConnectionResetError],
-  [E.ETIMEDOUT!, TimeoutError],
-  [E.ENOENT!, FileNotFoundError],
-  [E.EEXIST!, FileExistsError],
-  [E.EACCES!, PermissionError], [E.EPERM!, PermissionError],
-  [E.ECHILD!, ChildProcessError],
-  [E.EISDIR!, IsADirectoryError],
-  [E.ENOTDIR!, NotADirectoryError],
-  [E.ESRCH!, ProcessLookupError],
+  [E.EAGAIN, BlockingIOError], [E.EINPROGRESS, BlockingIOError], [E.EALREADY, BlockingIOError],
+  [E.EINTR, InterruptedError],
+  [E.EPIPE, BrokenPipeError], [E.ESHUTDOWN, BrokenPipeError],
+  [E.ECONNABORTED, ConnectionAbortedError],
+  [E.ECONNREFUSED, ConnectionRefusedError],
+  [E.ECONNRESET, ConnectionResetError],
+  [E.ETIMEDOUT, TimeoutError],
+  [E.ENOENT, FileNotFoundError],
+  [E.EEXIST, FileExistsError],
+  [E.EACCES, PermissionError], [E.EPERM, PermissionError],
+  [E.ECHILD, ChildProcessError],
+  [E.EISDIR, IsADirectoryError],
+  [E.ENOTDIR, NotADirectoryError],
+  [E.ESRCH, ProcessLookupError],
 ]);
 
 /** A lookup of a key that is not there, as Python's `KeyError`. */

@@ -14,7 +14,7 @@ export {
   EPOLLEXCLUSIVE, EPOLLRDHUP, EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND, EPOLLMSG, EPOLL_CLOEXEC,
   FD_SETSIZE, PIPE_BUF,
 } from './sys/constants.js';
-export type { FileLike, HasFileno } from './select/args.js';
+export type { FileLike, HasFileno } from './validate.js';
 export { select } from './select/select.js';
 export { Poll, poll } from './select/poll.js';
 export { Epoll, epoll } from './select/epoll.js';

@@ -138,7 +138,7 @@ export class Epoll implements Disposable {
    */
   poll(timeout?: number | null, maxevents: number = -1): Array<[number, number]> {
     const epfd = this.#checkOpen();
-    let ms = secondsToMs(timeout, true);
+    let ms = secondsToMs(timeout, 'block');
     toInteger(maxevents, 'maxevents');
     if (maxevents === -1) maxevents = DEFAULT_MAXEVENTS;
     else if (maxevents <= 0) throw new RangeError(`maxevents must be greater than 0 or -1, got ${maxevents}`);
