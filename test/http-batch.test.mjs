@@ -125,8 +125,8 @@ test('requests to one origin share keep-alive connections, at most maxConnection
   assert.equal(connsOf(seq).size, 1);
   assert.equal(seq[5].text(), 'on the same one');
   assert.throws(() => new HttpBatch({ maxConnectionsPerOrigin: 0 }), RangeError);
-  assert.throws(() => new HttpBatch({ maxConnectionsPerOrigin: '2' }), { name: 'TypeError', message: /maxConnectionsPerOrigin must be a number, got string/ });
-  assert.throws(() => new HttpBatch(5), { name: 'TypeError', message: /options must be an object, got number$/ });
+  assert.throws(() => new HttpBatch({ maxConnectionsPerOrigin: '2' }), { name: 'TypeError', message: /maxConnectionsPerOrigin must be an integer, got "2"$/ });
+  assert.throws(() => new HttpBatch(5), { name: 'TypeError', message: /HttpBatch options must be an object like \{ timeout, maxConnectionsPerOrigin \}, got 5$/ });
 });
 
 test('a stale keep-alive connection: an idempotent request is retried once on a fresh one, a POST fails', () => {

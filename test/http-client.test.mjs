@@ -121,12 +121,16 @@ test('invalid requests reject with TypeError naming the problem (and fail nothin
   await assert.rejects(client.request({ url: srv.url(), body: 'abc', headers: { 'content-length': '5' } }), /body has 3 bytes/);
   await assert.rejects(client.request({ url: srv.url(), body: 42 }), { name: 'TypeError' });
   await assert.rejects(client.request({ url: srv.url(), timeout: -1 }), { name: 'RangeError' });
+  // The package's one timeout rule: beyond the longest timer (about 24.8 days) is an error, not no timeout.
+  await assert.rejects(client.request({ url: srv.url(), timeout: 2 ** 31 }), { name: 'RangeError', message: /timeout must be from 0 to 2147483647/ });
+  await assert.rejects(client.request({ url: srv.url(), timeout: '5' }), { name: 'TypeError', message: /timeout must be a number of milliseconds or null, got "5"/ });
+  await assert.rejects(client.request({ url: srv.url(), signal: {} }), { name: 'TypeError', message: /signal must be an AbortSignal, got Object/ });
   assert.equal((await client.request(srv.url())).text(), 'fine');
   assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: 0 }), RangeError);
   assert.throws(() => new HttpClient({ timeout: -5 }), RangeError);
   assert.throws(() => new HttpClient({ reactor: {} }), { name: 'TypeError', message: /iomux Reactor, got Object$/ });
-  assert.throws(() => new HttpClient(5), { name: 'TypeError', message: /options must be an object, got number$/ });
-  assert.throws(() => client.request(srv.url(), 'cb'), { name: 'TypeError', message: /callback must be a function, got string$/ });
+  assert.throws(() => new HttpClient(5), { name: 'TypeError', message: /HttpClient options must be an object like \{ reactor, maxConnectionsPerOrigin, timeout \}, got 5$/ });
+  assert.throws(() => client.request(srv.url(), 'cb'), { name: 'TypeError', message: /callback must be a function, got "cb"$/ });
 });
 
 test('chunked response with trailers', async (t) => {

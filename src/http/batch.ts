@@ -7,13 +7,14 @@
  * `maxConnectionsPerOrigin` connections per origin, a stale keep-alive connection retried
  * once for idempotent requests.
  */
-import { TimeoutError, errno as E } from '../errors.js';
+import { TimeoutError, errno } from '../errors.js';
+import { toFunction, toOptions } from '../validate.js';
 import { Exchange } from './exchange.js';
 import { Pool } from './pool.js';
 import type { ClientCore, ResolveDone, Addresses } from './core.js';
 import { SelectorLoop } from './selectorloop.js';
 import { resolveBlocking } from './io.js';
-import { prepare, checkTimeout, checkMaxConnections, describe, type RequestOptions, type Origin, type PreparedRequest } from './request.js';
+import { prepare, timeoutOption, checkMaxConnections, type RequestOptions, type Origin, type PreparedRequest } from './request.js';
 import type { HttpResponse } from './response.js';
 import type { RequestCallback } from './client.js';
 
@@ -59,9 +60,9 @@ export class HttpBatch {
    * @throws TypeError for an option of the wrong type; RangeError for a bad number.
    */
   constructor(options: HttpBatchOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`HttpBatch options must be an object, got ${describe(options)}`);
-    this.#timeout = checkTimeout(options.timeout ?? 30000);
-    this.#max = checkMaxConnections(options.maxConnectionsPerOrigin ?? 6);
+    const o = toOptions<HttpBatchOptions>(options, 'HttpBatch options', '{ timeout, maxConnectionsPerOrigin }');
+    this.#timeout = timeoutOption(o.timeout ?? 30000);
+    this.#max = checkMaxConnections(o.maxConnectionsPerOrigin ?? 6);
   }
 
   /** Number of requests added. */
@@ -75,7 +76,7 @@ export class HttpBatch {
    */
   add(input: string | URL | RequestOptions, callback?: RequestCallback): this {
     if (this.#ran) throw new Error('HttpBatch has already run: create a new one');
-    if (callback !== undefined && typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${describe(callback)}`);
+    if (callback !== undefined) toFunction(callback, 'callback');
     let req: PreparedRequest | null = null;
     let error: Error | null = null;
     try {
@@ -166,7 +167,7 @@ export class HttpBatch {
         const t = performance.now();
         for (; due < timed.length && timed[due]!.deadline <= t; due++) {
           const { ex, req } = timed[due]!;
-          ex!.cancel(new TimeoutError(E.ETIMEDOUT, `${req!.method} ${req!.url} timed out after ${req!.timeout} ms`));
+          ex!.cancel(new TimeoutError(errno.ETIMEDOUT, `${req!.method} ${req!.url} timed out after ${req!.timeout} ms`));
         }
       }
     } finally {

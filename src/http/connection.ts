@@ -7,7 +7,7 @@
  * request); write interest is added only while a connect or a send is waiting. Every
  * socket call is the non-throwing kind: EAGAIN is a return value, not an exception.
  */
-import { OSError, ConnectionResetError, errno as E } from '../errors.js';
+import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser } from './parser.js';
 import { HttpResponse } from './response.js';
@@ -15,8 +15,8 @@ import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROG
 import type { Exchange, Holder } from './exchange.js';
 import type { Addresses, PoolPort } from './core.js';
 
-const ECONNRESET = E.ECONNRESET!;
-const EPIPE = E.EPIPE!;
+const ECONNRESET = errno.ECONNRESET;
+const EPIPE = errno.EPIPE;
 
 /**
  * Full buffers read per readiness callback (with the client's 64 KiB buffer, 1 MiB)
@@ -157,7 +157,7 @@ export class Connection implements Holder {
       this.#closeSocket();
     }
     const o = this.pool.origin;
-    this.#fail(this.#lastError ?? OSError.fromErrno(E.EHOSTUNREACH!, 'getaddrinfo', `${o.host} has no address`));
+    this.#fail(this.#lastError ?? OSError.fromErrno(errno.EHOSTUNREACH, 'getaddrinfo', `${o.host} has no address`));
   }
 
   #connected(): void {

@@ -3,7 +3,7 @@
  * pools and the two front ends (`HttpClient` on a Reactor, `HttpBatch` on a blocking
  * selector loop) depend on this file and never on each other in a circle.
  */
-import type { FileLike } from '../select/args.js';
+import type { FileLike } from '../validate.js';
 import type { Exchange } from './exchange.js';
 import type { Origin } from './request.js';
 

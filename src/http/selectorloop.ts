@@ -3,7 +3,7 @@
  * gives, run by a loop that the caller turns itself (`runOnce`), with no event loop.
  * `HttpBatch` drives its connections with it.
  */
-import type { FileLike } from '../select/args.js';
+import type { FileLike } from '../validate.js';
 import { DefaultSelector, EVENT_READ, EVENT_WRITE, type BaseSelector } from '../selectors/index.js';
 import type { Driver } from './core.js';
 
