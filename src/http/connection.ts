@@ -11,7 +11,7 @@ import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser } from './parser.js';
 import { HttpResponse } from './response.js';
-import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
+import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { Exchange, Holder } from './exchange.js';
 import type { Addresses, PoolPort } from './core.js';
 
@@ -177,7 +177,7 @@ export class Connection implements Holder {
 
   #writable(): void {
     if (this.#state === C.Connecting) {
-      const err = Math.abs(socketError(this.#sock!));
+      const err = socketError(this.#sock!);
       if (err === 0) {
         try {
           this.#connected();
@@ -201,7 +201,7 @@ export class Connection implements Holder {
     if (wire === null) return;
     while (this.#wireIdx < wire.length) {
       const b = wire[this.#wireIdx]!;
-      const n = trySend(this.#sock!, b, this.#wireOff, b.length - this.#wireOff);
+      const n = this.#sock!.trySend(b, this.#wireOff, b.length - this.#wireOff);
       if (n >= 0) {
         this.#wireOff += n;
         if (this.#wireOff === b.length) {
@@ -230,7 +230,7 @@ export class Connection implements Holder {
     const buf = this.pool.core.readBuf;
     const sock = this.#sock!;
     for (let reads = 0; reads < MAX_READS_PER_WAKEUP; reads++) {
-      const n = tryRecvInto(sock, buf, 0, buf.length);
+      const n = sock.tryRecvInto(buf, 0, buf.length);
       if (n > 0) {
         if (!this.#consume(buf, n) || n < buf.length) return;
       } else if (n === 0) {
