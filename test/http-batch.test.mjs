@@ -1,11 +1,12 @@
-// HttpBatch: seed 004's blocking shape (add requests with callbacks, run on a plain
-// selector until all are done or timed out), against a server in a child process
+// HttpBatch: the blocking client (add requests with callbacks, run on a plain selector
+// until all are done or timed out) on HttpClient's connections: keep-alive, the
+// per-origin limit, the stale-connection retry. Against a server in a child process
 // (run() blocks this thread, so the server cannot live in it).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { HttpBatch, HttpResponse, TimeoutError, ConnectionRefusedError } from 'iomux';
+import { HttpBatch, HttpResponse, TimeoutError, ConnectionRefusedError, ConnectionResetError } from 'iomux';
 import { closedPort } from './fixtures/http-servers.mjs';
 import { guardFds } from './helpers/fds.mjs';
 
@@ -101,4 +102,53 @@ test('opening a connection to a bad address leaves no socket open (both clients 
   } finally {
     sock.close();
   }
+});
+
+const connsOf = (results) => new Set(results.map((r) => r.headers['x-conn']));
+
+test('requests to one origin share keep-alive connections, at most maxConnectionsPerOrigin', () => {
+  // Regression: every request had a connection of its own, all open at once.
+  const two = new HttpBatch({ maxConnectionsPerOrigin: 2 });
+  for (let i = 0; i < 10; i++) two.add(`${base}/slow?ms=20`);
+  const results = two.run();
+  for (const r of results) assert.equal(r.text(), 'slow');
+  assert.equal(connsOf(results).size, 2, 'two connections, each reused');
+  assert.deepEqual(results.map((r) => Number(r.headers['x-served'])).sort((a, b) => a - b), [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+  const dflt = new HttpBatch();
+  for (let i = 0; i < 20; i++) dflt.add(`${base}/slow?ms=20`);
+  assert.equal(connsOf(dflt.run()).size, 6, 'the default limit is 6 per origin');
+  // Sequential requests on one connection: the queue waits for it rather than opening more.
+  const one = new HttpBatch({ maxConnectionsPerOrigin: 1 });
+  for (let i = 0; i < 5; i++) one.add(`${base}/ok`);
+  one.add({ url: `${base}/echo`, method: 'POST', body: 'on the same one' });
+  const seq = one.run();
+  assert.equal(connsOf(seq).size, 1);
+  assert.equal(seq[5].text(), 'on the same one');
+  assert.throws(() => new HttpBatch({ maxConnectionsPerOrigin: 0 }), RangeError);
+  assert.throws(() => new HttpBatch({ maxConnectionsPerOrigin: '2' }), { name: 'TypeError', message: /maxConnectionsPerOrigin must be an integer, got "2"$/ });
+  assert.throws(() => new HttpBatch(5), { name: 'TypeError', message: /HttpBatch options must be an object like \{ timeout, maxConnectionsPerOrigin \}, got 5$/ });
+});
+
+test('a stale keep-alive connection: an idempotent request is retried once on a fresh one, a POST fails', () => {
+  // The server answers each connection's first request and drops the connection at the next.
+  const batch = new HttpBatch({ maxConnectionsPerOrigin: 1 });
+  batch.add(`${base}/stale`).add(`${base}/stale`).add({ url: `${base}/stale`, method: 'PUT', body: 'x' });
+  const results = batch.run();
+  for (const r of results) assert.equal(r.text(), 'stale');
+  assert.equal(connsOf(results).size, 3, 'each retried on a fresh connection');
+  const post = new HttpBatch({ maxConnectionsPerOrigin: 1 });
+  post.add(`${base}/stale`).add({ url: `${base}/stale`, method: 'POST', body: 'x' });
+  const [first, second] = post.run();
+  assert.equal(first.text(), 'stale');
+  assert.ok(second instanceof ConnectionResetError, `got ${second}`);
+});
+
+test('a timeout covers time spent waiting for a connection', () => {
+  const batch = new HttpBatch({ maxConnectionsPerOrigin: 1 });
+  batch.add(`${base}/slow?ms=600`).add({ url: `${base}/ok`, timeout: 200 });
+  const t0 = Date.now();
+  const [slow, queued] = batch.run();
+  assert.equal(slow.text(), 'slow');
+  assert.ok(queued instanceof TimeoutError, `got ${queued}`);
+  assert.ok(Date.now() - t0 < 3000);
 });

@@ -1,11 +1,17 @@
-// HttpClient against Node's own http server: bodies, methods, keep-alive reuse, the
-// per-origin limit and queue, timeouts, aborts, the callback form, close(), IPv6 and names.
-import { test } from 'node:test';
+// HttpClient's API against Node's own http server (and a raw one where the exact bytes
+// matter): options and their defaults, request() in both forms, HttpResponse, bodies,
+// methods, keep-alive reuse, the per-origin limit and queue, timeouts, aborts, close(),
+// IPv6 and names, process liveness, and the shipped type declarations.
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as iomux from 'iomux';
 import { HttpClient, HttpResponse, TimeoutError, ConnectionRefusedError, ClosedError, OSError, Reactor } from 'iomux';
 import { startHttp, closedPort } from './fixtures/http-servers.mjs';
 import { guardFds } from './helpers/fds.mjs';
+import { server, raw, ownClient, viaCallback } from './helpers/http.mjs';
 
 guardFds();
 
@@ -107,18 +113,30 @@ test('invalid requests reject with TypeError naming the problem (and fail nothin
     { name: 'TypeError', message: /percent-encoding in the URL's user name "a%zz" \(for 127\.0\.0\.1:1\)/ });
   await assert.rejects(client.request('http://a:s%zzret@127.0.0.1:1/'),
     (e) => e instanceof TypeError && /URL's password \(for/.test(e.message) && !e.message.includes('zzret'));
+  // Regression: the URL parser silently strips tab, CR and LF, so these went out as
+  // another URL (a request for /ab, a Host of 127.0.0.1).
+  for (const [url, shown] of [[`${srv.url('/a')}\r\nb`, '\\r\\n'], [`${srv.url('/a')}\tb`, '\\t'],
+    [`http://127.0.0.\n1:${srv.port}/`, '\\n']]) {
+    await assert.rejects(client.request(url), (e) => e instanceof TypeError
+      && /URL contains a tab, CR or LF/.test(e.message) && e.message.includes(shown), `${JSON.stringify(url)}`);
+    await assert.rejects(client.request({ url }), TypeError);
+  }
   await assert.rejects(client.request({ url: srv.url(), headers: { 'X-Bad': 'a\r\nInjected: 1' } }), { name: 'TypeError', message: /X-Bad/ });
   await assert.rejects(client.request({ url: srv.url(), headers: { 'Bad Name': 'x' } }), { name: 'TypeError', message: /header name/ });
   await assert.rejects(client.request({ url: srv.url(), method: 'GE T' }), { name: 'TypeError', message: /method/ });
   await assert.rejects(client.request({ url: srv.url(), body: 'abc', headers: { 'content-length': '5' } }), /body has 3 bytes/);
   await assert.rejects(client.request({ url: srv.url(), body: 42 }), { name: 'TypeError' });
   await assert.rejects(client.request({ url: srv.url(), timeout: -1 }), { name: 'RangeError' });
+  // The package's one timeout rule: beyond the longest timer (about 24.8 days) is an error, not no timeout.
+  await assert.rejects(client.request({ url: srv.url(), timeout: 2 ** 31 }), { name: 'RangeError', message: /timeout must be from 0 to 2147483647/ });
+  await assert.rejects(client.request({ url: srv.url(), timeout: '5' }), { name: 'TypeError', message: /timeout must be a number of milliseconds or null, got "5"/ });
+  await assert.rejects(client.request({ url: srv.url(), signal: {} }), { name: 'TypeError', message: /signal must be an AbortSignal, got Object/ });
   assert.equal((await client.request(srv.url())).text(), 'fine');
   assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: 0 }), RangeError);
   assert.throws(() => new HttpClient({ timeout: -5 }), RangeError);
   assert.throws(() => new HttpClient({ reactor: {} }), { name: 'TypeError', message: /iomux Reactor, got Object$/ });
-  assert.throws(() => new HttpClient(5), { name: 'TypeError', message: /options must be an object, got number$/ });
-  assert.throws(() => client.request(srv.url(), 'cb'), { name: 'TypeError', message: /callback must be a function, got string$/ });
+  assert.throws(() => new HttpClient(5), { name: 'TypeError', message: /HttpClient options must be an object like \{ reactor, maxConnectionsPerOrigin, timeout \}, got 5$/ });
+  assert.throws(() => client.request(srv.url(), 'cb'), { name: 'TypeError', message: /callback must be a function, got "cb"$/ });
 });
 
 test('chunked response with trailers', async (t) => {
@@ -282,6 +300,7 @@ test('refused connection: ConnectionRefusedError', async (t) => {
   t.after(() => client.close());
   await assert.rejects(client.request(`http://127.0.0.1:${port}/`), (e) => {
     assert.ok(e instanceof ConnectionRefusedError);
+    assert.ok(e instanceof OSError);
     assert.equal(e.errno, 111);
     assert.equal(e.code, 'ECONNREFUSED');
     return true;
@@ -398,4 +417,269 @@ test('closing a given Reactor before the client does not break client.close()', 
   assert.equal((await client.request(srv.url())).text(), 'r');
   reactor.close();
   client.close();
+});
+
+describe('new HttpClient(options)', () => {
+  test('exported from the root; new HttpClient() takes no arguments', async (t) => {
+    assert.equal(typeof HttpClient, 'function');
+    const c = ownClient(t);
+    assert.equal(c.maxConnectionsPerOrigin, 6);
+    assert.equal(c.timeout, 30000);
+    const c2 = new HttpClient({ maxConnectionsPerOrigin: 3, timeout: 1500 });
+    assert.equal(c2.maxConnectionsPerOrigin, 3);
+    assert.equal(c2.timeout, 1500);
+    c2.close();
+    const srv = await server(t, (req, res) => res.end('ok'));
+    assert.equal((await c.request(srv.url())).text(), 'ok');
+  });
+
+  test('maxConnectionsPerOrigin defaults to 6: more concurrent requests queue', async (t) => {
+    const srv = await server(t, (req, res) => setTimeout(() => res.end(req.url), 30));
+    const c = ownClient(t);
+    const paths = Array.from({ length: 15 }, (_, i) => `/${i}`);
+    const res = await Promise.all(paths.map((p) => c.request(srv.url(p))));
+    assert.deepEqual(res.map((r) => r.text()), paths);
+    assert.equal(srv.maxOpen, 6);
+    assert.equal(srv.connections, 6, 'connections are kept alive and reused');
+  });
+
+  test('maxConnectionsPerOrigin is per origin; queued requests run as connections free up', async (t) => {
+    const a = await server(t, (req, res) => setTimeout(() => res.end('a'), 20));
+    const b = await server(t, (req, res) => setTimeout(() => res.end('b'), 20));
+    const c = ownClient(t, { maxConnectionsPerOrigin: 2 });
+    const all = [];
+    for (let i = 0; i < 6; i++) all.push(c.request(a.url()), c.request(b.url()));
+    const res = await Promise.all(all);
+    assert.equal(res.filter((r) => r.text() === 'a').length, 6);
+    assert.equal(a.maxOpen, 2);
+    assert.equal(b.maxOpen, 2);
+  });
+
+  test('timeout defaults to 30000 ms: a slow (but not that slow) response succeeds', async (t) => {
+    const srv = await server(t, (req, res) => setTimeout(() => res.end('late'), 300));
+    const c = ownClient(t);
+    assert.equal((await c.request(srv.url())).text(), 'late');
+  });
+
+  test('bad options: TypeError for a wrong type, RangeError for a bad number', () => {
+    assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: 0 }), RangeError);
+    assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: -1 }), RangeError);
+    assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: 1.5 }), RangeError);
+    assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: NaN }), RangeError);
+    assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: '6' }), TypeError);
+    assert.throws(() => new HttpClient({ timeout: -1 }), RangeError);
+    assert.throws(() => new HttpClient({ timeout: NaN }), RangeError);
+    assert.throws(() => new HttpClient({ timeout: '100' }), TypeError);
+    assert.throws(() => new HttpClient({ reactor: {} }), TypeError);
+    new HttpClient({}).close();
+    new HttpClient(undefined).close();
+  });
+
+  test('reactor: runs on the given Reactor, which close() leaves open', async (t) => {
+    const r = new Reactor();
+    t.after(() => r.close());
+    const srv = await server(t, (req, res) => res.end('on mine'));
+    const c = new HttpClient({ reactor: r });
+    const p = c.request(srv.url());
+    await sleep(0);
+    assert.ok(r.selector.getMap().size >= 1, 'the request uses the given reactor');
+    assert.equal((await p).text(), 'on mine');
+    c.close();
+    assert.equal(r.closed, false);
+    const [a, b] = iomux.os.pipe();
+    try {
+      iomux.os.write(b, 'x');
+      await r.readable(a, { timeout: 5000 });
+    } finally {
+      iomux.os.close(a);
+      iomux.os.close(b);
+    }
+  });
+});
+
+describe('request()', () => {
+  test('request(url) → Promise<HttpResponse>; a URL object works too', async (t) => {
+    const srv = await server(t, (req, res) => res.end(`${req.method} ${req.url}`));
+    const c = ownClient(t);
+    const p = c.request(srv.url('/x?y=1'));
+    assert.ok(p instanceof Promise);
+    const res = await p;
+    assert.ok(res instanceof HttpResponse);
+    assert.equal(res.text(), 'GET /x?y=1');
+    assert.equal((await c.request(new URL(srv.url('/u')))).text(), 'GET /u');
+  });
+
+  test('request({ url, method, headers, body }): method defaults to GET, headers to none', async (t) => {
+    let seen;
+    const srv = await server(t, (req, res) => {
+      const parts = [];
+      req.on('data', (d) => parts.push(d));
+      req.on('end', () => {
+        seen = { method: req.method, headers: req.headers, body: Buffer.concat(parts).toString() };
+        res.end('done');
+      });
+    });
+    const c = ownClient(t);
+    await c.request({ url: srv.url() });
+    assert.equal(seen.method, 'GET');
+    assert.equal(seen.headers.host, `127.0.0.1:${srv.port}`);
+    await c.request({ url: srv.url(), method: 'POST', headers: { 'X-Test': 'yes' }, body: 'payload' });
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.headers['x-test'], 'yes');
+    assert.equal(seen.headers['content-length'], '7');
+    assert.equal(seen.body, 'payload');
+    await c.request({ url: srv.url(), method: 'PUT', body: Buffer.from([0x61, 0x62]) });
+    assert.equal(seen.method, 'PUT');
+    assert.equal(seen.body, 'ab');
+  });
+
+  test('request(url, callback) calls callback(null, res) once, asynchronously, and returns undefined', async (t) => {
+    const srv = await server(t, (req, res) => res.end('cb'));
+    const c = ownClient(t);
+    let sync = true;
+    const done = viaCallback(c, srv.url());
+    sync = false;
+    const { ret, cbArgs } = await done;
+    assert.equal(sync, false);
+    assert.equal(ret, undefined);
+    assert.equal(cbArgs[0], null);
+    assert.ok(cbArgs[1] instanceof HttpResponse);
+    assert.equal(cbArgs[1].text(), 'cb');
+  });
+
+  test('request(options, callback): errors arrive as callback(err)', async (t) => {
+    const srv = await server(t, (req, res) => res.end('opts'));
+    const c = ownClient(t);
+    const ok = await viaCallback(c, { url: srv.url(), method: 'GET' });
+    assert.equal(ok.cbArgs[0], null);
+    assert.equal(ok.cbArgs[1].text(), 'opts');
+    const port = await closedPort();
+    const bad = await viaCallback(c, { url: `http://127.0.0.1:${port}/` });
+    assert.ok(bad.cbArgs[0] instanceof ConnectionRefusedError);
+    assert.equal(bad.cbArgs[1], undefined);
+    const invalid = await viaCallback(c, 'not a url');
+    assert.ok(invalid.cbArgs[0] instanceof TypeError);
+  });
+
+  test('per-request timeout overrides the client\'s', async (t) => {
+    const srv = await server(t, (req, res) => setTimeout(() => res.end('slow'), 200));
+    const c = ownClient(t, { timeout: 50 });
+    await assert.rejects(c.request(srv.url()), TimeoutError);
+    assert.equal((await c.request({ url: srv.url(), timeout: 5000 })).text(), 'slow');
+  });
+});
+
+describe('HttpResponse', () => {
+  test('status, statusText, headers (plain object, lower-case), body (Buffer), text(), json()', async (t) => {
+    const srv = await server(t, (req, res) => {
+      res.setHeader('X-Mixed-Case', 'Value');
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.writeHead(202, 'Accepted For Now');
+      res.end(JSON.stringify({ héllo: [1, 2] }));
+    });
+    const c = ownClient(t);
+    const res = await c.request(srv.url());
+    assert.equal(res.status, 202);
+    assert.equal(res.statusText, 'Accepted For Now');
+    assert.equal(Object.getPrototypeOf(res.headers), Object.prototype);
+    assert.equal(res.headers['x-mixed-case'], 'Value');
+    assert.equal(res.headers['X-Mixed-Case'], undefined);
+    for (const k of Object.keys(res.headers)) assert.equal(k, k.toLowerCase());
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.ok(Buffer.isBuffer(res.body));
+    assert.equal(res.text(), '{"héllo":[1,2]}');
+    assert.deepEqual(res.json(), { héllo: [1, 2] });
+  });
+
+  test('repeated fields are joined by ", " (set-cookie too)', async (t) => {
+    const srv = await raw(t, (sock) => {
+      sock.write('HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Rep: one\r\nset-cookie: b=2; Path=/\r\nX-REP: two\r\n'
+        + 'Content-Length: 0\r\n\r\n');
+    });
+    const c = ownClient(t);
+    const res = await c.request(srv.url());
+    assert.equal(res.headers['set-cookie'], 'a=1, b=2; Path=/');
+    assert.equal(res.headers['x-rep'], 'one, two');
+  });
+
+  test('json() on a body that is not JSON throws SyntaxError', async (t) => {
+    const srv = await server(t, (req, res) => res.end('not json'));
+    const c = ownClient(t);
+    const res = await c.request(srv.url());
+    assert.throws(() => res.json(), SyntaxError);
+  });
+});
+
+describe('errors', () => {
+  test('abort → the signal\'s reason (AbortError by default; a custom reason as is; already aborted)', async (t) => {
+    const srv = await server(t, (req, res) => setTimeout(() => res.end('late'), 500));
+    const c = ownClient(t);
+    const ac = new AbortController();
+    const p = c.request({ url: srv.url(), signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    await assert.rejects(p, (e) => e === ac.signal.reason && e.name === 'AbortError');
+    const reason = new Error('mine');
+    const ac2 = new AbortController();
+    const p2 = c.request({ url: srv.url(), signal: ac2.signal });
+    setTimeout(() => ac2.abort(reason), 20);
+    await assert.rejects(p2, (e) => e === reason);
+    const pre = AbortSignal.abort();
+    await assert.rejects(c.request({ url: srv.url(), signal: pre }), (e) => e === pre.reason);
+  });
+
+});
+
+describe('close()', () => {
+  test('rejects in-flight and queued requests with ClosedError', async (t) => {
+    const srv = await server(t, (req, res) => setTimeout(() => res.end('never seen'), 2000));
+    const c = new HttpClient({ maxConnectionsPerOrigin: 1 });
+    const inflight = c.request(srv.url('/1'));
+    const queued = c.request(srv.url('/2'));
+    const cb = new Promise((resolve) => c.request(srv.url('/3'), (err, res) => resolve([err, res])));
+    await sleep(50);
+    c.close();
+    for (const p of [inflight, queued]) {
+      await assert.rejects(p, (e) => e instanceof ClosedError && e.code === 'ERR_CLOSED');
+    }
+    const [err, res] = await cb;
+    assert.ok(err instanceof ClosedError);
+    assert.equal(res, undefined);
+  });
+
+  test('after close(): requests reject with ClosedError; close() is idempotent', async (t) => {
+    const c = new HttpClient();
+    c.close();
+    c.close();
+    await assert.rejects(c.request('http://127.0.0.1:1/'), ClosedError);
+    const { cbArgs } = await viaCallback(c, 'http://127.0.0.1:1/');
+    assert.ok(cbArgs[0] instanceof ClosedError);
+    void t;
+  });
+
+  test('close() with idle keep-alive connections closes them (the server sees the end)', async (t) => {
+    const srv = await server(t, (req, res) => res.end('x'));
+    const c = new HttpClient();
+    await c.request(srv.url());
+    assert.equal(srv.state.open, 1);
+    c.close();
+    const end = performance.now() + 5000;
+    while (srv.state.open !== 0 && performance.now() < end) await sleep(5);
+    assert.equal(srv.state.open, 0);
+  });
+});
+
+/** A .d.ts without its comments. */
+const code = (dts) => dts.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+
+describe('types', () => {
+  test('dist/index.d.ts: HttpClient, HttpResponse, HttpParseError and the option types, no any', () => {
+    const idx = readFileSync(new URL('../dist/http/index.d.ts', import.meta.url), 'utf8');
+    for (const name of ['HttpClient', 'HttpResponse', 'HttpParseError', 'HttpClientOptions', 'RequestOptions', 'RequestCallback']) {
+      assert.match(idx, new RegExp(`\\b${name}\\b`));
+    }
+    const cl = readFileSync(new URL('../dist/http/client.d.ts', import.meta.url), 'utf8');
+    assert.doesNotMatch(code(cl), /\bany\b/);
+    assert.match(cl, /request\(input: string \| URL \| RequestOptions\): Promise<HttpResponse>/);
+    assert.match(cl, /request\(input: string \| URL \| RequestOptions, callback: RequestCallback\): void/);
+  });
 });

@@ -1,12 +1,14 @@
-// HttpClient against raw TCP servers that misbehave on purpose: early closes, resets,
-// malformed responses, responses trickled byte by byte, extra bytes, stale keep-alive
-// connections. Each failure must fail its own request only, and a connection that
+// HttpClient against raw TCP servers, exact bytes on the wire: every body framing, and
+// servers that misbehave on purpose: early closes, resets, malformed responses, responses
+// trickled byte by byte, extra bytes, stale keep-alive connections, a flood, a peer that
+// is not an HTTP server. Each failure must fail its own request only, and a connection that
 // produced an error must never be reused.
-import { test } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpClient, HttpParseError, ConnectionResetError, TimeoutError } from 'iomux';
+import { HttpClient, HttpParseError, ConnectionResetError, TimeoutError, OSError } from 'iomux';
 import { startRaw } from './fixtures/http-servers.mjs';
 import { guardFds } from './helpers/fds.mjs';
+import { raw, ownClient } from './helpers/http.mjs';
 
 guardFds();
 
@@ -122,6 +124,23 @@ for (const [what, response] of Object.entries(MALFORMED)) {
   });
 }
 
+test('a peer that is not an HTTP server: HttpParseError at once, whether it then closes or waits', async (t) => {
+  const { srv, client } = await setup(t, (sock, head) => {
+    if (head.startsWith('GET /close')) sock.end('SSH-2.0-OpenSSH_9.6\r\n');
+    else sock.write('SSH-2.0-OpenSSH_9.6\r\n');
+  });
+  for (const path of ['/close', '/wait']) {
+    const t0 = performance.now();
+    await assert.rejects(client.request({ url: srv.url(path), timeout: 5000 }), (e) => {
+      assert.ok(e instanceof HttpParseError, `${path}: got ${e}`);
+      assert.match(e.message, /invalid status line "SSH-2.0-OpenSSH_9.6"/);
+      return true;
+    });
+    const took = performance.now() - t0;
+    assert.ok(took < 2000, `${path}: took ${Math.round(took)} ms`);
+  }
+});
+
 test('a failure fails only its own request among concurrent ones', async (t) => {
   const { srv, client } = await setup(t, (sock, head) => {
     if (head.startsWith('GET /bad')) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
@@ -201,4 +220,135 @@ test('an idle connection past the server\'s Keep-Alive timeout is not reused', a
   // The server said 1 s; with a second of margin the connection is already too old.
   await client.request({ url: srv.url('/long'), method: 'POST', body: 'x' });
   assert.equal(srv.connections, 2);
+});
+
+/** Starts the flooding server child; stopped (and waited for) when the test ends. */
+async function floodServer(t) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [new URL('./fixtures/http-flood-child.mjs', import.meta.url).pathname],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(async () => {
+    child.stdin.end();
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`flood server exited with ${code}`)));
+  });
+  return `http://127.0.0.1:${port}/`;
+}
+
+test('a server that keeps the socket full does not starve timers: the interval keeps time, the timeout fires', async (t) => {
+  const url = await floodServer(t);
+  const client = new HttpClient();
+  t.after(() => client.close());
+  let last = performance.now();
+  let worstGap = 0;
+  const interval = setInterval(() => {
+    const now = performance.now();
+    worstGap = Math.max(worstGap, now - last);
+    last = now;
+  }, 20);
+  t.after(() => clearInterval(interval));
+  const t0 = performance.now();
+  await assert.rejects(client.request({ url, timeout: 1000 }), TimeoutError);
+  const took = performance.now() - t0;
+  clearInterval(interval);
+  assert.ok(took < 1800, `the 1000 ms timeout fired after ${Math.round(took)} ms`);
+  assert.ok(worstGap < 400, `a 20 ms interval waited ${Math.round(worstGap)} ms`);
+});
+
+describe('bodies from a raw server', () => {
+  test('Content-Length, chunked and connection-close bodies', async (t) => {
+    const srv = await raw(t, (sock, head) => {
+      const path = head.split(' ')[1];
+      if (path === '/len') sock.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+      else if (path === '/chunked') sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+      else sock.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end');
+    });
+    const c = ownClient(t);
+    assert.equal((await c.request(srv.url('/len'))).text(), 'hello');
+    assert.equal((await c.request(srv.url('/chunked'))).text(), 'hello world');
+    assert.equal((await c.request(srv.url('/close'))).text(), 'until the end');
+  });
+
+  test('HEAD, 204 and 304 have no body (even with a Content-Length), and the connection is reused', async (t) => {
+    const srv = await raw(t, (sock, head) => {
+      const path = head.split(' ')[1];
+      if (head.startsWith('HEAD')) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
+      else if (path === '/204') sock.write('HTTP/1.1 204 No Content\r\n\r\n');
+      else if (path === '/304') sock.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n');
+      else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+    const c = ownClient(t, { maxConnectionsPerOrigin: 1 });
+    const h = await c.request({ url: srv.url(), method: 'HEAD' });
+    assert.equal(h.status, 200);
+    assert.equal(h.body.length, 0);
+    assert.ok(Buffer.isBuffer(h.body));
+    assert.equal(h.headers['content-length'], '100');
+    assert.equal((await c.request(srv.url('/204'))).body.length, 0);
+    assert.equal((await c.request(srv.url('/304'))).body.length, 0);
+    assert.equal((await c.request(srv.url('/'))).text(), 'ok');
+    assert.equal(srv.connections, 1);
+  });
+
+});
+
+describe('errors from a raw server', () => {
+  test('timeout (ms, whole request) → iomux TimeoutError (OSError, ETIMEDOUT)', async (t) => {
+    const srv = await raw(t, (sock) => {
+      // Head at once, body trickled: the whole request counts, not each read.
+      sock.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+      let n = 0;
+      const iv = setInterval(() => { if (sock.destroyed || ++n > 10) clearInterval(iv); else sock.write('x'); }, 30);
+    });
+    const c = ownClient(t);
+    const t0 = performance.now();
+    const err = await c.request({ url: srv.url(), timeout: 120 }).then(() => null, (e) => e);
+    const took = performance.now() - t0;
+    assert.ok(err instanceof TimeoutError, String(err));
+    assert.ok(err instanceof OSError);
+    assert.equal(err.errno, 110);
+    assert.equal(err.code, 'ETIMEDOUT');
+    assert.ok(took >= 115 && took < 5000, `timed out after ${took} ms`);
+  });
+
+  test('a malformed response → HttpParseError (exported, code ERR_HTTP_PARSE)', async (t) => {
+    const srv = await raw(t, (sock) => sock.end('HTTP/1.1 2OO OK\r\n\r\n'));
+    const c = ownClient(t);
+    const err = await c.request(srv.url()).then(() => null, (e) => e);
+    assert.ok(err instanceof HttpParseError, String(err));
+    assert.ok(err instanceof Error);
+    assert.equal(err.code, 'ERR_HTTP_PARSE');
+    assert.equal(err.name, 'HttpParseError');
+    const srv2 = await raw(t, (sock) => sock.end('HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n'));
+    await assert.rejects(c.request(srv2.url()), { code: 'ERR_HTTP_PARSE' });
+  });
+
+  test('a connection that closes mid-body → ConnectionResetError', async (t) => {
+    const srv = await raw(t, (sock, head) => {
+      if (head.includes('/chunked')) sock.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel');
+      else sock.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part');
+    });
+    const c = ownClient(t);
+    await assert.rejects(c.request(srv.url('/len')), (e) => e instanceof ConnectionResetError && e.errno === 104);
+    await assert.rejects(c.request(srv.url('/chunked')), ConnectionResetError);
+  });
+
+  test('a failure fails that request only', async (t) => {
+    const srv = await raw(t, (sock, head) => {
+      const path = head.split(' ')[1];
+      if (path === '/bad') sock.end('garbage\r\n\r\n');
+      else if (path === '/cut') sock.end('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc');
+      else if (path === '/slow') setTimeout(() => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow'), 300);
+      else setTimeout(() => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood'), 30);
+    });
+    const c = ownClient(t, { maxConnectionsPerOrigin: 2 });
+    const results = await Promise.allSettled([
+      c.request(srv.url('/good1')), c.request(srv.url('/bad')), c.request(srv.url('/good2')),
+      c.request(srv.url('/cut')), c.request({ url: srv.url('/slow'), timeout: 50 }), c.request(srv.url('/good3')),
+    ]);
+    const shape = results.map((r) => (r.status === 'fulfilled' ? r.value.text() : r.reason.constructor.name));
+    assert.deepEqual(shape, ['good', 'HttpParseError', 'good', 'ConnectionResetError', 'TimeoutError', 'good']);
+  });
 });

@@ -168,6 +168,25 @@ test('bad status lines are rejected', () => {
   rejects('HTTP/1.1 101 Switching Protocols\r\n\r\n', /101/);
 });
 
+test('the status line is checked as soon as it ends, and bytes that cannot start one at once', () => {
+  // Without the rest of the head: a peer that is not an HTTP server is found out at once.
+  const early = (chunks, re) => rejects(chunks, re, { eof: false });
+  early('SSH-2.0-OpenSSH_9.6\r\n', /invalid status line "SSH-2.0-OpenSSH_9.6"/);
+  early(['S'], /invalid status line "S"/);
+  early(['HTT', 'P-'], /invalid status line "HTTP-"/);
+  early(['HTTP/1.1 OK\r', '\nServer: x\r\n'], /invalid status line "HTTP\/1.1 OK"/);
+  early('HTTP/2.0 200 OK\r\n', /unsupported HTTP version/);
+  early('HTTP/1.1 200 O\x01K\n', /control character/);
+  early('HTTP/1.1 101 Switching Protocols\r\n', /101/);
+  // Interim responses: each status line is checked as it ends.
+  early(['HTTP/1.1 100 Continue\r\n\r\nFTP'], /invalid status line "FTP"/);
+  // A good status line with the head still incomplete waits for more.
+  for (const chunks of [['HTTP/1.1 200 OK\r\nContent-Le'], ['H', 'TTP/', '1', '.1 2', '00 OK\r', '\n'], ['HTTP/1.0 204 \n'],
+    ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX: y\r\n']]) {
+    assert.equal(parse(chunks, { eof: false }).complete, false, JSON.stringify(chunks));
+  }
+});
+
 test('bad chunk sizes and chunk framing are rejected', () => {
   const h = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
   rejects(`${h}zz\r\n`, /invalid chunk size/);
@@ -292,4 +311,29 @@ test('property: random bytes never crash or hang the parser', () => {
   fc.assert(fc.property(fc.constantFrom(...prefixes), fc.string({ unit: fc.constantFrom('\r', '\n', ':', ' ', '\t', 'a', '0', ';', 'f') }),
     (prefix, s) => { survives([prefix, s]); }), { numRuns: 500 });
   assert.ok(Date.now() - started < 30000);
+});
+
+test('a chunked body of millions of 1-byte chunks costs its bytes, not an object per chunk (32 MiB heap)', async () => {
+  // The child parses 3 million 1-byte chunks (18 MB on the wire, fed 64 KiB at a time)
+  // with a 32 MiB V8 heap: any per-chunk object kept until the end exhausts that heap.
+  const { spawnSync } = await import('node:child_process');
+  const parser = new URL('../dist/http/parser.js', import.meta.url).href;
+  const script = `
+    const { ResponseParser } = await import(${JSON.stringify(parser)});
+    const N = 3_000_000;
+    const wire = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n'),
+      Buffer.alloc(6 * N, '1\\r\\nx\\r\\n'), Buffer.from('0\\r\\n\\r\\n')]);
+    const p = new ResponseParser();
+    p.reset('GET');
+    const read = Buffer.allocUnsafe(64 * 1024);
+    for (let off = 0; off < wire.length && !p.done; off += read.length) {
+      const n = wire.copy(read, 0, off, off + read.length);
+      p.feed(read, 0, n);
+    }
+    const body = p.body;
+    if (!p.done || body.length !== N || body.indexOf('y') !== -1 || body[N - 1] !== 120) throw new Error('wrong body');
+    process.stdout.write('ok');`;
+  const r = spawnSync(process.execPath, ['--max-old-space-size=32', '--input-type=module', '-e', script],
+    { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.stdout, 'ok', `child exited ${r.status} (${r.signal}): ${r.stderr.slice(-400)}`);
 });

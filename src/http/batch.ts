@@ -1,45 +1,40 @@
 /**
- * `HttpBatch`: seed 004's shape for scripts. Add requests with their callbacks, then
- * `run()` blocks the thread on a plain selector (`DefaultSelector`) until every request
- * has finished or timed out: non-blocking sockets plus I/O multiplexing, no event loop.
- * One connection per request (closed afterwards), each with its own timeout.
+ * `HttpBatch`: the HTTP client for scripts that block. Add requests with their callbacks,
+ * then `run()` blocks the thread on a plain selector until every request has finished or
+ * timed out: non-blocking sockets plus I/O multiplexing, no event loop. The connections
+ * are `HttpClient`'s own (the same pools and connection state machine), driven by a
+ * {@link SelectorLoop} instead of a Reactor: keep-alive reuse within the run, at most
+ * `maxConnectionsPerOrigin` connections per origin, a stale keep-alive connection retried
+ * once for idempotent requests.
  */
-import { ConnectionResetError, OSError, TimeoutError, errno as E } from '../errors.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, SOCK_STREAM } from '../sys/constants.js';
-import { DefaultSelector, EVENT_READ, EVENT_WRITE } from '../selectors/index.js';
-import type { BaseSelector } from '../selectors/index.js';
-import { getaddrinfoSync } from '../net/resolve.js';
-import type { Socket } from '../net/socket.js';
-import { ResponseParser } from './parser.js';
-import { HttpResponse } from './response.js';
-import { prepare, checkTimeout, describe, type RequestOptions, type PreparedRequest } from './request.js';
-import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
+import { TimeoutError, errno } from '../errors.js';
+import { toFunction, toOptions } from '../validate.js';
+import { Exchange } from './exchange.js';
+import { Pool } from './pool.js';
+import type { ClientCore, ResolveDone, Addresses } from './core.js';
+import { SelectorLoop } from './selectorloop.js';
+import { resolveBlocking } from './io.js';
+import { prepare, timeoutOption, checkMaxConnections, type RequestOptions, type Origin, type PreparedRequest } from './request.js';
+import type { HttpResponse } from './response.js';
 import type { RequestCallback } from './client.js';
 
 /** Options of {@link HttpBatch}. */
 export interface HttpBatchOptions {
   /** Per-request timeout in ms (0 or `Infinity`: none), counted from `run()`. Default 30000. */
   timeout?: number;
+  /** Open connections per origin (`host:port`); more requests wait their turn. Default 6. */
+  maxConnectionsPerOrigin?: number;
 }
 
+const READ_BUFFER_SIZE = 64 * 1024;
+
 /** One request of a batch. */
-class Job {
+interface Job {
   readonly req: PreparedRequest | null;
   readonly callback: RequestCallback | undefined;
-  readonly parser = new ResponseParser();
-  sock: Socket | null = null;
-  deadline = Infinity;
-  addrs: Array<[number, string]> = [];
-  addrIdx = 0;
-  connected = false;
-  sent = 0;
   result: HttpResponse | Error | null;
-
-  constructor(req: PreparedRequest | null, error: Error | null, callback: RequestCallback | undefined) {
-    this.req = req;
-    this.result = error;
-    this.callback = callback;
-  }
+  ex: Exchange | null;
+  deadline: number;
 }
 
 /**
@@ -49,21 +44,25 @@ class Job {
  * batch.add('http://127.0.0.1:8080/', (err, res) => console.log(err ?? res.status));
  * const results = batch.run(); // HttpResponse | Error per request, in order
  * ```
- * Do not run it on a thread that must also serve the requested server: it blocks.
+ * Requests to one origin share keep-alive connections, at most `maxConnectionsPerOrigin`
+ * at once; every connection is closed when `run()` returns. Do not run it on a thread
+ * that must also serve the requested server: it blocks.
  */
 export class HttpBatch {
   readonly #jobs: Job[] = [];
   readonly #timeout: number;
+  readonly #max: number;
   #ran = false;
-  readonly #buf = Buffer.allocUnsafeSlow(64 * 1024);
 
   /**
    * @param options `timeout`: per-request ms, counted from `run()` (default 30000; 0 or
-   *   `Infinity`: none).
-   * @throws TypeError/RangeError for a timeout that is not a number >= 0.
+   *   `Infinity`: none); `maxConnectionsPerOrigin` (default 6).
+   * @throws TypeError for an option of the wrong type; RangeError for a bad number.
    */
   constructor(options: HttpBatchOptions = {}) {
-    this.#timeout = checkTimeout(options.timeout ?? 30000);
+    const o = toOptions<HttpBatchOptions>(options, 'HttpBatch options', '{ timeout, maxConnectionsPerOrigin }');
+    this.#timeout = timeoutOption(o.timeout ?? 30000);
+    this.#max = checkMaxConnections(o.maxConnectionsPerOrigin ?? 6);
   }
 
   /** Number of requests added. */
@@ -77,7 +76,7 @@ export class HttpBatch {
    */
   add(input: string | URL | RequestOptions, callback?: RequestCallback): this {
     if (this.#ran) throw new Error('HttpBatch has already run: create a new one');
-    if (callback !== undefined && typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${describe(callback)}`);
+    if (callback !== undefined) toFunction(callback, 'callback');
     let req: PreparedRequest | null = null;
     let error: Error | null = null;
     try {
@@ -85,193 +84,101 @@ export class HttpBatch {
     } catch (e) {
       error = e as Error;
     }
-    this.#jobs.push(new Job(req, error, callback));
+    this.#jobs.push({ req, callback, result: error, ex: null, deadline: Infinity });
     return this;
   }
 
   /**
-   * Runs every request at once on one selector until all are done or timed out, calling
-   * each callback as its request finishes. Returns each outcome in the order added. If a
+   * Runs every request on one selector until all are done or timed out, calling each
+   * callback as its request finishes. Returns each outcome in the order added. If a
    * callback throws, the rest still run and the first such exception is rethrown at the end.
    */
   run(): Array<HttpResponse | Error> {
     if (this.#ran) throw new Error('HttpBatch has already run');
     this.#ran = true;
-    const sel: BaseSelector<Job> = new DefaultSelector<Job>();
+    const loop = new SelectorLoop();
+    const pools = new Map<string, Pool>();
+    const resolved = new Map<string, [Error | null, Addresses | undefined]>();
+    const core: ClientCore = {
+      driver: loop,
+      readBuf: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
+      maxConnections: this.#max,
+      closed: false,
+      // One blocking lookup per host name and run.
+      resolve(origin: Origin, done: ResolveDone): void {
+        let r = resolved.get(origin.key);
+        if (r === undefined) {
+          resolveBlocking(origin, (err, addrs) => { r = [err, addrs]; });
+          resolved.set(origin.key, r!);
+        }
+        done(r![0], r![1]?.slice());
+      },
+      poolEmpty(pool): void {
+        if (pools.get(pool.origin.key) === pool) pools.delete(pool.origin.key);
+      },
+    };
     let thrown: { e: unknown } | null = null;
-    const finish = (job: Job, outcome: HttpResponse | Error): void => {
-      if (job.sock !== null) {
-        try {
-          sel.unregister(job.sock);
-        } catch { /* never registered (failed before connecting) */ }
-        job.sock.close();
-        job.sock = null;
-      }
-      job.result = outcome;
-      live--;
+    let live = 0;
+    const deliver = (job: Job, err: Error | null, res?: HttpResponse): void => {
+      job.result = err ?? res!;
       if (job.callback === undefined) return;
       try {
-        if (outcome instanceof Error) job.callback(outcome);
-        else job.callback(null, outcome);
+        if (err !== null) job.callback(err);
+        else job.callback(null, res);
       } catch (e) {
         thrown ??= { e };
       }
     };
-    let live = this.#jobs.length;
+    const onSettled = (): void => {
+      live--;
+    };
     try {
       const now = performance.now();
+      // Deadlines in the order they fall due, for the loop's next wait.
+      const timed: Job[] = [];
       for (const job of this.#jobs) {
-        if (job.result !== null) {
-          finish(job, job.result as Error);
-          continue;
-        }
-        if (job.req!.timeout > 0) job.deadline = now + job.req!.timeout;
-        try {
-          job.addrs = addressesOf(job.req!);
-          this.#connect(job, sel, finish);
-        } catch (e) {
-          finish(job, e as Error);
+        const req = job.req;
+        if (req === null) continue;
+        live++;
+        job.ex = new Exchange(req, (err, res) => deliver(job, err, res), onSettled);
+        if (req.timeout > 0) {
+          job.deadline = now + req.timeout;
+          timed.push(job);
         }
       }
-      while (live > 0) {
-        let next = Infinity;
-        for (const job of this.#jobs) if (job.result === null && job.deadline < next) next = job.deadline;
-        const wait = next === Infinity ? null : Math.max(0, (next - performance.now()) / 1000);
-        for (const [key, events] of sel.select(wait)) {
-          const job = key.data!;
-          if (job.result !== null) continue;
-          if (!job.connected) this.#onConnect(job, sel, finish);
-          else if (events & EVENT_WRITE && job.sent < totalBytes(job.req!)) this.#send(job, sel, finish);
-          else if (events & EVENT_READ) this.#receive(job, finish);
+      timed.sort((a, b) => a.deadline - b.deadline);
+      for (const job of this.#jobs) {
+        if (job.req === null) {
+          deliver(job, job.result as Error);
+          continue;
         }
+        let pool = pools.get(job.req.origin.key);
+        if (pool === undefined) {
+          pool = new Pool(core, job.req.origin);
+          pools.set(job.req.origin.key, pool);
+        }
+        pool.dispatch(job.ex!);
+      }
+      let due = 0;
+      while (live > 0) {
+        while (due < timed.length && timed[due]!.ex!.settled) due++;
+        const next = due < timed.length ? timed[due]!.deadline : Infinity;
+        loop.runOnce(next === Infinity ? null : Math.max(0, (next - performance.now()) / 1000));
         const t = performance.now();
-        for (const job of this.#jobs) {
-          if (job.result === null && job.deadline <= t) {
-            finish(job, new TimeoutError(E.ETIMEDOUT, `${job.req!.method} ${job.req!.url} timed out after ${job.req!.timeout} ms`));
-          }
+        for (; due < timed.length && timed[due]!.deadline <= t; due++) {
+          const { ex, req } = timed[due]!;
+          ex!.cancel(new TimeoutError(errno.ETIMEDOUT, `${req!.method} ${req!.url} timed out after ${req!.timeout} ms`));
         }
       }
     } finally {
-      for (const job of this.#jobs) job.sock?.close();
-      sel.close();
+      core.closed = true;
+      for (const pool of pools.values()) {
+        for (const c of pool.conns) c.shutdown();
+        pool.conns.clear();
+      }
+      loop.close();
     }
     if (thrown !== null) throw (thrown as { e: unknown }).e;
     return this.#jobs.map((j) => j.result as HttpResponse | Error);
   }
-
-  #connect(job: Job, sel: BaseSelector<Job>, finish: (j: Job, o: HttpResponse | Error) => void): void {
-    let last: Error | null = null;
-    while (job.addrIdx < job.addrs.length) {
-      const [family, host] = job.addrs[job.addrIdx++]!;
-      let sock: Socket;
-      let r: number;
-      try {
-        [sock, r] = openConnect(family, host, job.req!.origin.port);
-      } catch (e) {
-        last = e as Error; // EMFILE and the like: maybe another address works
-        continue;
-      }
-      if (r === 0 || r === NEG_EINPROGRESS) {
-        job.sock = sock;
-        // Connected or under way: writability says which (and sends the request).
-        sel.register(sock, EVENT_WRITE, job);
-        return;
-      }
-      sock.close();
-      last = OSError.fromErrno(-r, 'connect', `${job.req!.origin.key} (${host})`);
-    }
-    finish(job, last ?? new OSError(E.EHOSTUNREACH!, `${job.req!.origin.host} has no address`, 'getaddrinfo'));
-  }
-
-  #onConnect(job: Job, sel: BaseSelector<Job>, finish: (j: Job, o: HttpResponse | Error) => void): void {
-    const err = Math.abs(socketError(job.sock!));
-    if (err !== 0) {
-      const [, host] = job.addrs[job.addrIdx - 1]!;
-      sel.unregister(job.sock!);
-      job.sock!.close();
-      job.sock = null;
-      const e = OSError.fromErrno(err, 'connect', `${job.req!.origin.key} (${host})`);
-      if (job.addrIdx >= job.addrs.length) finish(job, e);
-      else {
-        try {
-          this.#connect(job, sel, finish);
-        } catch (e2) {
-          finish(job, e2 as Error);
-        }
-      }
-      return;
-    }
-    job.connected = true;
-    job.parser.reset(job.req!.method);
-    sel.modify(job.sock!, EVENT_READ | EVENT_WRITE, job);
-    this.#send(job, sel, finish);
-  }
-
-  #send(job: Job, sel: BaseSelector<Job>, finish: (j: Job, o: HttpResponse | Error) => void): void {
-    let skip = job.sent;
-    for (const b of job.req!.wire) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      const n = trySend(job.sock!, b, skip, b.length - skip);
-      if (n === NEG_EAGAIN) return; // buffer full: stay registered for writing
-      if (n < 0) {
-        finish(job, OSError.fromErrno(-n, 'send', job.req!.origin.key));
-        return;
-      }
-      job.sent += n;
-      if (skip + n < b.length) return;
-      skip = 0;
-    }
-    sel.modify(job.sock!, EVENT_READ, job);
-  }
-
-  #receive(job: Job, finish: (j: Job, o: HttpResponse | Error) => void): void {
-    const buf = this.#buf;
-    const n = tryRecvInto(job.sock!, buf, 0, buf.length);
-    if (n === NEG_EAGAIN) return;
-    if (n < 0) {
-      finish(job, OSError.fromErrno(-n, 'recv', job.req!.origin.key));
-      return;
-    }
-    const p = job.parser;
-    if (n === 0) {
-      if (p.eof()) finish(job, responseOf(job));
-      else {
-        const what = p.started ? 'before the response was complete' : 'before sending a response';
-        finish(job, new ConnectionResetError(E.ECONNRESET, `${job.req!.origin.key} closed the connection ${what}`, 'recv'));
-      }
-      return;
-    }
-    try {
-      p.feed(buf, 0, n);
-    } catch (e) {
-      finish(job, e as Error);
-      return;
-    }
-    if (p.done) finish(job, responseOf(job));
-  }
-}
-
-function totalBytes(req: PreparedRequest): number {
-  let n = 0;
-  for (const b of req.wire) n += b.length;
-  return n;
-}
-
-function responseOf(job: Job): HttpResponse {
-  const p = job.parser;
-  return new HttpResponse(p.status, p.statusText, p.headers, p.body, p.trailers, job.req!.url);
-}
-
-/** The addresses to try, resolving a host name synchronously (this is the blocking API). */
-function addressesOf(req: PreparedRequest): Array<[number, string]> {
-  const o = req.origin;
-  if (o.family !== 0) return [[o.family, o.host]];
-  const out: Array<[number, string]> = [];
-  for (const [fam, , , , addr] of getaddrinfoSync(o.host, o.port, AF_UNSPEC, SOCK_STREAM)) {
-    if ((fam === AF_INET || fam === AF_INET6) && Array.isArray(addr)) out.push([fam, addr[0]]);
-  }
-  return out;
 }

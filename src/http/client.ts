@@ -3,11 +3,14 @@
  * event loop. Keep-alive connections per origin (at most `maxConnectionsPerOrigin`, the
  * rest queue), a whole-request timeout, AbortSignal, promises or `(err, res)` callbacks.
  */
-import { ClosedError, TimeoutError, errno as E } from '../errors.js';
+import { ClosedError, TimeoutError, errno } from '../errors.js';
+import { describe, toFunction, toOptions } from '../validate.js';
 import { Reactor } from '../loop/reactor.js';
 import { Exchange, type Done } from './exchange.js';
-import { Pool, type ClientCore, type ReactorLike } from './pool.js';
-import { prepare, checkTimeout, describe, type RequestOptions } from './request.js';
+import { Pool } from './pool.js';
+import type { ClientCore, Driver } from './core.js';
+import { resolveAsync } from './io.js';
+import { prepare, timeoutOption, checkMaxConnections, type RequestOptions } from './request.js';
 import type { HttpResponse } from './response.js';
 
 /** Options of {@link HttpClient}. */
@@ -24,8 +27,6 @@ export interface HttpClientOptions {
 export type RequestCallback = (err: Error | null, res?: HttpResponse) => void;
 
 const READ_BUFFER_SIZE = 64 * 1024;
-/** Longest delay Node's setTimeout accepts (ms). */
-const TIMER_MAX = 0x7fffffff;
 
 /**
  * An HTTP/1.1 client for `http://` URLs (IPv4, bracketed IPv6 literals, host names
@@ -56,20 +57,13 @@ export class HttpClient {
    * @throws TypeError for an option of the wrong type; RangeError for a bad number.
    */
   constructor(options: HttpClientOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`HttpClient options must be an object, got ${describe(options)}`);
-    const max = options.maxConnectionsPerOrigin ?? 6;
-    if (typeof max !== 'number') {
-      throw new TypeError(`maxConnectionsPerOrigin must be a number, got ${typeof max}`);
+    const o = toOptions<HttpClientOptions>(options, 'HttpClient options', '{ reactor, maxConnectionsPerOrigin, timeout }');
+    this.#max = checkMaxConnections(o.maxConnectionsPerOrigin ?? 6);
+    this.#timeout = timeoutOption(o.timeout ?? 30000);
+    if (o.reactor !== undefined && !(o.reactor instanceof Reactor)) {
+      throw new TypeError(`reactor must be an iomux Reactor, got ${describe(o.reactor)}`);
     }
-    if (!(Number.isInteger(max) || max === Infinity) || max < 1) {
-      throw new RangeError(`maxConnectionsPerOrigin must be an integer >= 1 (or Infinity), got ${max}`);
-    }
-    this.#max = max;
-    this.#timeout = checkTimeout(options.timeout ?? 30000);
-    if (options.reactor !== undefined && !(options.reactor instanceof Reactor)) {
-      throw new TypeError(`reactor must be an iomux Reactor, got ${describe(options.reactor)}`);
-    }
-    this.#given = options.reactor;
+    this.#given = o.reactor;
   }
 
   /** Whether `close()` was called. */
@@ -97,7 +91,7 @@ export class HttpClient {
   request(input: string | URL | RequestOptions, callback: RequestCallback): void;
   request(input: string | URL | RequestOptions, callback?: RequestCallback): Promise<HttpResponse> | void {
     if (callback !== undefined) {
-      if (typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${describe(callback)}`);
+      toFunction(callback, 'callback');
       // Called on its own tick: a throwing callback is an uncaught exception, as with any
       // Node callback, and cannot disturb the connection that delivered the response.
       this.#start(input, (err, res) => {
@@ -160,11 +154,12 @@ export class HttpClient {
     }
     const pools = this.#pools;
     this.#core = {
-      reactor: reactor as unknown as ReactorLike,
+      driver: reactor as unknown as Driver,
       readBuf: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
       maxConnections: this.#max,
       closed: false,
-      poolEmpty(pool: Pool): void {
+      resolve: resolveAsync,
+      poolEmpty(pool): void {
         if (pools.get(pool.origin.key) === pool) pools.delete(pool.origin.key);
       },
     };
@@ -206,12 +201,11 @@ export class HttpClient {
     }
     // From here on nothing throws: the exchange is counted and settles exactly once.
     if (this.#active++ === 0 && this.#own !== null) this.#own.ref();
-    // Beyond Node's longest timer (about 24.8 days) a timeout cannot fire: none is set
-    // (setTimeout would otherwise fire after 1 ms). Fractions round up.
-    if (req.timeout > 0 && req.timeout <= TIMER_MAX) {
+    // Fractions round up (the option is checked to be at most TIMER_MAX).
+    if (req.timeout > 0) {
       const ms = req.timeout;
       ex.timer = setTimeout(() => {
-        ex.cancel(new TimeoutError(E.ETIMEDOUT, `${req.method} ${req.url} timed out after ${ms} ms`));
+        ex.cancel(new TimeoutError(errno.ETIMEDOUT, `${req.method} ${req.url} timed out after ${ms} ms`));
       }, Math.ceil(ms));
     }
     let pool = this.#pools.get(req.origin.key);

@@ -1,31 +1,36 @@
 /**
- * One keep-alive HTTP/1.1 connection driven by a Reactor: resolve, connect (trying each
+ * One keep-alive HTTP/1.1 connection driven by readiness callbacks (a Reactor's for
+ * `HttpClient`, a blocking selector loop's for `HttpBatch`): resolve, connect (trying each
  * address in turn), write a request, parse its response, then go idle for the next.
  *
  * Its read interest stays registered for the connection's whole life (no epoll_ctl per
  * request); write interest is added only while a connect or a send is waiting. Every
  * socket call is the non-throwing kind: EAGAIN is a return value, not an exception.
  */
-import { OSError, ConnectionResetError, errno as E } from '../errors.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, SOCK_STREAM } from '../sys/constants.js';
-import { getaddrinfo } from '../net/resolve.js';
+import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser } from './parser.js';
 import { HttpResponse } from './response.js';
-import { openConnect, socketError, tryRecvInto, trySend, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
+import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { Exchange, Holder } from './exchange.js';
-import type { Pool } from './pool.js';
+import type { Addresses, PoolPort } from './core.js';
 
-const ECONNRESET = E.ECONNRESET!;
-const EPIPE = E.EPIPE!;
+const ECONNRESET = errno.ECONNRESET;
+const EPIPE = errno.EPIPE;
+
+/**
+ * Full buffers read per readiness callback (with the client's 64 KiB buffer, 1 MiB)
+ * before yielding to the event loop.
+ */
+const MAX_READS_PER_WAKEUP = 16;
 
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
 const enum C { Resolving, Connecting, Busy, Idle, Closed }
 
-/** A connection of one origin's {@link Pool}. */
+/** A connection of one origin's pool, driven by the pool's `Driver`. */
 export class Connection implements Holder {
-  readonly pool: Pool;
+  readonly pool: PoolPort<Connection>;
   readonly parser = new ResponseParser();
   /** The exchange whose response this connection is reading, if any. */
   ex: Exchange | null = null;
@@ -41,13 +46,13 @@ export class Connection implements Holder {
   #reading = false;
   #writing = false;
   #dropped = false;
-  #addrs: Array<[family: number, host: string]> = [];
+  #addrs: Addresses = [];
   #addrIdx = 0;
   #lastError: Error | null = null;
   readonly #onReadable = (): void => this.#readable();
   readonly #onWritable = (): void => this.#writable();
 
-  constructor(pool: Pool) {
+  constructor(pool: PoolPort<Connection>) {
     this.pool = pool;
   }
 
@@ -65,15 +70,14 @@ export class Connection implements Holder {
       this.#guardedNext();
       return;
     }
-    // A name: resolve on libuv's thread pool, then connect to each address in order.
-    getaddrinfo(o.host, o.port, AF_UNSPEC, SOCK_STREAM).then((list) => {
+    // A name: resolved by the client's resolver, then each address is tried in order.
+    this.pool.core.resolve(o, (err, addrs) => {
       if (this.#state === C.Closed) return;
-      for (const [fam, , , , addr] of list) {
-        if ((fam === AF_INET || fam === AF_INET6) && Array.isArray(addr)) this.#addrs.push([fam, addr[0]]);
+      if (err !== null) this.#fail(err);
+      else {
+        this.#addrs = addrs!;
+        this.#guardedNext();
       }
-      this.#guardedNext();
-    }, (err: Error) => {
-      if (this.#state !== C.Closed) this.#fail(err);
     });
   }
 
@@ -153,12 +157,12 @@ export class Connection implements Holder {
       this.#closeSocket();
     }
     const o = this.pool.origin;
-    this.#fail(this.#lastError ?? OSError.fromErrno(E.EHOSTUNREACH!, 'getaddrinfo', `${o.host} has no address`));
+    this.#fail(this.#lastError ?? OSError.fromErrno(errno.EHOSTUNREACH, 'getaddrinfo', `${o.host} has no address`));
   }
 
   #connected(): void {
     this.#state = C.Busy;
-    this.pool.core.reactor.addReader(this.#sock!, this.#onReadable);
+    this.pool.core.driver.addReader(this.#sock!, this.#onReadable);
     this.#reading = true;
     this.#flush();
   }
@@ -166,14 +170,14 @@ export class Connection implements Holder {
   #wantWrite(on: boolean): void {
     if (on === this.#writing) return;
     this.#writing = on;
-    const reactor = this.pool.core.reactor;
-    if (on) reactor.addWriter(this.#sock!, this.#onWritable);
-    else reactor.removeWriter(this.#sock!);
+    const driver = this.pool.core.driver;
+    if (on) driver.addWriter(this.#sock!, this.#onWritable);
+    else driver.removeWriter(this.#sock!);
   }
 
   #writable(): void {
     if (this.#state === C.Connecting) {
-      const err = Math.abs(socketError(this.#sock!));
+      const err = socketError(this.#sock!);
       if (err === 0) {
         try {
           this.#connected();
@@ -197,7 +201,7 @@ export class Connection implements Holder {
     if (wire === null) return;
     while (this.#wireIdx < wire.length) {
       const b = wire[this.#wireIdx]!;
-      const n = trySend(this.#sock!, b, this.#wireOff, b.length - this.#wireOff);
+      const n = this.#sock!.trySend(b, this.#wireOff, b.length - this.#wireOff);
       if (n >= 0) {
         this.#wireOff += n;
         if (this.#wireOff === b.length) {
@@ -216,11 +220,17 @@ export class Connection implements Holder {
     this.#wantWrite(false);
   }
 
+  /**
+   * Reads while each read fills the buffer, but at most {@link MAX_READS_PER_WAKEUP}
+   * times: a peer that keeps the socket full would otherwise hold the thread (timers,
+   * other sockets) indefinitely. Readiness is level-triggered, so the rest is read at
+   * the next wake-up, after the loop has run everything else that was due.
+   */
   #readable(): void {
     const buf = this.pool.core.readBuf;
     const sock = this.#sock!;
-    for (;;) {
-      const n = tryRecvInto(sock, buf, 0, buf.length);
+    for (let reads = 0; reads < MAX_READS_PER_WAKEUP; reads++) {
+      const n = sock.tryRecvInto(buf, 0, buf.length);
       if (n > 0) {
         if (!this.#consume(buf, n) || n < buf.length) return;
       } else if (n === 0) {
@@ -334,12 +344,12 @@ export class Connection implements Holder {
   #closeSocket(): void {
     const sock = this.#sock;
     if (sock === null) return;
-    const reactor = this.pool.core.reactor;
+    const driver = this.pool.core.driver;
     try {
-      if (this.#reading) reactor.removeReader(sock);
-      if (this.#writing) reactor.removeWriter(sock);
+      if (this.#reading) driver.removeReader(sock);
+      if (this.#writing) driver.removeWriter(sock);
     } catch {
-      // A Reactor its owner already closed has forgotten the socket anyway.
+      // A driver (Reactor) its owner already closed has forgotten the socket anyway.
     }
     this.#reading = false;
     this.#writing = false;

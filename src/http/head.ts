@@ -4,6 +4,7 @@
  * framing needs. Everything RFC 9112 tells a client to reject is rejected here with
  * {@link HttpParseError}; nothing is repaired silently.
  */
+import { describe } from '../validate.js';
 import { HttpParseError } from './errors.js';
 
 /** Limits a response must stay within; the defaults are {@link DEFAULT_LIMITS}. */
@@ -47,12 +48,6 @@ const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/s;
 const DIGITS = /^\d+$/;
 
-/** Shows a (possibly hostile) value in an error message: quoted, escaped, cut short. */
-export function show(s: string): string {
-  const q = JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s);
-  return q;
-}
-
 /** SP or HTAB: optional whitespace around a field value. */
 function isOws(c: number): boolean {
   return c === 32 || c === 9;
@@ -78,7 +73,7 @@ function splitLines(text: string): string[] {
     if (lf < 0) break;
     const end = lf > start && text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
     const line = text.slice(start, end);
-    if (line.includes('\r')) throw new HttpParseError(`bare CR in line ${show(line)}`);
+    if (line.includes('\r')) throw new HttpParseError(`bare CR in line ${describe(line)}`);
     lines.push(line);
     start = lf + 1;
   }
@@ -100,17 +95,17 @@ function parseFields(lines: string[], from: number, out: Record<string, string>,
   for (let i = from; i < lines.length; i++) {
     const line = lines[i]!;
     const c0 = line.charCodeAt(0);
-    if (c0 === 32 || c0 === 9) throw new HttpParseError(`obsolete line folding in ${what} fields: ${show(line)}`);
+    if (c0 === 32 || c0 === 9) throw new HttpParseError(`obsolete line folding in ${what} fields: ${describe(line)}`);
     // name ":" OWS value OWS, by hand: a regex with a lazy value costs several times more.
     const colon = line.indexOf(':');
     const name = line.slice(0, colon);
-    if (colon <= 0 || !TOKEN.test(name)) throw new HttpParseError(`invalid ${what} field line ${show(line)}`);
+    if (colon <= 0 || !TOKEN.test(name)) throw new HttpParseError(`invalid ${what} field line ${describe(line)}`);
     let a = colon + 1;
     let b = line.length;
     while (a < b && isOws(line.charCodeAt(a))) a++;
     while (b > a && isOws(line.charCodeAt(b - 1))) b--;
     const value = line.slice(a, b);
-    if (BAD_VALUE_CHAR.test(value)) throw new HttpParseError(`control character in ${what} field ${show(line)}`);
+    if (BAD_VALUE_CHAR.test(value)) throw new HttpParseError(`control character in ${what} field ${describe(line)}`);
     put(out, name.toLowerCase(), value);
   }
   return count;
@@ -134,27 +129,72 @@ function contentLengthOf(value: string): number {
   let n = -1;
   for (const part of value.split(',')) {
     const v = part.trim();
-    if (!DIGITS.test(v)) throw new HttpParseError(`invalid Content-Length ${show(value)}`);
-    if (v.length > 15) throw new HttpParseError(`Content-Length too large: ${show(v)}`);
+    if (!DIGITS.test(v)) throw new HttpParseError(`invalid Content-Length ${describe(value)}`);
+    if (v.length > 15) throw new HttpParseError(`Content-Length too large: ${describe(v)}`);
     const k = Number(v);
-    if (n >= 0 && k !== n) throw new HttpParseError(`conflicting Content-Length values ${show(value)}`);
+    if (n >= 0 && k !== n) throw new HttpParseError(`conflicting Content-Length values ${describe(value)}`);
     n = k;
   }
   return n;
 }
 
+/** A checked status line (without its line terminator). */
+interface StatusLine {
+  versionMinor: number;
+  status: number;
+  reason: string;
+}
+
+/**
+ * Checks a status line (without its terminator): `HTTP/1.x`, a 3-digit code >= 100, a
+ * reason phrase without control characters.
+ * @throws HttpParseError naming what is wrong.
+ */
+export function parseStatusLine(line: string): StatusLine {
+  const m = STATUS_LINE.exec(line);
+  if (m === null) throw new HttpParseError(`invalid status line ${describe(line)}`);
+  if (m[1] !== '1') throw new HttpParseError(`unsupported HTTP version in status line ${describe(line)}`);
+  const reason = m[4] ?? '';
+  if (BAD_VALUE_CHAR.test(reason)) throw new HttpParseError(`control character in status line ${describe(line)}`);
+  const status = Number(m[3]);
+  if (status < 100) throw new HttpParseError(`invalid status code ${m[3]}`);
+  return { versionMinor: Number(m[2]), status, reason };
+}
+
+const HTTP_PREFIX = 'HTTP/';
+
+/**
+ * Checks the start of a response head that is not complete yet, so that a peer that is
+ * not an HTTP server is found out without waiting for a head that never comes:
+ * `buf[0, len)` holds the head's bytes so far and `scanned` how many of them are known
+ * to hold no LF. When the status line has ended it is checked in full
+ * ({@link parseStatusLine}); before that, the bytes must begin like `HTTP/`.
+ * Returns the new `scanned`, or -1 once the status line has been checked and is valid.
+ * @throws HttpParseError for a status line that cannot be valid.
+ */
+export function checkHeadStart(buf: Buffer, len: number, scanned: number): number {
+  const lf = buf.indexOf(10, scanned);
+  if (lf >= 0 && lf < len) {
+    const end = lf > 0 && buf[lf - 1] === 13 ? lf - 1 : lf;
+    const line = buf.toString('latin1', 0, end);
+    if (line.includes('\r')) throw new HttpParseError(`bare CR in line ${describe(line)}`);
+    const s = parseStatusLine(line);
+    // 101 would switch protocols, which this client never asks for.
+    if (s.status === 101) throw new HttpParseError('unexpected 101 Switching Protocols');
+    return -1;
+  }
+  for (let i = 0; i < len && i < HTTP_PREFIX.length; i++) {
+    if (buf[i] !== HTTP_PREFIX.charCodeAt(i)) {
+      throw new HttpParseError(`invalid status line ${describe(buf.toString('latin1', 0, Math.min(len, 60)))}`);
+    }
+  }
+  return len;
+}
+
 /** Parses a complete response head (text decoded as latin1, including the empty line). */
 export function parseHead(text: string, limits: ParserLimits): Head {
   const lines = splitLines(text);
-  const statusLine = lines[0] ?? '';
-  const m = STATUS_LINE.exec(statusLine);
-  if (m === null) throw new HttpParseError(`invalid status line ${show(statusLine)}`);
-  if (m[1] !== '1') throw new HttpParseError(`unsupported HTTP version in status line ${show(statusLine)}`);
-  const reason = m[4] ?? '';
-  if (BAD_VALUE_CHAR.test(reason)) throw new HttpParseError(`control character in status line ${show(statusLine)}`);
-  const status = Number(m[3]);
-  if (status < 100) throw new HttpParseError(`invalid status code ${m[3]}`);
-  const versionMinor = Number(m[2]);
+  const { versionMinor, status, reason } = parseStatusLine(lines[0] ?? '');
 
   const headers: Record<string, string> = {};
   parseFields(lines, 1, headers, limits, 'header');
@@ -169,7 +209,7 @@ export function parseHead(text: string, limits: ParserLimits): Head {
     const codings = te.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
     const at = codings.indexOf('chunked');
     if (at >= 0 && at !== codings.length - 1) {
-      throw new HttpParseError(`chunked is not the final transfer coding in ${show(te)}`);
+      throw new HttpParseError(`chunked is not the final transfer coding in ${describe(te)}`);
     }
     chunked = at >= 0;
   } else if (cl !== undefined) {

@@ -1,12 +1,24 @@
 /**
- * The socket set-up the HTTP client needs; the I/O itself goes through the non-throwing
- * primitives of `net/nonblock.ts` (a count or `-errno`, so EAGAIN costs no exception).
+ * The socket set-up and name resolution the HTTP client needs. The I/O itself goes
+ * through the `Socket`'s public non-throwing methods (`tryRecvInto`, `trySend`,
+ * `connectEx`): a count or an errno, so EAGAIN costs no exception.
  */
-import { SOCK_STREAM, SOCK_NONBLOCK, IPPROTO_TCP, TCP_NODELAY } from '../sys/constants.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, SOCK_STREAM, SOCK_NONBLOCK, IPPROTO_TCP, TCP_NODELAY, SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
+import { errno } from '../errors.js';
 import { Socket } from '../net/socket.js';
-import { startConnect } from '../net/nonblock.js';
+import { getaddrinfo, getaddrinfoSync, type AddrInfo } from '../net/resolve.js';
+import type { Addresses, ResolveDone } from './core.js';
+import type { Origin } from './request.js';
 
-export { tryRecvInto, trySend, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from '../net/nonblock.js';
+export { NEG_EAGAIN } from '../net/index.js';
+
+/** What {@link openConnect} returns while the connection is under way. */
+export const NEG_EINPROGRESS = -errno.EINPROGRESS;
+
+/** The socket's pending error (`SO_ERROR`): 0 for none, else a positive errno. */
+export function socketError(sock: Socket): number {
+  return sock.getsockopt(SOL_SOCKET, SO_ERROR);
+}
 
 /** A new non-blocking, close-on-exec TCP socket with Nagle off (requests go out whole). */
 function tcpSocket(family: number): Socket {
@@ -29,9 +41,38 @@ function tcpSocket(family: number): Socket {
 export function openConnect(family: number, host: string, port: number): [Socket, number] {
   const s = tcpSocket(family);
   try {
-    return [s, startConnect(s, [host, port])];
+    // Non-blocking: EINPROGRESS (an interrupted connect included) while under way.
+    const err = s.connectEx([host, port]);
+    return [s, err === 0 ? 0 : -err];
   } catch (e) {
     s.close();
     throw e;
   }
+}
+
+/** The IPv4 and IPv6 addresses of a resolver answer, in its order. */
+function addressesOf(list: AddrInfo[]): Addresses {
+  const out: Addresses = [];
+  for (const [fam, , , , addr] of list) {
+    if ((fam === AF_INET || fam === AF_INET6) && Array.isArray(addr)) out.push([fam, addr[0]]);
+  }
+  return out;
+}
+
+/** Resolves `origin`'s host name on libuv's thread pool; `done` is called later. */
+export function resolveAsync(origin: Origin, done: ResolveDone): void {
+  getaddrinfo(origin.host, origin.port, AF_UNSPEC, SOCK_STREAM)
+    .then((list) => done(null, addressesOf(list)), (err: Error) => done(err));
+}
+
+/** Resolves `origin`'s host name on this thread (it blocks); `done` is called at once. */
+export function resolveBlocking(origin: Origin, done: ResolveDone): void {
+  let addrs: Addresses;
+  try {
+    addrs = addressesOf(getaddrinfoSync(origin.host, origin.port, AF_UNSPEC, SOCK_STREAM));
+  } catch (e) {
+    done(e as Error);
+    return;
+  }
+  done(null, addrs);
 }

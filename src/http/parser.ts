@@ -5,7 +5,7 @@
  * `reset` before each request.
  */
 import { HttpParseError } from './errors.js';
-import { DEFAULT_LIMITS, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
+import { DEFAULT_LIMITS, checkHeadStart, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
 
 const enum S {
   Head,
@@ -26,6 +26,8 @@ const enum S {
 
 /** Bodies up to this size declared by Content-Length get one buffer up front. */
 const PREALLOC_MAX = 16 * 1024 * 1024;
+/** Smallest body buffer once a body needs a second piece. */
+const MIN_GROWN = 16 * 1024;
 
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -59,13 +61,21 @@ export class ResponseParser {
   /** Partial head or trailer block, when it spans reads. */
   private block: Buffer | null = null;
   private blockLen = 0;
+  /**
+   * For a head spanning reads: how many of its bytes are known to hold no LF (the status
+   * line has not ended yet), or -1 once its status line has been checked.
+   */
+  private statusScan = 0;
   private remaining = 0;
   private sizeDigits = 0;
   private extBytes = 0;
-  private fixed: Buffer | null = null;
-  private fixedLen = 0;
-  private parts: Buffer[] = [];
-  private partsLen = 0;
+  /**
+   * The body so far: one buffer, sized up front for a declared length, otherwise grown by
+   * doubling. Chunk data is copied into it, so a body of many small chunks costs its
+   * bytes and no object per chunk.
+   */
+  private bodyBuf: Buffer | null = null;
+  private bodyLen = 0;
   private result: Buffer | null = null;
 
   constructor(limits: Partial<ParserLimits> = {}) {
@@ -84,21 +94,25 @@ export class ResponseParser {
     this.state = S.Head;
     this.noBody = method === 'HEAD';
     this.blockLen = 0;
-    this.fixed = null;
-    this.fixedLen = 0;
-    this.parts = [];
-    this.partsLen = 0;
+    this.statusScan = 0;
+    this.bodyBuf = null;
+    this.bodyLen = 0;
     this.result = null;
   }
 
   /** The body once `done` (a fresh Buffer the caller owns). */
   get body(): Buffer {
     if (this.result === null) {
-      if (this.fixed !== null) this.result = this.fixed;
-      else if (this.parts.length === 1) this.result = this.parts[0]!;
-      else if (this.parts.length === 0) this.result = Buffer.alloc(0);
-      else this.result = Buffer.concat(this.parts, this.partsLen);
-      this.parts = [];
+      const b = this.bodyBuf;
+      const n = this.bodyLen;
+      if (b === null) this.result = Buffer.alloc(0);
+      else if (b.length - n <= n >>> 3) this.result = n === b.length ? b : b.subarray(0, n);
+      else {
+        // Much of a grown buffer unused: hand out an exact copy and let the big one go.
+        this.result = Buffer.allocUnsafe(n);
+        b.copy(this.result, 0, 0, n);
+      }
+      this.bodyBuf = null;
     }
     return this.result;
   }
@@ -168,18 +182,21 @@ export class ResponseParser {
     this.done = true;
   }
 
-  /** Copies body bytes out of the caller's buffer. */
+  /** Copies body bytes out of the caller's buffer into the body buffer. */
   private keep(buf: Buffer, p: number, n: number): void {
     if (n === 0) return;
-    if (this.fixed !== null) {
-      buf.copy(this.fixed, this.fixedLen, p, p + n);
-      this.fixedLen += n;
-      return;
+    const need = this.bodyLen + n;
+    let b = this.bodyBuf;
+    if (b === null) {
+      // The first piece gets an exact buffer: often it is the whole body.
+      b = this.bodyBuf = Buffer.allocUnsafe(n);
+    } else if (b.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, b.length * 2, MIN_GROWN));
+      b.copy(grown, 0, 0, this.bodyLen);
+      b = this.bodyBuf = grown;
     }
-    const part = Buffer.allocUnsafe(n);
-    buf.copy(part, 0, p, p + n);
-    this.parts.push(part);
-    this.partsLen += n;
+    buf.copy(b, this.bodyLen, p, p + n);
+    this.bodyLen = need;
   }
 
   /** Appends to the pending block, up to the header limit; returns how many bytes fit. */
@@ -228,7 +245,13 @@ export class ResponseParser {
 
   private feedHead(buf: Buffer, p: number, end: number): number {
     const got = this.takeBlock(buf, p, end, 'response head');
-    if (got === null) return end;
+    if (got === null) {
+      // Incomplete: check what there is of the status line now rather than when (if ever)
+      // the head is complete.
+      if (this.statusScan >= 0) this.statusScan = checkHeadStart(this.block!, this.blockLen, this.statusScan);
+      return end;
+    }
+    this.statusScan = 0; // the next head (after an interim response) starts unchecked
     const [text, next] = got;
     const h = parseHead(text, this.limits);
     if (h.status < 200) {
@@ -252,7 +275,7 @@ export class ResponseParser {
       else {
         this.state = S.Length;
         this.remaining = h.contentLength;
-        if (h.contentLength <= PREALLOC_MAX) this.fixed = Buffer.allocUnsafe(h.contentLength);
+        if (h.contentLength <= PREALLOC_MAX) this.bodyBuf = Buffer.allocUnsafe(h.contentLength);
       }
     } else {
       // No length: the body runs until the server closes (RFC 9112 6.3, rules 7 and 8).

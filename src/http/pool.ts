@@ -3,32 +3,16 @@
  * reused most-recently-used first (the warmest, least likely to have been timed out by
  * the server), and a FIFO queue of requests waiting for a free connection.
  */
-import type { FileLike } from '../select/args.js';
 import { Connection } from './connection.js';
-import type { Exchange, Holder } from './exchange.js';
+import type { ClientCore, PoolPort } from './core.js';
+import type { Exchange } from './exchange.js';
 import type { Origin } from './request.js';
 
-/** The part of a Reactor the client uses. */
-export interface ReactorLike {
-  addReader(fileobj: FileLike, callback: (fileobj: FileLike) => void): void;
-  addWriter(fileobj: FileLike, callback: (fileobj: FileLike) => void): void;
-  removeReader(fileobj: FileLike): boolean;
-  removeWriter(fileobj: FileLike): boolean;
-}
-
-/** What every pool of one client shares. */
-export interface ClientCore {
-  readonly reactor: ReactorLike;
-  /** One receive buffer for all connections: the parser copies out what it keeps. */
-  readonly readBuf: Buffer;
-  readonly maxConnections: number;
-  closed: boolean;
-  /** Called when a pool has nothing left (no connection, no queued request). */
-  poolEmpty(pool: Pool): void;
-}
-
-/** Connections and waiting requests of one origin. */
-export class Pool implements Holder {
+/**
+ * Connections and waiting requests of one origin. A queued request has no holder: when
+ * it is cancelled it is settled where it waits, and skipped when its turn comes.
+ */
+export class Pool implements PoolPort<Connection> {
   readonly core: ClientCore;
   readonly origin: Origin;
   /** Every open (or opening) connection. */
@@ -58,7 +42,6 @@ export class Pool implements Holder {
       this.open(ex);
       return;
     }
-    ex.holder = this;
     this.#queue.push(ex);
   }
 
@@ -91,11 +74,6 @@ export class Pool implements Holder {
       this.open(next);
     }
     if (this.conns.size === 0 && this.#head >= this.#queue.length) this.core.poolEmpty(this);
-  }
-
-  /** {@link Holder}: a queued request was cancelled; it is skipped when its turn comes. */
-  abandon(ex: Exchange): void {
-    void ex; // settled exchanges are skipped by #dequeue; nothing to do now
   }
 
   /** Every queued request not yet settled (for the client's close), emptying the queue. */

@@ -5,7 +5,7 @@
  * `TypeError`/`RangeError` naming the bad value.
  */
 import { AF_INET, AF_INET6 } from '../sys/constants.js';
-import { show } from './head.js';
+import { describe, toInteger, toSignal, toTimeoutMs } from '../validate.js';
 
 /** Header values a request accepts: one value, or several for a repeated field. */
 export type HeaderValue = string | number | readonly (string | number)[];
@@ -56,6 +56,7 @@ export interface PreparedRequest {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: HTAB, visible ASCII, SP and obs-text (latin1 on the wire).
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const URL_WHITESPACE = /[\t\n\r]/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const KNOWN_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -94,19 +95,24 @@ function parseUrlUncached(input: string | URL): Target {
   let u: URL;
   if (input instanceof URL) u = input;
   else if (typeof input === 'string') {
+    // The URL parser removes tab, CR and LF wherever they are: the request would go to
+    // another URL than the one given.
+    if (URL_WHITESPACE.test(input)) {
+      throw new TypeError(`invalid URL ${describe(input)}: the URL contains a tab, CR or LF`);
+    }
     try {
       u = new URL(input);
     } catch {
-      throw new TypeError(`invalid URL ${show(input)}`);
+      throw new TypeError(`invalid URL ${describe(input)}`);
     }
   } else {
     throw new TypeError(`url must be a string or a URL, got ${input === null ? 'null' : typeof input}`);
   }
   if (u.protocol !== 'http:') {
     if (u.protocol === 'https:') {
-      throw new TypeError(`https: is not supported (iomux speaks plain HTTP/1.1 only): ${show(u.href)}`);
+      throw new TypeError(`https: is not supported (iomux speaks plain HTTP/1.1 only): ${describe(u.href)}`);
     }
-    throw new TypeError(`unsupported URL scheme ${show(u.protocol)} in ${show(u.href)}: expected http:`);
+    throw new TypeError(`unsupported URL scheme ${describe(u.protocol)} in ${describe(u.href)}: expected http:`);
   }
   const port = u.port === '' ? 80 : Number(u.port);
   let host = u.hostname;
@@ -134,44 +140,36 @@ function userInfo(raw: string, what: string, origin: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    const shown = what === 'password' ? '' : ` ${show(raw)}`;
+    const shown = what === 'password' ? '' : ` ${describe(raw)}`;
     throw new TypeError(`invalid percent-encoding in the URL's ${what}${shown} (for ${origin})`);
   }
 }
 
 function headerEntries(h: HeadersInit): Iterable<readonly [string, HeaderValue | undefined]> {
-  if (h === null || typeof h !== 'object') throw new TypeError(`headers must be an object, got ${show(String(h))}`);
+  if (h === null || typeof h !== 'object') throw new TypeError(`headers must be an object, got ${describe(h)}`);
   if (Symbol.iterator in h) return h as Iterable<readonly [string, HeaderValue]>;
   return Object.entries(h);
 }
 
 function checkValue(name: string, v: unknown): string {
   if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string') throw new TypeError(`header ${show(name)} must be a string or number, got ${typeof v}`);
-  if (BAD_VALUE.test(v)) throw new TypeError(`header ${show(name)} has an invalid character in value ${show(v)}`);
+  if (typeof v !== 'string') throw new TypeError(`header ${describe(name)} must be a string or number, got ${typeof v}`);
+  if (BAD_VALUE.test(v)) throw new TypeError(`header ${describe(name)} has an invalid character in value ${describe(v)}`);
   return v.trim();
 }
 
-/** What a wrong argument was, for messages: `null`, a type, or an object's class. */
-export function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
-  return typeof v;
+/**
+ * A timeout option in milliseconds ({@link toTimeoutMs}'s rules); 0, `Infinity` or
+ * `null` mean none and give 0.
+ */
+export function timeoutOption(t: unknown, what = 'timeout'): number {
+  const ms = toTimeoutMs(t, what);
+  return ms < 0 ? 0 : ms;
 }
 
-/** Checks a timeout option: ms, 0 or Infinity for none. */
-export function checkTimeout(t: unknown, what = 'timeout'): number {
-  if (typeof t !== 'number') throw new TypeError(`${what} must be a number of milliseconds, got ${show(String(t))}`);
-  if (!(t >= 0)) throw new RangeError(`${what} must be >= 0 ms (0 or Infinity: none), got ${t}`);
-  return t === Infinity ? 0 : t;
-}
-
-/** An AbortSignal, or anything that can stand for one (`aborted`, `reason`, listeners). */
-function isSignal(s: unknown): s is AbortSignal {
-  if (s instanceof AbortSignal) return true;
-  const o = s as Partial<AbortSignal> | null;
-  return typeof o === 'object' && o !== null && typeof o.aborted === 'boolean'
-    && typeof o.addEventListener === 'function' && typeof o.removeEventListener === 'function';
+/** Checks a connection limit option: an integer >= 1, or Infinity. */
+export function checkMaxConnections(max: unknown, what = 'maxConnectionsPerOrigin'): number {
+  return max === Infinity ? max : toInteger(max, what, 1);
 }
 
 /**
@@ -186,7 +184,7 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
   const { origin, path, hostHeader, auth } = parseUrl(opts.url);
 
   let method = opts.method ?? 'GET';
-  if (typeof method !== 'string' || !TOKEN.test(method)) throw new TypeError(`invalid method ${show(String(method))}`);
+  if (typeof method !== 'string' || !TOKEN.test(method)) throw new TypeError(`invalid method ${describe(method)}`);
   const upper = method.toUpperCase();
   if (KNOWN_METHODS.has(upper)) method = upper;
 
@@ -204,14 +202,14 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
     for (const [rawName, v] of headerEntries(opts.headers)) {
       if (v === undefined) continue;
       const name = String(rawName);
-      if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${show(name)}`);
+      if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${describe(name)}`);
       const lower = name.toLowerCase();
       if (lower === 'content-length' || lower === 'transfer-encoding') {
         // The client frames the body itself: a caller's framing could only disagree with it.
         if (lower === 'transfer-encoding') throw new TypeError('header "transfer-encoding" is not supported: pass the whole body');
         const want = String(body?.length ?? 0);
         if (checkValue(name, v) !== want) {
-          throw new TypeError(`header "content-length" is ${show(String(v))} but the body has ${want} bytes`);
+          throw new TypeError(`header "content-length" is ${describe(v)} but the body has ${want} bytes`);
         }
         continue;
       }
@@ -236,10 +234,7 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
     wire = [all];
   } else wire = [Buffer.from(head, 'latin1'), body];
 
-  const timeout = checkTimeout(opts.timeout ?? defaultTimeout);
-  const signal = opts.signal;
-  if (signal !== undefined && !isSignal(signal)) {
-    throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
-  }
+  const timeout = timeoutOption(opts.timeout ?? defaultTimeout);
+  const signal = toSignal(opts.signal) ?? undefined;
   return { method, url: String(opts.url), origin, wire, timeout, signal, idempotent: IDEMPOTENT.has(method) };
 }

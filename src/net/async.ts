@@ -18,14 +18,17 @@
  * bytes it yields one turn (`setImmediate`) before resolving. `sockSendall` of a large
  * buffer to a fast reader yields the same way between its sends.
  */
-import { OSError, TimeoutError, ClosedError, errno as E } from '../errors.js';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
-import type { FileLike } from '../select/args.js';
+import { errno } from '../sys/errno.js';
+import { OSError, TimeoutError, ClosedError } from '../errors.js';
+import {
+  describe, toBytesOrUtf8, toOptions, toSignal, toSize, toTimeoutMs, toWritableBytes, type FileLike,
+} from '../validate.js';
 import { Reactor as LoopReactor } from '../loop/reactor.js';
 import { adoptSocket, type Socket } from './socket.js';
-import { show, isNumericHost, type AddressLike, type SocketAddress } from './address.js';
+import { isNumericHost, type AddressLike } from './address.js';
+import type { SocketAddress } from './sockaddr.js';
 import { resolveHostAsync } from './resolve.js';
-import { toBytes, toWritable } from './scratch.js';
 import { NEG_EAGAIN, tryAcceptFd, acceptedAddress } from './transfer.js';
 
 /** Options of every socket operation: `timeout` in milliseconds, `signal` to abort. */
@@ -56,10 +59,8 @@ export interface Readiness {
   writable(fileobj: FileLike, options?: ReadinessOptions): Promise<void>;
 }
 
-const ETIMEDOUT = E.ETIMEDOUT!;
-const EINPROGRESS = E.EINPROGRESS!;
-/** Longest timer Node accepts (ms). */
-const TIMER_MAX = 0x7fffffff;
+const ETIMEDOUT = errno.ETIMEDOUT;
+const EINPROGRESS = errno.EINPROGRESS;
 /** Receive scratch: results are copied out exactly, so one buffer serves every call. */
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
 
@@ -104,27 +105,17 @@ class Op {
   readonly #what: string;
   readonly #timeout: number;
 
+  /**
+   * @param what     the operation's name, for messages.
+   * @param options  `{ timeout, signal }`, checked: anything but an object (a bare number
+   *   of milliseconds included) is a TypeError naming the options.
+   */
   constructor(what: string, options: unknown) {
     this.#what = what;
-    if (options !== undefined && options !== null && typeof options !== 'object') {
-      throw new TypeError(`${what}: options must be an object like { timeout, signal }, got ${show(options)}`);
-    }
-    const opts = (options ?? undefined) as SockOpOptions | undefined;
-    const t = opts?.timeout;
-    if (t === null || t === undefined || t === Infinity) {
-      this.#timeout = -1;
-    } else {
-      if (typeof t !== 'number') throw new TypeError(`${what}: timeout must be a number of milliseconds or null, got ${show(t)}`);
-      if (!(t >= 0 && t <= TIMER_MAX)) {
-        throw new RangeError(`${what}: timeout must be from 0 to ${TIMER_MAX} milliseconds (or null for none), got ${t}`);
-      }
-      this.#timeout = t;
-    }
+    const opts = toOptions<SockOpOptions>(options, `${what} options`, '{ timeout, signal }');
+    this.#timeout = toTimeoutMs(opts.timeout, `${what} timeout`);
     this.#deadline = this.#timeout < 0 ? -1 : performance.now() + this.#timeout;
-    const s = opts?.signal ?? undefined;
-    if (s !== undefined && (typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')) {
-      throw new TypeError(`${what}: signal must be an AbortSignal, got ${show(s)}`);
-    }
+    const s = toSignal(opts.signal, `${what} signal`) ?? undefined;
     this.#signal = s;
     s?.throwIfAborted();
   }
@@ -204,8 +195,7 @@ function received(big: Buffer | null, r: number, n: number): Buffer {
  * @throws (rejects) TypeError/RangeError for a bad size or options; the socket's OSError.
  */
 export async function sockRecv(reactor: Readiness, sock: Socket, n: number, options?: SockOpOptions): Promise<Buffer> {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`sockRecv: size must be an integer, got ${show(n)}`);
-  if (n < 0) throw new RangeError(`sockRecv: negative buffer size ${n}`);
+  toSize(n, 'sockRecv n');
   const op = new Op('sockRecv', options);
   if (n === 0) return Buffer.alloc(0); // as asyncio's sock_recv(sock, 0): sock.recv(0) at once
   const big = n > SCRATCH.length ? Buffer.allocUnsafe(n) : null;
@@ -231,7 +221,7 @@ export async function sockRecv(reactor: Readiness, sock: Socket, n: number, opti
  */
 export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayBufferView | ArrayBuffer,
   options?: SockOpOptions): Promise<number> {
-  const b = toWritable(buf, 'buf');
+  const b = toWritableBytes(buf, 'sockRecvInto buf');
   const op = new Op('sockRecvInto', options);
   if (b.length === 0) return 0; // nothing to receive into: at once, as sock.recv_into would
   let waited = false;
@@ -254,7 +244,7 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
  */
 export async function sockSendall(reactor: Readiness, sock: Socket, data: ArrayBufferView | ArrayBuffer | string,
   options?: SockOpOptions): Promise<void> {
-  const b = toBytes(data, 'data');
+  const b = toBytesOrUtf8(data, 'sockSendall data');
   const op = new Op('sockSendall', options);
   let off = 0;
   let waited = false;
@@ -325,7 +315,7 @@ export async function sockConnect(reactor: Readiness, sock: Socket, addr: Addres
 
 function connectError(errnum: number, addr: unknown, sock: Socket): OSError {
   const fd = sock.fileno();
-  return OSError.fromErrno(errnum, 'connect', `${show(addr)} (${fd < 0 ? 'socket is closed' : `fd ${fd}`})`);
+  return OSError.fromErrno(errnum, 'connect', `${describe(addr)} (${fd < 0 ? 'socket is closed' : `fd ${fd}`})`);
 }
 
 function closedError(): ClosedError {

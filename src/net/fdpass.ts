@@ -12,12 +12,12 @@ import {
   MSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, IOVEC_SIZE,
   CMSGHDR_SIZE, cmsgSpace, cmsgLen,
 } from '../sys/structs.js';
-import { errno as E } from '../errors.js';
-import { show } from './address.js';
-import { cint, int, toBytes, where } from './scratch.js';
+import { errno } from '../sys/errno.js';
+import { INT_MAX, describe, toBytesOrUtf8, toCInt, toInteger, toSize } from '../validate.js';
+import { where } from './scratch.js';
 
-const EINTR = E.EINTR!;
-const EAGAIN = E.EAGAIN!;
+const EINTR = errno.EINTR;
+const EAGAIN = errno.EAGAIN;
 
 /** Called on EAGAIN by a socket with a timeout: waits for `events` or throws TimeoutError. */
 export type WaitAgain = (events: number) => void;
@@ -58,8 +58,8 @@ function fillMsghdr(dataLen: number, controlLen: number): void {
  * an array of them, sent as one.
  */
 function payload(data: unknown): Uint8Array {
-  if (!Array.isArray(data)) return toBytes(data, 'data');
-  return Buffer.concat(data.map((d, i) => toBytes(d, `data[${i}]`)));
+  if (!Array.isArray(data)) return toBytesOrUtf8(data, 'data');
+  return Buffer.concat(data.map((d, i) => toBytesOrUtf8(d, `data[${i}]`)));
 }
 
 /** Most fds the kernel passes in one message (Linux's SCM_MAX_FD). */
@@ -68,12 +68,9 @@ const SCM_MAX_FD = 253;
 /** `sendmsg` of `data` with `fds` attached; returns the byte count sent. */
 export function sendFds(fd: number, data: unknown, fds: readonly number[], flags: unknown = 0, again?: WaitAgain): number {
   const bytes = payload(data);
-  if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of file descriptors, got ${show(fds)}`);
-  for (const f of fds) {
-    if (typeof f !== 'number' || !Number.isInteger(f)) throw new TypeError(`fds must hold integers, got ${show(f)}`);
-    if (f < 0 || f > 0x7fffffff) throw new RangeError(`fd ${f} out of range in fds`);
-  }
-  const f = cint(flags, 'flags');
+  if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of file descriptors, got ${describe(fds)}`);
+  for (let i = 0; i < fds.length; i++) toInteger(fds[i], `fds[${i}]`, 0, INT_MAX);
+  const f = toCInt(flags, 'flags');
   DATA.reserve(bytes.length).set(bytes, 0);
   const control = fds.length > 0 ? cmsgSpace(4 * fds.length) : 0;
   if (control > 0) {
@@ -93,7 +90,7 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
       again(POLLOUT); // a socket with a timeout: wait (or throw TimeoutError), then retry
       continue;
     }
-    raise(r, 'sendmsg', `${where(fd)}, fds ${show(fds)}`);
+    raise(r, 'sendmsg', `${where(fd)}, fds ${describe(fds)}`);
   }
 }
 
@@ -103,9 +100,9 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
  * or control part was truncated.
  */
 export function recvFds(fd: number, bufsize: number, maxfds: number, flags: unknown = 0, again?: WaitAgain): [Buffer, number[]] {
-  if (int(bufsize, 'bufsize') < 0) throw new RangeError(`negative buffer size in recvFds: ${bufsize}`);
-  if (cint(maxfds, 'maxfds') < 0) throw new RangeError(`negative maxfds in recvFds: ${maxfds}`);
-  const f = cint(flags, 'flags');
+  toSize(bufsize, 'bufsize');
+  toInteger(maxfds, 'maxfds', 0, INT_MAX);
+  const f = toCInt(flags, 'flags');
   DATA.reserve(bufsize);
   // The control length is CMSG_LEN(4 * maxfds), as Python's recv_fds: the kernel
   // delivers as many fds as fit (CMSG_SPACE would have room for one more when odd). It

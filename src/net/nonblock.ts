@@ -6,7 +6,7 @@
 import * as libc from '../sys/libc.js';
 import { sysret } from '../sys/call.js';
 import { SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
-import { errno as E } from '../errors.js';
+import { errno } from '../sys/errno.js';
 import { encodeAddress, type AddressLike, type SocketAddress } from './address.js';
 import { ADDR, ADDRLEN, OPT } from './scratch.js';
 import { adoptSocket, type Socket } from './socket.js';
@@ -14,7 +14,7 @@ import { NEG_EAGAIN, tryAcceptFd, acceptedAddress } from './transfer.js';
 
 export { NEG_EAGAIN };
 /** `-EINPROGRESS`: what {@link startConnect} returns while a connection is under way. */
-export const NEG_EINPROGRESS = -E.EINPROGRESS!;
+export const NEG_EINPROGRESS = -errno.EINPROGRESS;
 
 /** `sock.tryRecvInto(buf, off, len)`. */
 export function tryRecvInto(sock: Socket, buf: Uint8Array, off: number, len: number): number {
@@ -44,7 +44,7 @@ export function startConnect(sock: Socket, addr: AddressLike): number {
   const len = encodeAddress(sock.family, addr, ADDR);
   const r = sysret(libc.connect(sock.fileno(), ADDR, len));
   // EINTR: the connection carries on in the kernel, exactly like EINPROGRESS.
-  return r === -E.EINTR! ? NEG_EINPROGRESS : r;
+  return r === -errno.EINTR ? NEG_EINPROGRESS : r;
 }
 
 /** The pending error (`SO_ERROR`, positive errno, 0 for none), or `-errno` if that fails. */

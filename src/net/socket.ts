@@ -13,18 +13,21 @@ import {
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
   SO_ERROR, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
 } from '../sys/constants.js';
-import { OSError, TimeoutError, errno as E } from '../errors.js';
-import { encodeAddress, decodeAddress, show, type AddressLike, type SocketAddress } from './address.js';
-import { ADDR, ADDRLEN, cint, where } from './scratch.js';
+import { errno } from '../sys/errno.js';
+import { OSError, TimeoutError } from '../errors.js';
+import { describe, secondsToMs, toCInt } from '../validate.js';
+import { encodeAddress, type AddressLike } from './address.js';
+import { decodeAddress, type SocketAddress } from './sockaddr.js';
+import { ADDR, ADDRLEN, where } from './scratch.js';
 import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
 import { waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
 
-const EINTR = E.EINTR!;
-const EAGAIN = E.EAGAIN!;
-const ECONNRESET = E.ECONNRESET!;
-const EINPROGRESS = E.EINPROGRESS!;
+const EINTR = errno.EINTR;
+const EAGAIN = errno.EAGAIN;
+const ECONNRESET = errno.ECONNRESET;
+const EINPROGRESS = errno.EINPROGRESS;
 /** What `#connect` returns when a socket timeout expired. */
 const TIMED_OUT = -1;
 /** `type` may carry these creation flags; `Socket#type` never does (as Python 3.7+). */
@@ -72,7 +75,7 @@ export class Socket {
       return;
     }
     if (fileno !== undefined && fileno !== null) {
-      const fd = cint(fileno, 'fileno');
+      const fd = toCInt(fileno, 'fileno');
       if (fd < 0) throw new RangeError(`negative file descriptor ${fd}`);
       // Always asked, as CPython validates the fd: not open is EBADF, not a socket ENOTSOCK.
       const kernelType = sockoptInt(fd, SO_TYPE, `fileno ${fd}`);
@@ -80,16 +83,16 @@ export class Socket {
       const typ = type ?? kernelType;
       const pro = proto ?? sockoptInt(fd, SO_PROTOCOL, `fileno ${fd}`);
       this.#fd = fd;
-      this.#family = cint(fam, 'family');
-      this.#type = cint(typ, 'type') & ~TYPE_FLAGS;
-      this.#proto = cint(pro, 'proto');
+      this.#family = toCInt(fam, 'family');
+      this.#type = toCInt(typ, 'type') & ~TYPE_FLAGS;
+      this.#proto = toCInt(pro, 'proto');
       const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', `fileno ${fd}`);
       this.#timeout = (fl & O_NONBLOCK) === 0 ? -1 : 0;
       return;
     }
-    const fam = cint(family ?? AF_INET, 'family');
-    const typ = cint(type ?? SOCK_STREAM, 'type');
-    const pro = cint(proto ?? 0, 'proto');
+    const fam = toCInt(family ?? AF_INET, 'family');
+    const typ = toCInt(type ?? SOCK_STREAM, 'type');
+    const pro = toCInt(proto ?? 0, 'proto');
     this.#fd = check(libc.socket(fam, typ | SOCK_CLOEXEC, pro), 'socket', `family ${fam}, type ${typ}, proto ${pro}`);
     this.#family = fam;
     this.#type = typ & ~TYPE_FLAGS;
@@ -147,7 +150,7 @@ export class Socket {
    */
   setblocking(flag: boolean | number): void {
     if (typeof flag !== 'boolean' && typeof flag !== 'number') {
-      throw new TypeError(`setblocking flag must be a boolean, got ${show(flag)}`);
+      throw new TypeError(`setblocking flag must be a boolean, got ${describe(flag)}`);
     }
     this.#setTimeout(flag ? -1 : 0);
   }
@@ -163,8 +166,7 @@ export class Socket {
    */
   settimeout(seconds: number | null): void {
     if (seconds === null || seconds === undefined) return this.#setTimeout(-1);
-    if (typeof seconds !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${show(seconds)}`);
-    if (!(seconds >= 0 && seconds < 2 ** 31 / 1000)) throw new RangeError(`timeout value out of range: ${seconds}`);
+    secondsToMs(seconds, 'error', 'timeout'); // TypeError / RangeError (negative, NaN, too long)
     this.#setTimeout(seconds);
   }
 
@@ -193,12 +195,12 @@ export class Socket {
   /** Binds to `addr` (see {@link AddressLike}). */
   bind(addr: AddressLike): void {
     const len = encodeAddress(this.#family, addr, ADDR);
-    check(libc.bind(this.#fd, ADDR, len), 'bind', `${show(addr)} (${this.#where()})`);
+    check(libc.bind(this.#fd, ADDR, len), 'bind', `${describe(addr)} (${this.#where()})`);
   }
 
   /** Starts listening; `backlog` defaults to min(SOMAXCONN, 128) as Python's; negative is 0. */
   listen(backlog?: number): void {
-    const b = backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, cint(backlog, 'backlog'));
+    const b = backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, toCInt(backlog, 'backlog'));
     check(libc.listen(this.#fd, b), 'listen', this.#where());
   }
 
@@ -229,8 +231,8 @@ export class Socket {
    */
   connect(addr: AddressLike): void {
     const err = this.#connect(addr);
-    if (err === TIMED_OUT) throw new TimeoutError(E.ETIMEDOUT!, `timed out (connect to ${show(addr)})`);
-    if (err !== 0) throw OSError.fromErrno(err, 'connect', `${show(addr)} (${this.#where()})`);
+    if (err === TIMED_OUT) throw new TimeoutError(errno.ETIMEDOUT, `timed out (connect to ${describe(addr)})`);
+    if (err !== 0) throw OSError.fromErrno(err, 'connect', `${describe(addr)} (${this.#where()})`);
   }
 
   /**
@@ -370,7 +372,7 @@ export class Socket {
 
   /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
   shutdown(how: number): void {
-    check(libc.shutdown(this.#fd, cint(how, 'how')), 'shutdown', this.#where());
+    check(libc.shutdown(this.#fd, toCInt(how, 'how')), 'shutdown', this.#where());
   }
 
   /** The socket's own address. */

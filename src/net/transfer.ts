@@ -10,13 +10,15 @@
 import * as libc from '../sys/libc.js';
 import { raise, sysret } from '../sys/call.js';
 import { AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
-import { errno as E } from '../errors.js';
-import { decodeAddress, encodeAddress, show, type SocketAddress } from './address.js';
-import { ADDR, ADDRLEN, RECV, cint, int, toBytes, toWritable, where } from './scratch.js';
+import { errno } from '../sys/errno.js';
+import { describe, toBytesOrUtf8, toCInt, toSize, toWritableBytes } from '../validate.js';
+import { encodeAddress } from './address.js';
+import { decodeAddress, type SocketAddress } from './sockaddr.js';
+import { ADDR, ADDRLEN, RECV, where } from './scratch.js';
 import { waitFd } from './wait.js';
 
-const EINTR = E.EINTR!;
-const EAGAIN = E.EAGAIN!;
+const EINTR = errno.EINTR;
+const EAGAIN = errno.EAGAIN;
 
 /**
  * After a failed call (`r` = -errno): with a timeout (`timeout` > 0) and EAGAIN, waits
@@ -32,15 +34,9 @@ export function again(fd: number, timeout: number, r: number, events: number, de
   return d;
 }
 
-function badSize(n: unknown, what: string): never {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${what} buffer size must be an integer, got ${show(n)}`);
-  throw new RangeError(`negative buffer size in ${what}: ${n}`);
-}
-
 /** `nbytes` of `recvInto`/`recvfromInto` against a buffer of `have` bytes (0: all of it). */
 function intoSize(nbytes: unknown, have: number, what: string): number {
-  const n = int(nbytes, 'nbytes');
-  if (n < 0) throw new RangeError(`negative buffer size in ${what}: ${n}`);
+  const n = toSize(nbytes, 'nbytes');
   if (n > have) throw new RangeError(`buffer too small for requested bytes: ${n} > ${have}`);
   return n === 0 ? have : n;
 }
@@ -88,11 +84,11 @@ function sender(family: number): SocketAddress | null {
  * empty Buffer without a syscall, as CPython's (it neither blocks nor drops a datagram).
  */
 export function recv(fd: number, timeout: number, bufsize: unknown, flags: unknown): Buffer {
-  if (typeof bufsize !== 'number' || !Number.isInteger(bufsize) || bufsize < 0) badSize(bufsize, 'recv');
-  const f = cint(flags, 'flags');
-  if (bufsize === 0) return Buffer.alloc(0);
-  const buf = bufsize > RECV.length ? Buffer.allocUnsafe(bufsize) : RECV;
-  return result(buf, recvLoop(fd, timeout, buf, bufsize, f), bufsize);
+  const size = toSize(bufsize, 'bufsize');
+  const f = toCInt(flags, 'flags');
+  if (size === 0) return Buffer.alloc(0);
+  const buf = size > RECV.length ? Buffer.allocUnsafe(size) : RECV;
+  return result(buf, recvLoop(fd, timeout, buf, size, f), size);
 }
 
 /**
@@ -100,35 +96,35 @@ export function recv(fd: number, timeout: number, bufsize: unknown, flags: unkno
  * count. Nothing to receive into (an empty buffer) returns 0 without a syscall, as CPython.
  */
 export function recvInto(fd: number, timeout: number, buf: unknown, nbytes: unknown, flags: unknown): number {
-  const b = toWritable(buf, 'buf');
+  const b = toWritableBytes(buf, 'buf');
   const n = intoSize(nbytes, b.length, 'recvInto');
-  const f = cint(flags, 'flags');
+  const f = toCInt(flags, 'flags');
   return n === 0 ? 0 : recvLoop(fd, timeout, b, n, f);
 }
 
 /** `Socket#recvfrom`: `[bytes, sender]`. */
 export function recvfrom(fd: number, timeout: number, family: number, bufsize: unknown, flags: unknown): [Buffer, SocketAddress | null] {
-  if (typeof bufsize !== 'number' || !Number.isInteger(bufsize) || bufsize < 0) badSize(bufsize, 'recvfrom');
-  const f = cint(flags, 'flags');
-  const buf = bufsize > RECV.length ? Buffer.allocUnsafe(bufsize) : RECV;
-  const n = recvfromLoop(fd, timeout, buf, bufsize, f);
+  const size = toSize(bufsize, 'bufsize');
+  const f = toCInt(flags, 'flags');
+  const buf = size > RECV.length ? Buffer.allocUnsafe(size) : RECV;
+  const n = recvfromLoop(fd, timeout, buf, size, f);
   const addr = sender(family);
-  return [result(buf, n, bufsize), addr];
+  return [result(buf, n, size), addr];
 }
 
 /** `Socket#recvfromInto`: `[count, sender]`. */
 export function recvfromInto(fd: number, timeout: number, family: number, buf: unknown, nbytes: unknown,
   flags: unknown): [number, SocketAddress | null] {
-  const b = toWritable(buf, 'buf');
+  const b = toWritableBytes(buf, 'buf');
   const n = intoSize(nbytes, b.length, 'recvfromInto');
-  const r = recvfromLoop(fd, timeout, b, n, cint(flags, 'flags'));
+  const r = recvfromLoop(fd, timeout, b, n, toCInt(flags, 'flags'));
   return [r, sender(family)];
 }
 
 /** `Socket#send`: one `send(2)` (MSG_NOSIGNAL: a closed peer is EPIPE); the count sent. */
 export function send(fd: number, timeout: number, data: unknown, flags: unknown): number {
-  const b = toBytes(data, 'data');
-  const f = cint(flags, 'flags') | MSG_NOSIGNAL;
+  const b = toBytesOrUtf8(data, 'data');
+  const f = toCInt(flags, 'flags') | MSG_NOSIGNAL;
   let deadline = -1;
   for (;;) {
     const r = sysret(libc.send(fd, b, b.length, f));
@@ -142,8 +138,8 @@ export function send(fd: number, timeout: number, data: unknown, flags: unknown)
  * bounded (Python 3.5+); non-blocking, a full buffer throws `BlockingIOError`.
  */
 export function sendall(fd: number, timeout: number, data: unknown, flags: unknown): void {
-  const b = toBytes(data, 'data');
-  const f = cint(flags, 'flags') | MSG_NOSIGNAL;
+  const b = toBytesOrUtf8(data, 'data');
+  const f = toCInt(flags, 'flags') | MSG_NOSIGNAL;
   let deadline = timeout > 0 ? performance.now() + timeout * 1000 : -1;
   let off = 0;
   while (off < b.length) {
@@ -161,15 +157,15 @@ export function sendall(fd: number, timeout: number, data: unknown, flags: unkno
 
 /** `Socket#sendto`: one datagram (or stream write) to `addr` of `family`; the count sent. */
 export function sendto(fd: number, timeout: number, family: number, data: unknown, flags: unknown, addr: unknown): number {
-  const f = cint(flags, 'flags') | MSG_NOSIGNAL;
-  const bytes = toBytes(data, 'data');
+  const f = toCInt(flags, 'flags') | MSG_NOSIGNAL;
+  const bytes = toBytesOrUtf8(data, 'data');
   const len = encodeAddress(family, addr, ADDR);
   let deadline = -1;
   for (;;) {
     const r = sysret(libc.sendto(fd, bytes, bytes.length, f, ADDR, len));
     if (r >= 0) return r;
     // EINTR: retry (PEP 475). A wait cannot touch ADDR, so the encoded address stays.
-    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendto', `${show(addr)} (${where(fd)})`);
+    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendto', `${describe(addr)} (${where(fd)})`);
   }
 }
 
@@ -185,10 +181,10 @@ export const NEG_EAGAIN = -EAGAIN;
  */
 function fastRange(buf: unknown, offset: number, length: number | undefined, what: string): number {
   if (!(buf instanceof Uint8Array)) {
-    throw new TypeError(`${what}: buf must be a Uint8Array or a Buffer, got ${show(buf)}`);
+    throw new TypeError(`${what}: buf must be a Uint8Array or a Buffer, got ${describe(buf)}`);
   }
   if (typeof offset !== 'number' || (length !== undefined && typeof length !== 'number')) {
-    throw new TypeError(`${what}: offset and length must be numbers, got ${show(offset)} and ${show(length)}`);
+    throw new TypeError(`${what}: offset and length must be numbers, got ${describe(offset)} and ${describe(length)}`);
   }
   const len = length === undefined ? buf.length - offset : length;
   if (!(Number.isInteger(offset) && Number.isInteger(len) && offset >= 0 && len >= 0 && offset + len <= buf.length)) {

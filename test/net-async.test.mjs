@@ -9,40 +9,16 @@ import {
   ClosedError, GaiError, AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_LINGER,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
+import { closer, reactorFor, asyncListener, connectPair } from './helpers/net.mjs';
 
 guardFds();
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
-/** A reactor closed after the test. */
-function reactorFor(t) {
-  const r = new Reactor();
-  t.after(() => r.close());
-  return r;
-}
-
-/** A non-blocking listener on loopback. */
-function listener(t, family = AF_INET) {
-  const l = socket(family, SOCK_STREAM | SOCK_NONBLOCK);
-  t.after(() => l.close());
-  l.bind(family === AF_UNIX ? '' : [family === AF_INET ? '127.0.0.1' : '::1', 0]);
-  l.listen();
-  return l;
-}
-
-/** Connects a new non-blocking client to `l` through the reactor: [client, server side]. */
-async function connectPair(t, r, l) {
-  const c = socket(l.family, SOCK_STREAM | SOCK_NONBLOCK);
-  t.after(() => c.close());
-  const [[s, peer]] = await Promise.all([r.sockAccept(l), r.sockConnect(c, l.getsockname())]);
-  t.after(() => s.close());
-  return { c, s, peer };
-}
-
 for (const [name, family] of [['AF_INET', AF_INET], ['AF_INET6', AF_INET6], ['AF_UNIX', AF_UNIX]]) {
   test(`${name}: sockConnect/sockAccept, 8 MB both ways with sockSendall/sockRecv (SHA-256)`, async (t) => {
     const r = reactorFor(t);
-    const l = listener(t, family);
+    const l = asyncListener(t, family);
     const { c, s, peer } = await connectPair(t, r, l);
     assert.equal(s.getblocking(), false, 'accepted sockets are non-blocking');
     assert.equal(os.getBlocking(s), false);
@@ -83,7 +59,7 @@ for (const [name, family] of [['AF_INET', AF_INET], ['AF_INET6', AF_INET6], ['AF
 
 test('sockConnect resolves host names asynchronously; an unresolvable one rejects with GaiError', async (t) => {
   const r = reactorFor(t);
-  const l = listener(t);
+  const l = asyncListener(t);
   const c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
   t.after(() => c.close());
   const accepted = r.sockAccept(l);
@@ -137,7 +113,7 @@ test('timeout covers the whole operation: TimeoutError (ETIMEDOUT) for recv, acc
   await assert.rejects(r.sockRecv(a, 10, { timeout: 50 }), (e) => e instanceof TimeoutError && e.errno === 110);
   let took = performance.now() - start;
   assert.ok(took >= 45 && took < 2000, `took ${took} ms`);
-  const l = listener(t);
+  const l = asyncListener(t);
   await assert.rejects(r.sockAccept(l, { timeout: 20 }), TimeoutError);
   start = performance.now();
   await assert.rejects(r.sockSendall(a, Buffer.alloc(32 * 1024 * 1024), { timeout: 80 }), TimeoutError);
@@ -171,7 +147,7 @@ test('an AbortSignal aborts with its reason; an aborted one rejects at once', as
 
 test('a peer reset mid-transfer rejects with ConnectionResetError, no hang', async (t) => {
   const r = reactorFor(t);
-  const l = listener(t);
+  const l = asyncListener(t);
   const { c, s } = await connectPair(t, r, l);
   const sending = r.sockSendall(c, Buffer.alloc(64 * 1024 * 1024, 1));
   await r.sockRecv(s, 65536);
@@ -199,7 +175,7 @@ test('closing the reactor rejects a pending sockRecv with ClosedError', async (t
 
 test('many concurrent connections echo through one reactor', async (t) => {
   const r = reactorFor(t);
-  const l = listener(t);
+  const l = asyncListener(t);
   const serve = async () => {
     const [s] = await r.sockAccept(l);
     try {
@@ -229,4 +205,15 @@ test('many concurrent connections echo through one reactor', async (t) => {
   };
   const n = 30;
   await Promise.all([...Array.from({ length: n }, serve), ...Array.from({ length: n }, (_, i) => client(i))]);
+});
+
+test('Reactor sockRecv(sock, 0) / sockRecvInto(sock, empty) resolve at once, as asyncio (sock.recv(0))', async (t) => {
+  const r = new Reactor();
+  t.after(() => r.close());
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK));
+  const got = await r.sockRecv(a, 0, { timeout: 5000 });
+  assert.ok(Buffer.isBuffer(got) && got.length === 0);
+  assert.equal(await r.sockRecvInto(a, Buffer.alloc(0)), 0);
+  await r.sockSendall(b, 'x');
+  assert.equal((await r.sockRecv(a, 10)).toString(), 'x');
 });

@@ -1,0 +1,61 @@
+/**
+ * The seams between the HTTP client's parts, as interfaces only, so that connections,
+ * pools and the two front ends (`HttpClient` on a Reactor, `HttpBatch` on a blocking
+ * selector loop) depend on this file and never on each other in a circle.
+ */
+import type { FileLike } from '../validate.js';
+import type { Exchange } from './exchange.js';
+import type { Origin } from './request.js';
+
+/**
+ * What drives the connections: readiness callbacks per socket, level-triggered. The
+ * Reactor implements it inside Node's event loop; {@link SelectorLoop} on a blocking
+ * selector.
+ */
+export interface Driver {
+  /** Calls `callback` whenever `fileobj` is readable, until removed. */
+  addReader(fileobj: FileLike, callback: (fileobj: FileLike) => void): void;
+  /** Calls `callback` whenever `fileobj` is writable, until removed. */
+  addWriter(fileobj: FileLike, callback: (fileobj: FileLike) => void): void;
+  /** Stops reading `fileobj`; false if it had no reader. */
+  removeReader(fileobj: FileLike): boolean;
+  /** Stops writing `fileobj`; false if it had no writer. */
+  removeWriter(fileobj: FileLike): boolean;
+}
+
+/** Addresses to try for an origin, in order: `[family, numeric host]`. */
+export type Addresses = Array<[family: number, host: string]>;
+
+/** Receives the addresses of a host name, or why there are none. */
+export type ResolveDone = (err: Error | null, addrs?: Addresses) => void;
+
+/** What every pool of one client (or one batch run) shares. */
+export interface ClientCore {
+  readonly driver: Driver;
+  /** One receive buffer for all connections: the parser copies out what it keeps. */
+  readonly readBuf: Buffer;
+  readonly maxConnections: number;
+  /** Set when the client closes (or the batch ends): no connection goes idle after that. */
+  closed: boolean;
+  /**
+   * Resolves a host name (an origin whose `family` is 0) to addresses; `done` may be
+   * called at once (a blocking resolver) or later (one on libuv's thread pool).
+   */
+  resolve(origin: Origin, done: ResolveDone): void;
+  /** Called when a pool has nothing left (no connection, no queued request). */
+  poolEmpty(pool: { readonly origin: Origin }): void;
+}
+
+/** What a connection needs from the pool it belongs to. */
+export interface PoolPort<C> {
+  readonly core: ClientCore;
+  readonly origin: Origin;
+  /** A connection finished its exchange and may be reused. */
+  release(c: C): void;
+  /** A connection is gone. */
+  detach(c: C): void;
+  /** Opens connections for queued requests while there is room. */
+  pump(): void;
+  /** Opens a new connection for `ex` (also past the limit: a stale-connection retry). */
+  open(ex: Exchange): void;
+}
