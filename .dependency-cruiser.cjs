@@ -13,8 +13,11 @@
  * (socket.ts) stays below the event loop: only net's asynchronous operations may use the
  * Reactor. os.ts and select/ share a layer without importing each other.
  *
- * The check reads the compiled JavaScript in dist/ (built by `npm run build`): its
+ * dependency-cruiser cannot parse TypeScript 7 sources, so `npm run lint:layers` first
+ * compiles src/ afresh into node_modules/.cache/iomux-layers/src/ (a clean tree: no stale
+ * output of deleted files, unlike dist/) and the check reads that JavaScript, whose
  * imports are the runtime imports of src/ one for one (type-only imports are erased).
+ * Paths in the report are those of src/ with .js for .ts.
  */
 
 /** The layers, lowest first: a name and the paths (under src/ or dist/) that form it. */
@@ -91,9 +94,9 @@ module.exports = {
     },
   ],
   options: {
-    // Compiled output of the library only (the examples compile to dist/examples).
-    includeOnly: '^dist/',
-    exclude: { path: '^dist/examples/' },
+    // The fresh compilation of src/ (see above).
+    baseDir: 'node_modules/.cache/iomux-layers',
+    includeOnly: '^src/',
     doNotFollow: { path: 'node_modules' },
     moduleSystems: ['es6'],
     reporterOptions: {
