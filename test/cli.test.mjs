@@ -390,11 +390,16 @@ for (const mode of ['reactor', 'blocking']) {
   test(`iomux echo (${mode}) out of fds: pauses accepting instead of spinning, serves open connections, resumes`, async (t) => {
     // Regression: with the fd limit reached the listener stays readable and every accept
     // fails with EMFILE at once, so both modes used a whole core while clients waited.
-    const server = await startEcho(t, ['--mode', mode], { wrap: ['prlimit', '--nofile=48:48'] });
+    // Tested for real: the server runs under a low RLIMIT_NOFILE, its CPU time is read
+    // from /proc.
+    // A limit low enough to reach with a few connections, high enough for Node to load
+    // the package (module loading opens files several at a time).
+    const NOFILE = 128;
+    const server = await startEcho(t, ['--mode', mode], { wrap: ['prlimit', `--nofile=${NOFILE}:${NOFILE}`] });
     const net = await import('node:net');
     const clients = [];
     t.after(() => { for (const c of clients) c.sock.destroy(); });
-    for (let i = 0; i < 80; i++) {
+    for (let i = 0; i < NOFILE + 40; i++) {
       const sock = net.connect(server.port, '127.0.0.1');
       const c = { sock, got: '' };
       sock.setEncoding('utf8').on('data', (d) => { c.got += d; });
@@ -430,5 +435,44 @@ for (const mode of ['reactor', 'blocking']) {
     const r = await server.done;
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /iomux echo: SIGTERM: closed \d+ open connections?; served \d+ connections/);
+  });
+}
+
+for (const mode of ['reactor', 'blocking']) {
+  test(`iomux echo (${mode}): a peer that keeps its socket full does not hold up the others or the stop`, async (t) => {
+    // Each wake-up does one recv per ready connection, so a flooding peer gets one turn
+    // like the others; and the Reactor returns to Node's loop between wake-ups, so the
+    // SIGTERM handler runs during the flood.
+    const server = await startEcho(t, ['--mode', mode]);
+    const net = await import('node:net');
+    const flood = net.connect(server.port, '127.0.0.1');
+    t.after(() => flood.destroy());
+    await new Promise((r) => flood.once('connect', r));
+    flood.on('error', () => {});
+    flood.on('data', () => {}); // read everything back, so the server never pauses it
+    const chunk = Buffer.alloc(256 << 10, 'x');
+    let flooding = true;
+    const pump = () => { while (flooding && flood.write(chunk)); };
+    flood.on('drain', pump);
+    pump();
+    await new Promise((r) => setTimeout(r, 200));
+    const c = await connect(server.port);
+    let worst = 0;
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      assert.equal((await c.roundTrip(Buffer.from(`ping ${i}`))).toString(), `ping ${i}`);
+      worst = Math.max(worst, performance.now() - t0);
+    }
+    assert.ok(worst < 1000, `slowest round trip beside the flood: ${worst.toFixed(0)} ms`);
+    const t0 = performance.now();
+    server.child.kill('SIGTERM');
+    const r = await server.done;
+    const stopMs = performance.now() - t0;
+    flooding = false;
+    flood.destroy();
+    c.sock.destroy();
+    assert.equal(r.code, 0, show(r));
+    assert.ok(stopMs < 3000, `stopped ${stopMs.toFixed(0)} ms after SIGTERM`);
+    assert.match(r.stdout, /iomux echo: SIGTERM: closed 2 open connections; served 2 connections/);
   });
 }
