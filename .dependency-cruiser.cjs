@@ -13,14 +13,13 @@
  * (socket.ts) stays below the event loop: only net's asynchronous operations may use the
  * Reactor. os.ts and select/ share a layer without importing each other.
  *
- * dependency-cruiser cannot parse TypeScript 7 sources, so `npm run lint:layers` first
- * compiles src/ afresh into node_modules/.cache/iomux-layers/src/ (a clean tree: no stale
- * output of deleted files, unlike dist/) and the check reads that JavaScript, whose
- * imports are the runtime imports of src/ one for one (type-only imports are erased).
+ * `npm run lint:layers` runs .ci/layers.mjs, which compiles src/ afresh into
+ * node_modules/.cache/iomux-layers/src/ (dependency-cruiser cannot parse TypeScript 7
+ * sources), adds the type-only imports compilation erased, and runs the check there.
  * Paths in the report are those of src/ with .js for .ts.
  */
 
-/** The layers, lowest first: a name and the paths (under src/ or dist/) that form it. */
+/** The layers, lowest first: a name and the paths (under src/) that form it. */
 const LAYERS = [
   ['sys', ['validate\\.[jt]s$', 'sys/']],
   ['errors', ['errors\\.[jt]s$']],
@@ -32,7 +31,7 @@ const LAYERS = [
   ['cli', ['cli/']],
 ];
 
-const ROOT = '^(src|dist)/';
+const ROOT = '^src/';
 const anyOf = (paths) => `${ROOT}(${paths.join('|')})`;
 
 /** One rule per layer: nothing in it imports a layer above it. */
@@ -94,7 +93,7 @@ module.exports = {
     },
   ],
   options: {
-    // The fresh compilation of src/ (see above).
+    // The compiled graph of src/ that .ci/layers.mjs prepares.
     baseDir: 'node_modules/.cache/iomux-layers',
     includeOnly: '^src/',
     doNotFollow: { path: 'node_modules' },
