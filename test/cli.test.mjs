@@ -306,7 +306,7 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
   // IOMUX_SELECTOR makes; a name it does not know fails as DefaultSelector fails.
   const bogus = await iomux(['echo', '--port', '0', '--mode', 'blocking'], { env: { IOMUX_SELECTOR: 'kqueue' } });
   assert.equal(bogus.code, 1, show(bogus));
-  assert.match(bogus.stderr, /^iomux echo: IOMUX_SELECTOR="kqueue" is not a selector: expected one of epoll, poll, select\n$/);
+  assert.match(bogus.stderr, /^iomux echo: .*IOMUX_SELECTOR="kqueue".*\bepoll, poll, select\b.*\n$/);
   const chosen = await startEcho(t, ['--mode', 'blocking'], { env: { IOMUX_SELECTOR: 'select' } });
   assert.match(chosen.output().stdout, /\(mode blocking, backend select,/);
   chosen.child.kill('SIGTERM');
