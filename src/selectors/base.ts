@@ -10,7 +10,7 @@ import { ClosedError, KeyError } from '../errors.js';
 import { toFd, describe, secondsToMs, type FileLike } from '../validate.js';
 import { SelectorKey, EVENT_READ, EVENT_WRITE } from './key.js';
 import { SelectorMapping } from './mapping.js';
-import { SelectResult, dropPair, dropAllPairs, type SelectorEvent } from './result.js';
+import { SelectResult, toSelectResult, dropPair, dropAllPairs, type SelectorEvent } from './result.js';
 
 export { SelectResult };
 export type { SelectorEvent };
@@ -106,11 +106,11 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
   }
 
   /**
-   * A new, empty result for select() to fill: from now on it is the one kept true to
-   * the registrations (see {@link SelectResult}).
+   * Hands out the pairs select() collected as its {@link SelectResult}: from now on it
+   * is the one kept true to the registrations.
    */
-  protected _newResult(): SelectResult<T> {
-    const out = new SelectResult<T>();
+  protected _result(pairs: Array<SelectorEvent<T>>): SelectResult<T> {
+    const out = toSelectResult(pairs);
     this.#last = out;
     return out;
   }

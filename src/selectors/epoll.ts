@@ -7,7 +7,7 @@ import { EpollFd } from '../sys/epoll.js';
 import { raise } from '../sys/call.js';
 import { fdClosing } from '../sys/closing.js';
 import { EPOLLIN, EPOLLOUT, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../sys/constants.js';
-import { BaseSelector, selectorTimeoutMs, type SelectResult } from './base.js';
+import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
 
 /** Bits that make an fd count as READ / WRITE (CPython: anything but OUT is READ, anything but IN is WRITE). */
@@ -54,7 +54,7 @@ export class EpollSelector<T = any> extends BaseSelector<T> { // eslint-disable-
     const ep = this.#ep;
     const n = ep.wait(fdToKey.size > 1 ? fdToKey.size : 1, ms);
     if (n < 0) raise(n, 'epoll_wait');
-    const out = this._newResult();
+    const out: Array<SelectorEvent<T>> = [];
     for (let i = 0; i < n; i++) {
       const key = fdToKey.get(ep.eventFd(i));
       if (key === undefined) continue;
@@ -62,6 +62,6 @@ export class EpollSelector<T = any> extends BaseSelector<T> { // eslint-disable-
       const events = ((ev & NOT_IN) !== 0 ? EVENT_WRITE : 0) | ((ev & NOT_OUT) !== 0 ? EVENT_READ : 0);
       out.push([key, events & key.events]);
     }
-    return out;
+    return this._result(out);
   }
 }

@@ -7,7 +7,7 @@
 import { PollFds } from '../sys/pollfd.js';
 import { raise } from '../sys/call.js';
 import { POLLIN, POLLOUT } from '../sys/constants.js';
-import { BaseSelector, selectorTimeoutMs, type SelectResult } from './base.js';
+import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
 
 const NOT_OUT = ~POLLOUT;
@@ -48,7 +48,7 @@ export class PollSelector<T = any> extends BaseSelector<T> { // eslint-disable-l
     const fds = this.#fds;
     const n = fds.poll(ms);
     if (n < 0) raise(n, 'poll');
-    const out = this._newResult();
+    const out: Array<SelectorEvent<T>> = [];
     const fdToKey = this._fdToKey;
     for (let i = 0, found = 0, count = fds.length; i < count && found < n; i++) {
       const rev = fds.revents(i);
@@ -59,6 +59,6 @@ export class PollSelector<T = any> extends BaseSelector<T> { // eslint-disable-l
       const events = ((rev & NOT_IN) !== 0 ? EVENT_WRITE : 0) | ((rev & NOT_OUT) !== 0 ? EVENT_READ : 0);
       out.push([key, events & key.events]);
     }
-    return out;
+    return this._result(out);
   }
 }

@@ -20,48 +20,30 @@ import type { SelectorKey } from './key.js';
 /** One ready file object: its key and the `EVENT_*` bits that are ready (masked to `key.events`). */
 export type SelectorEvent<T = any> = [key: SelectorKey<T>, events: number]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let dropImpl: <T>(r: SelectResult<T>, fd: number) => void;
-let dropAllImpl: <T>(r: SelectResult<T>) => void;
-let snapshotOf: <T>(r: SelectResult<T>) => ReadonlyArray<SelectorEvent<T>>;
-let isRemoved: <T>(r: SelectResult<T>, pair: SelectorEvent<T>) => boolean;
+/** What a result keeps once pairs were removed from it (none for most results). */
+interface Removals<T> {
+  /** The pairs as they were before the first removal. */
+  readonly all: Array<SelectorEvent<T>>;
+  /** The pairs removed since. */
+  readonly removed: Set<SelectorEvent<T>>;
+}
+
+const removals = new WeakMap<object, Removals<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * The pairs of one `select()` call (see the module comment above for how they follow
- * unregistrations). Methods that build a new array (`map`, `filter`, `slice`...) return
- * plain Arrays.
+ * unregistrations).
+ *
+ * Selectors make a result from a plain array (see {@link toSelectResult}): creating an
+ * Array subclass through its constructor measured 5 times the cost of the array itself.
+ * A result of zero or one pair is a plain Array, which behaves the same (nothing can
+ * be passed over), so `instanceof SelectResult` holds only from two pairs up.
  * @typeParam T the type of the keys' `data`.
  */
 export class SelectResult<T = any> extends Array<SelectorEvent<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** The pairs as they were before the first removal (`null`: nothing removed yet). */
-  #all: Array<SelectorEvent<T>> | null = null;
-  /** The pairs removed since (`null`: none). */
-  #removed: Set<SelectorEvent<T>> | null = null;
-
-  /** Derived arrays (`map`, `filter`, `slice`, `splice`) are plain Arrays. */
+  /** Arrays derived from a result (`map`, `filter`, `slice`...) are plain Arrays. */
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
-  }
-
-  static {
-    dropImpl = <U>(r: SelectResult<U>, fd: number): void => {
-      for (let i = 0; i < r.length; i++) {
-        const pair = r[i]!;
-        if (pair[0].fd !== fd) continue;
-        r.#all ??= Array.from(r as Array<SelectorEvent<U>>);
-        (r.#removed ??= new Set()).add(pair);
-        r.splice(i, 1);
-        return;
-      }
-    };
-    dropAllImpl = <U>(r: SelectResult<U>): void => {
-      if (r.length === 0) return;
-      r.#all ??= Array.from(r as Array<SelectorEvent<U>>);
-      const removed = (r.#removed ??= new Set());
-      for (let i = 0; i < r.length; i++) removed.add(r[i]!);
-      r.length = 0;
-    };
-    snapshotOf = <U>(r: SelectResult<U>): ReadonlyArray<SelectorEvent<U>> => r.#all ?? r;
-    isRemoved = <U>(r: SelectResult<U>, pair: SelectorEvent<U>): boolean => r.#removed !== null && r.#removed.has(pair);
   }
 
   /** Every pair still registered, in order, each once, even while pairs are removed. */
@@ -89,23 +71,49 @@ export class SelectResult<T = any> extends Array<SelectorEvent<T>> { // eslint-d
   }
 }
 
-/** The iterator of a {@link SelectResult}: walks the pairs as they were, skipping removed ones. */
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * The iterator of a {@link SelectResult}: walks the array while nothing is removed, and
+ * the pairs as they were before the first removal (skipping the removed ones) after.
+ */
 class ResultIterator<T> implements IterableIterator<SelectorEvent<T>> {
   readonly #r: SelectResult<T>;
   #i = 0;
+  #length: number;
+  #src: Array<SelectorEvent<T>> | null = null;
+  #removed: Set<SelectorEvent<T>> | null = null;
 
   constructor(r: SelectResult<T>) {
     this.#r = r;
+    this.#length = r.length;
+    const st = removals.get(r) as Removals<T> | undefined;
+    if (st !== undefined) {
+      this.#src = st.all;
+      this.#removed = st.removed;
+    }
   }
 
   next(): IteratorResult<SelectorEvent<T>> {
-    const r = this.#r;
-    const all = snapshotOf(r);
-    while (this.#i < all.length) {
-      const pair = all[this.#i++]!;
-      if (!isRemoved(r, pair)) return { value: pair, done: false };
+    let src = this.#src;
+    if (src === null) {
+      const r = this.#r;
+      if (r.length === this.#length) return this.#i < r.length ? { value: r[this.#i++]!, done: false } : DONE;
+      const st = removals.get(r) as Removals<T> | undefined;
+      if (st === undefined) {
+        // Changed by its owner (push, splice...), not by a selector: follow the array.
+        this.#length = r.length;
+        return this.next();
+      }
+      this.#src = src = st.all;
+      this.#removed = st.removed;
     }
-    return { value: undefined, done: true };
+    const removed = this.#removed!;
+    while (this.#i < src.length) {
+      const pair = src[this.#i++]!;
+      if (!removed.has(pair)) return { value: pair, done: false };
+    }
+    return DONE;
   }
 
   [Symbol.iterator](): this {
@@ -113,12 +121,46 @@ class ResultIterator<T> implements IterableIterator<SelectorEvent<T>> {
   }
 }
 
+const PROTO = SelectResult.prototype;
+
+/**
+ * Makes `pairs` (a plain array, filled) the {@link SelectResult} it is handed out as,
+ * without copying it. Fewer than two pairs stay a plain array: with no pair after
+ * another, removing one cannot make the Array's own iteration pass over anything, and
+ * changing the prototype measured about 10% of a whole `select(0)`.
+ */
+export function toSelectResult<T>(pairs: Array<SelectorEvent<T>>): SelectResult<T> {
+  return (pairs.length > 1 ? Object.setPrototypeOf(pairs, PROTO) : pairs) as SelectResult<T>;
+}
+
+function removalsOf<T>(r: SelectResult<T>): Removals<T> {
+  let st = removals.get(r) as Removals<T> | undefined;
+  if (st === undefined) {
+    const all = new Array<SelectorEvent<T>>(r.length);
+    for (let i = 0; i < r.length; i++) all[i] = r[i]!;
+    st = { all, removed: new Set() };
+    removals.set(r, st);
+  }
+  return st;
+}
+
 /** Removes the pair of `fd` from `r` (the file object was unregistered). */
 export function dropPair<T>(r: SelectResult<T>, fd: number): void {
-  dropImpl(r, fd);
+  const n = r.length;
+  for (let i = 0; i < n; i++) {
+    const pair = r[i]!;
+    if (pair[0].fd !== fd) continue;
+    removalsOf(r).removed.add(pair);
+    for (let j = i + 1; j < n; j++) r[j - 1] = r[j]!;
+    r.length = n - 1;
+    return;
+  }
 }
 
 /** Removes every pair of `r` (the selector was closed). */
 export function dropAllPairs<T>(r: SelectResult<T>): void {
-  dropAllImpl(r);
+  if (r.length === 0) return;
+  const removed = removalsOf(r).removed;
+  for (let i = 0; i < r.length; i++) removed.add(r[i]!);
+  r.length = 0;
 }

@@ -7,7 +7,7 @@
 import { raise } from '../sys/call.js';
 import { FD_SETSIZE } from '../sys/constants.js';
 import { SelectCall, FD_SET_SIZE, fdSet, fdClr, fdIsSet } from '../sys/select.js';
-import { BaseSelector, selectorTimeoutMs, type SelectResult } from './base.js';
+import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
 
 /** The selector over select (Python's `selectors.SelectSelector`): fds below FD_SETSIZE only. */
@@ -74,8 +74,8 @@ export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable
     }
     const n = this.#caller.select(this.#maxFd + 1, this.#r, this.#w, null, ms);
     if (n < 0) raise(n, 'select');
-    const out = this._newResult();
-    if (n === 0) return out;
+    const out: Array<SelectorEvent<T>> = [];
+    if (n === 0) return this._result(out);
     const r = this.#r;
     const w = this.#w;
     for (const key of this._fdToKey.values()) {
@@ -83,6 +83,6 @@ export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable
       const events = (fdIsSet(r, fd) ? EVENT_READ : 0) | (fdIsSet(w, fd) ? EVENT_WRITE : 0);
       if (events !== 0) out.push([key, events & key.events]);
     }
-    return out;
+    return this._result(out);
   }
 }
