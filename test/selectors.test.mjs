@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   SelectSelector, PollSelector, EpollSelector, DefaultSelector, SelectorKey, EVENT_READ, EVENT_WRITE,
-  KeyError, ClosedError, OSError, PermissionError, os, socketpair,
+  KeyError, ClosedError, OSError, PermissionError, os, socketpair, SelectResult,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
 
@@ -152,7 +152,7 @@ for (const Cls of CLASSES) {
       assert.notEqual(k2, k1);
       assert.equal(k2.data, undefined, 'omitting data sets it to undefined');
       assert.equal(k2.events, READ);
-      assert.deepEqual(s.select(0), []);
+      assert.deepEqual([...s.select(0)], []);
       const k3 = s.modify(w, READ | WRITE, 'y');
       assert.equal(k3.events, READ | WRITE);
       assert.equal(k3.fileobj, w);
@@ -218,14 +218,14 @@ for (const Cls of CLASSES) {
       assert.deepEqual(sorted(s.select(-1)), [[w, WRITE]], 'a negative timeout polls');
       s.unregister(w);
       let t0 = performance.now();
-      assert.deepEqual(s.select(0), []);
+      assert.deepEqual([...s.select(0)], []);
       assert.ok(performance.now() - t0 < 500);
       t0 = performance.now();
-      assert.deepEqual(s.select(0.06), []);
+      assert.deepEqual([...s.select(0.06)], []);
       const waited = performance.now() - t0;
       assert.ok(waited >= 55 && waited < 3000, `select(0.06) waited ${waited} ms`);
       t0 = performance.now();
-      assert.deepEqual(s.select(0.0001), [], 'a tiny timeout still waits (rounded up), without error');
+      assert.deepEqual([...s.select(0.0001)], [], 'a tiny timeout still waits (rounded up), without error');
       os.write(w, 'abc');
       const ready = s.select(null);
       assert.equal(ready.length, 1);
@@ -242,7 +242,7 @@ for (const Cls of CLASSES) {
       const s = selector(t, Cls);
       const [r, w, closeEnd] = pipe(t);
       s.register(r, READ, 'r');
-      assert.deepEqual(s.select(0), []);
+      assert.deepEqual([...s.select(0)], []);
       closeEnd(w);
       assert.deepEqual(sorted(s.select(0)), [[r, READ]]);
       const [r2, w2, closeEnd2] = pipe(t);
@@ -273,7 +273,7 @@ for (const Cls of CLASSES) {
       os.write(w2, 'two');
       for (const [key, mask] of s.select(1)) key.data(key.fileobj, mask);
       assert.deepEqual(got.sort(), [[r1, READ, 'one'], [r2, READ, 'two']].sort());
-      assert.deepEqual(s.select(0), []);
+      assert.deepEqual([...s.select(0)], []);
     });
 
     test('keys unregistered by a callback are not reported later in that batch', (t) => {
@@ -290,9 +290,69 @@ for (const Cls of CLASSES) {
       for (const fd of [r1, r2, r3]) s.register(fd, READ, cb);
       for (const fd of [w1, w2, w3]) os.write(fd, 'x');
       const batch = s.select(0);
-      assert.equal(batch.length, 3, 'the array itself holds the whole batch');
+      assert.equal(batch.length, 3);
       for (const [key] of batch) key.data(key.fd);
       assert.equal(called.length, 1);
+      // length, indexing, spread and forEach agree with the iteration.
+      assert.equal(batch.length, 1);
+      assert.equal(batch[0][0].fd, called[0]);
+      assert.equal(batch[1], undefined);
+      assert.deepEqual([...batch].map(([k]) => k.fd), called);
+      const seen = [];
+      batch.forEach(([k], i) => seen.push([k.fd, i]));
+      assert.deepEqual(seen, [[called[0], 0]]);
+    });
+
+    test('a select() result: a callback that unregisters its own file object does not hide the next one', (t) => {
+      const s = selector(t, Cls);
+      const pipes = [pipe(t), pipe(t), pipe(t), pipe(t)];
+      for (const [r, w] of pipes) {
+        s.register(r, READ);
+        os.write(w, 'x');
+      }
+      const batch = s.select(0);
+      assert.equal(batch.length, 4);
+      const got = [];
+      for (const [key] of batch) {
+        got.push(key.fd);
+        s.unregister(key.fd); // the current pair leaves the result
+      }
+      assert.deepEqual(got.sort((a, b) => a - b), pipes.map(([r]) => r).sort((a, b) => a - b));
+      assert.equal(batch.length, 0);
+      // The same through forEach, unregistering the current pair and the one after it.
+      for (const [r] of pipes) s.register(r, READ);
+      const again = s.select(0);
+      const order = again.map(([k]) => k.fd);
+      const visited = [];
+      again.forEach(([key], i) => {
+        visited.push([key.fd, i]);
+        s.unregister(key.fd);
+        const next = order[order.indexOf(key.fd) + 1];
+        if (next !== undefined && s.getMap().has(next)) s.unregister(next);
+      });
+      assert.deepEqual(visited, [[order[0], 0], [order[2], 0]]);
+      assert.equal(again.length, 0);
+    });
+
+    test('a select() result: only the latest one follows unregistrations; close() empties it', (t) => {
+      const s = selector(t, Cls);
+      const [r1, w1] = pipe(t);
+      const [r2, w2] = pipe(t);
+      s.register(r1, READ);
+      s.register(r2, READ);
+      os.write(w1, 'x');
+      os.write(w2, 'x');
+      const first = s.select(0);
+      const second = s.select(0);
+      assert.ok(first instanceof SelectResult && Array.isArray(first));
+      assert.equal(first.length, 2);
+      s.unregister(r1);
+      assert.equal(first.length, 2, 'an older result stays as it was');
+      assert.deepEqual(second.map(([k]) => k.fd), [r2], 'derived arrays are plain arrays');
+      assert.equal(Object.getPrototypeOf(first.filter(() => true)), Array.prototype);
+      s.close();
+      assert.equal(second.length, 0);
+      assert.deepEqual([...second], []);
     });
 
     test('more than 1024 fds', (t) => {
@@ -308,7 +368,7 @@ for (const Cls of CLASSES) {
         // As in CPython: registering is accepted, select() refuses (fd >= FD_SETSIZE).
         assert.throws(() => s.select(0), (e) => e instanceof RangeError && /FD_SETSIZE/.test(e.message));
         for (const [r] of pipes) if (r >= 1024) s.unregister(r);
-        assert.deepEqual(s.select(0), []);
+        assert.deepEqual([...s.select(0)], []);
         return;
       }
       assert.deepEqual(sorted(s.select(0)), [[lastR, READ]]);
