@@ -149,12 +149,14 @@ test('a failure fails only its own request among concurrent ones', async (t) => 
     else setTimeout(() => sock.write(OK), 5);
   });
   const good = Array.from({ length: 30 }, () => client.request(srv.url('/good')));
-  const bad = client.request(srv.url('/bad'));
-  const cut = client.request(srv.url('/cut'));
-  const hang = client.request({ url: srv.url('/hang'), timeout: 100 });
-  await assert.rejects(bad, HttpParseError);
-  await assert.rejects(cut, ConnectionResetError);
-  await assert.rejects(hang, TimeoutError);
+  // Each outcome is awaited from the start: under load the timeout can fire before the
+  // other failures have arrived.
+  const failures = [
+    assert.rejects(client.request(srv.url('/bad')), HttpParseError),
+    assert.rejects(client.request(srv.url('/cut')), ConnectionResetError),
+    assert.rejects(client.request({ url: srv.url('/hang'), timeout: 100 }), TimeoutError),
+  ];
+  await Promise.all(failures);
   for (const r of await Promise.all(good)) assert.equal(r.text(), 'ok');
 });
 

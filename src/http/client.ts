@@ -8,7 +8,7 @@ import { describe, toFunction, toOptions } from '../validate.js';
 import { Reactor } from '../loop/reactor.js';
 import { Exchange, type Done } from './exchange.js';
 import { Pool } from './pool.js';
-import type { ClientCore, Driver } from './core.js';
+import type { ClientCore } from './core.js';
 import { resolveAsync } from './io.js';
 import { prepare, timeoutOption, checkMaxConnections, type RequestOptions } from './request.js';
 import type { HttpResponse } from './response.js';
@@ -154,7 +154,7 @@ export class HttpClient {
     }
     const pools = this.#pools;
     this.#core = {
-      driver: reactor as unknown as Driver,
+      driver: reactor,
       readBuf: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
       maxConnections: this.#max,
       closed: false,

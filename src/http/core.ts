@@ -31,6 +31,7 @@ export type ResolveDone = (err: Error | null, addrs?: Addresses) => void;
 
 /** What every pool of one client (or one batch run) shares. */
 export interface ClientCore {
+  /** Runs the connections' readiness callbacks. */
   readonly driver: Driver;
   /** One receive buffer for all connections: the parser copies out what it keeps. */
   readonly readBuf: Buffer;
