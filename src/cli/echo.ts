@@ -29,6 +29,8 @@ const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking] [-
 A TCP echo server: every byte received is sent back. Runs until SIGINT or
 SIGTERM, then closes its connections and exits 0. The first line on stdout
 says where it listens, e.g. "iomux echo listening on 127.0.0.1:7000 (...)".
+Out of file descriptors, it stops accepting for 1 s at a time (one line on
+stderr) and goes on serving the connections it has.
 
 Options:
   --port N       TCP port to listen on; 0 picks a free one (required)
