@@ -153,6 +153,27 @@ test('iomux copy: a source and its destination that are the same file are refuse
   assert.equal(fs.existsSync(join(dir, 'x')), false);
 });
 
+test("iomux copy: standard input or output that is the file itself ('-' redirected) is refused too", async (t) => {
+  const dir = tempDir(t);
+  const f = join(dir, 'f.txt');
+  fs.writeFileSync(f, 'data\n');
+  const { spawnSync } = await import('node:child_process');
+  const run = (args, stdio) => {
+    const r = spawnSync(process.execPath, [MAIN, 'copy', ...args], { stdio, encoding: 'utf8', timeout: 30000 });
+    for (const fd of stdio) if (typeof fd === 'number') fs.closeSync(fd);
+    return r;
+  };
+  // `iomux copy - f < f`: the source is f through standard input.
+  const a = run(['-', f], [fs.openSync(f, 'r'), 'pipe', 'pipe']);
+  assert.equal(a.status, 1, a.stderr);
+  assert.equal(a.stderr, `iomux copy: standard input and '${f}' are the same file\n`);
+  // `iomux copy f - >> f`: the destination is f through standard output.
+  const b = run([f, '-'], ['ignore', fs.openSync(f, 'a'), 'pipe']);
+  assert.equal(b.status, 1, b.stderr);
+  assert.equal(b.stderr, `iomux copy: '${f}' and standard output are the same file\n`);
+  assert.equal(fs.readFileSync(f, 'utf8'), 'data\n');
+});
+
 test('iomux copy: every source is opened and checked before any destination is touched', async (t) => {
   // Regression: `copy big keep.out missing x` truncated keep.out, then failed on missing.
   const dir = tempDir(t);
