@@ -70,6 +70,24 @@ for (const f of files.filter((f) => f.endsWith('.md'))) {
   }
 }
 
+// Words from the project's own making that users cannot follow (reported, not failed on,
+// unless --strict-words is given).
+const notes = [];
+const words = /\bseeds?\b|\bSPEC(?:\.md)?\b|\bhelper [A-Z]\b|\bissue \d+/;
+for (const f of files.filter((f) => /\.(md|ts|cts)$/.test(f) && !/^dist\/.*\.js$/.test(f))) {
+  readFileSync(join(root, f), 'utf8').split('\n').forEach((line, i) => {
+    if (words.test(line)) notes.push(`${f}:${i + 1}: ${line.trim().slice(0, 110)}`);
+  });
+}
+if (notes.length > 0) {
+  const list = process.argv.includes('--strict-words') ? problems : console.warn(
+    `tarball check: warning: ${notes.length} line(s) speak of how the package was made:`) ?? [];
+  for (const n of notes) {
+    if (list === problems) problems.push(n);
+    else console.warn(`  ${n}`);
+  }
+}
+
 if (problems.length > 0) {
   console.error(`tarball check: ${problems.length} problem(s)`);
   for (const p of problems) console.error(`  ${p}`);

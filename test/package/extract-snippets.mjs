@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes every ```ts block of the given Markdown files into DIR as its own module, with a
-// strict tsconfig.json, so that the documentation's TypeScript is type-checked against
-// the package as installed. A block whose info string is `ts fragment` is left out (for
+// strict tsconfig.json (compiling into DIR/out), so that the documentation's TypeScript is
+// type-checked against the package as installed, and can be run. A block whose info string is `ts fragment` is left out (for
 // excerpts that cannot stand alone).
 //
 //   node test/package/extract-snippets.mjs DIR FILE.md...
@@ -30,7 +30,7 @@ for (const doc of docs) {
 }
 writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
   compilerOptions: {
-    module: 'NodeNext', target: 'ES2022', strict: true, noEmit: true,
+    module: 'NodeNext', target: 'ES2022', strict: true, rootDir: '.', outDir: 'out',
     noImplicitOverride: true, noFallthroughCasesInSwitch: true,
   },
   files,
