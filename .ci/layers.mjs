@@ -26,7 +26,7 @@ function run(cmd, args) {
 
 rmSync(OUT, { recursive: true, force: true });
 run(join(root, 'node_modules/typescript/bin/tsc'),
-  ['-p', 'tsconfig.json', '--outDir', OUT, '--declaration', 'false', '--sourceMap', 'false']);
+  ['-p', 'tsconfig.json', '--outDir', OUT, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false']);
 
 const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
   e.isDirectory() ? walk(join(dir, e.name)) : /(?<!\.d)\.ts$/.test(e.name) ? [join(dir, e.name)] : []);

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * iomux: Python's I/O multiplexing for Node.js over the real kernel calls.
  * This module is the whole public API.

@@ -1,0 +1,2 @@
+// The types of `require('iomux')`: the ES module namespace that dist/index.cjs returns.
+export * from './index.js';
