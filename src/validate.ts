@@ -214,6 +214,16 @@ export function toSignal(s: unknown, what = 'signal'): AbortSignal | null {
 }
 
 /**
+ * A boolean flag (`setblocking(flag)`, boolean options): `true` or `false` only, so a
+ * `0`, `1` or `"false"` given by mistake is never taken for its truthiness.
+ * @throws TypeError for anything else.
+ */
+export function toBoolean(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`${what} must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+/**
  * A function argument (a callback).
  * @throws TypeError for anything else.
  */

@@ -6,7 +6,8 @@
  */
 import { raise } from '../sys/call.js';
 import { FD_SETSIZE } from '../sys/constants.js';
-import { SelectCall, FD_SET_SIZE, fdSet, fdClr, fdIsSet } from '../sys/select.js';
+import { SelectCall, fdSet, fdClr, fdIsSet } from '../sys/select.js';
+import { FD_SET_SIZE } from '../sys/structs.js';
 import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
 
