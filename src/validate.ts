@@ -263,8 +263,8 @@ const NO_WAIT: WaitOptions = Object.freeze({ timeout: -1, signal: null });
  * Checks the options of an asynchronous wait, `{ timeout?: ms, signal?: AbortSignal }`
  * (Node's style): {@link toOptions}, then {@link toTimeoutMs} and {@link toSignal} on
  * the fields. No options give a shared frozen object (nothing allocated).
- * @throws TypeError / RangeError as those helpers, naming `what.timeout` and `what.signal`
- *   only through the field name.
+ * @throws TypeError when `v` is not an object (the message names `what`); TypeError /
+ *   RangeError for a bad `timeout` or `signal` field (the message names the field).
  */
 export function toWaitOptions(v: unknown, what = 'options'): WaitOptions {
   if (v === null || v === undefined) return NO_WAIT;
