@@ -1,7 +1,7 @@
 /**
- * `SelectSelector`: the selector over select(2), straight on libc. It keeps its own
- * read and write `fd_set`s up to date on register/unregister and copies them into
- * scratch sets for each call. As in CPython, an fd >= FD_SETSIZE can be registered but
+ * `SelectSelector`: the selector over select(2), on the system layer's
+ * {@link SelectCall}. It keeps its own read and write `fd_set`s up to date on
+ * register/unregister and copies them into the call's sets before each attempt. As in CPython, an fd >= FD_SETSIZE can be registered but
  * makes `select()` throw.
  */
 import { raise } from '../sys/call.js';
