@@ -15,8 +15,9 @@
  * sockRecv()` against a peer that keeps the socket full would never let timers or I/O
  * callbacks run. Every operation therefore counts the work done without waiting since
  * the event loop last ran; past {@link YIELD_OPS} operations or {@link YIELD_BYTES}
- * bytes it yields one turn (`setImmediate`) before resolving. `sockSendall` of a large
- * buffer to a fast reader yields the same way between its sends.
+ * bytes it yields one turn (`setImmediate`) before resolving (with its result: data
+ * received is never dropped for a timeout). `sockSendall` of a large buffer to a fast
+ * reader yields the same way between its sends, and checks its timeout and signal then.
  */
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
@@ -145,8 +146,12 @@ class Op {
     return r.writable(sock, this.#options());
   }
 
-  /** Yields one loop turn, then checks that the deadline and the signal still allow going on. */
-  async yieldTurn(): Promise<void> {
+  /**
+   * Yields one loop turn in the middle of an operation, then checks that the deadline and
+   * the signal still allow going on. (An operation that has its result yields with the
+   * plain {@link yieldTurn} and returns it: the bytes or the connection are taken.)
+   */
+  async yieldAndCheck(): Promise<void> {
     await yieldTurn();
     this.#signal?.throwIfAborted();
     if (this.#deadline >= 0 && this.#deadline - performance.now() <= 0) throw this.timedOut();
@@ -204,7 +209,7 @@ export async function sockRecv(reactor: Readiness, sock: Socket, n: number, opti
     const r = sock.tryRecvInto(big ?? SCRATCH, 0, n);
     if (r >= 0) {
       const out = received(big, r, n);
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      if (!waited && overBudget(r)) await yieldTurn();
       return out;
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
@@ -228,7 +233,7 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
   for (;;) {
     const r = sock.tryRecvInto(b, 0, b.length);
     if (r >= 0) {
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      if (!waited && overBudget(r)) await yieldTurn();
       return r;
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
@@ -252,7 +257,8 @@ export async function sockSendall(reactor: Readiness, sock: Socket, data: ArrayB
     const r = sock.trySend(b, off, b.length - off);
     if (r >= 0) {
       off += r;
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      // Counted whether or not more is left; the yield only when more is left.
+      if (!waited && overBudget(r) && off < b.length) await op.yieldAndCheck();
       waited = false;
     } else if (r === NEG_EAGAIN) {
       await op.writable(reactor, sock);
@@ -275,7 +281,7 @@ export async function sockAccept(reactor: Readiness, sock: Socket, options?: Soc
     if (r >= 0) {
       const addr = acceptedAddress();
       const conn = adoptSocket(r, sock.family, sock.type, sock.proto, true);
-      if (!waited && overBudget(0)) await op.yieldTurn();
+      if (!waited && overBudget(0)) await yieldTurn();
       return [conn, addr];
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'accept', sock);
