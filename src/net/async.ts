@@ -26,7 +26,7 @@ import {
   describe, toBytesOrUtf8, toOptions, toSignal, toSize, toTimeoutMs, toWritableBytes, type FileLike,
 } from '../validate.js';
 import { Reactor as LoopReactor } from '../loop/reactor.js';
-import { adoptSocket, type Socket } from './socket.js';
+import { adoptSocket, type SendData, type Socket } from './socket.js';
 import { isNumericHost, type AddressLike } from './address.js';
 import type { SocketAddress } from './sockaddr.js';
 import { resolveHostAsync } from './resolve.js';
@@ -247,7 +247,7 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
  * `ArrayBufferView` (sent by bytes: a `Uint16Array(3)` is 6 bytes), an `ArrayBuffer`, or
  * a string (UTF-8). On a timeout or abort part of the data may have been sent.
  */
-export async function sockSendall(reactor: Readiness, sock: Socket, data: ArrayBufferView | ArrayBuffer | string,
+export async function sockSendall(reactor: Readiness, sock: Socket, data: SendData,
   options?: SockOpOptions): Promise<void> {
   const b = toBytesOrUtf8(data, 'sockSendall data');
   const op = new Op('sockSendall', options);
@@ -351,7 +351,7 @@ export class Reactor extends LoopReactor {
   }
 
   /** Sends all of `data` (any byte view by its bytes, or a string as UTF-8). */
-  sockSendall(sock: Socket, data: ArrayBufferView | ArrayBuffer | string, options?: SockOpOptions): Promise<void> {
+  sockSendall(sock: Socket, data: SendData, options?: SockOpOptions): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     return sockSendall(this, sock, data, options);
   }
