@@ -8,13 +8,14 @@ export {
   PermissionError, ChildProcessError, IsADirectoryError, NotADirectoryError, ProcessLookupError,
   KeyError, ClosedError, errno, errorcode,
 } from './errors.js';
+export type { ErrnoName } from './errors.js';
 export {
   POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND,
   POLLMSG, POLLRDHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLET, EPOLLONESHOT,
   EPOLLEXCLUSIVE, EPOLLRDHUP, EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND, EPOLLMSG, EPOLL_CLOEXEC,
   FD_SETSIZE, PIPE_BUF,
 } from './sys/constants.js';
-export type { FileLike, HasFileno } from './select/args.js';
+export type { FileLike, HasFileno } from './validate.js';
 export { select } from './select/select.js';
 export { Poll, poll } from './select/poll.js';
 export { Epoll, epoll } from './select/epoll.js';

@@ -1,30 +1,27 @@
 /**
  * Python's `os` fd functions that iomux users need around a selector: pipes, eventfds,
  * raw read/write/close, blocking mode. Exported from the package root as `os`.
+ *
+ * Buffers: `write` takes a `Buffer`/`Uint8Array`, any other `ArrayBufferView` or an
+ * `ArrayBuffer` (counted in bytes, never elements) or a string (UTF-8); `readInto` takes
+ * the same views but never a string (bytes read into an immutable string would be lost).
  */
 import * as libc from './sys/libc.js';
-import { check, raise, sysret } from './sys/call.js';
+import { check, closeFd, raise, retry } from './sys/call.js';
+import { fdClosing } from './sys/closing.js';
 import { F_GETFL, F_SETFL, F_GETFD, F_SETFD, FD_CLOEXEC, O_NONBLOCK, O_CLOEXEC, EFD_CLOEXEC } from './sys/constants.js';
-import { toFd, toInteger, type FileLike } from './select/args.js';
-
-const EINTR = 4;
+import { toFd, toCInt, toInteger, toSize, toBytesOrUtf8, toWritableBytes, UINT_MAX, type FileLike } from './validate.js';
 
 /**
- * An integer argument for a C parameter of range `min..max`: checked here, since koffi
- * would silently truncate it (`eventfd(-1)` became 4294967295, `eventfd(2 ** 32)` 0).
+ * Closes `fd`. A signal during close(2) is not an error and is never retried: Linux
+ * releases the fd first, so a retry could close a number reused meanwhile.
+ * @throws OSError (EBADF for an fd that is not open).
  */
-function cInteger(v: unknown, what: string, min: number, max: number): number {
-  const n = toInteger(v, what);
-  if (n < min || n > max) throw new RangeError(`${what} ${n} is out of range: expected an integer from ${min} to ${max}`);
-  return n;
-}
-
-/** Closes `fd`; EINTR is not retried (Linux closes the fd before returning EINTR). */
 export function close(fd: number): void {
   const n = toFd(fd);
-  const r = sysret(libc.close(n));
-  // EINTR: the fd is already released on Linux; retrying could close a reused number.
-  if (r < 0 && r !== -EINTR) raise(r, 'close', `fd ${n}`);
+  fdClosing(n);
+  const r = closeFd(n);
+  if (r < 0) raise(r, 'close', `fd ${n}`);
 }
 
 /** Clears (`true`) or sets (`false`) O_NONBLOCK, as Python's `os.set_blocking`. */
@@ -63,7 +60,7 @@ export function setInheritable(fileobj: FileLike, inheritable: boolean): void {
  * @throws TypeError / RangeError when `flags` is not a C int.
  */
 export function pipe(flags = 0): [number, number] {
-  const f = cInteger(flags, 'flags', -0x80000000, 0x7fffffff);
+  const f = toCInt(flags, 'flags');
   const fds = new Int32Array(2);
   check(libc.pipe2(fds, f | O_CLOEXEC), 'pipe2');
   return [fds[0]!, fds[1]!];
@@ -75,51 +72,53 @@ export function pipe(flags = 0): [number, number] {
  *   C int; TypeError for a non-number.
  */
 export function eventfd(initval = 0, flags = 0): number {
-  const init = cInteger(initval, 'initval', 0, 0xffffffff);
-  const f = cInteger(flags, 'flags', -0x80000000, 0x7fffffff);
+  const init = toInteger(initval, 'initval', 0, UINT_MAX);
+  const f = toCInt(flags, 'flags');
   return check(libc.eventfd(init, f | EFD_CLOEXEC), 'eventfd');
 }
 
 /**
- * Reads up to `n` bytes, as Python's `os.read`: an empty Buffer at EOF.
- * @throws BlockingIOError when the fd is non-blocking and has nothing to read.
+ * Reads up to `n` bytes, as Python's `os.read`: an empty Buffer at EOF. A signal does
+ * not interrupt it (PEP 475).
+ * @throws RangeError when `n` is negative or not an integer; TypeError for a
+ *   non-number; BlockingIOError when the fd is non-blocking and has nothing to read.
  */
 export function read(fileobj: FileLike, n: number): Buffer {
   const fd = toFd(fileobj);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`read size must be a non-negative integer, got ${n}`);
-  const buf = Buffer.allocUnsafe(n);
-  for (;;) {
-    const r = sysret(libc.read(fd, buf, n));
-    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
-    if (r < 0) raise(r, 'read', `fd ${fd}`);
-    return r === n ? buf : buf.subarray(0, r);
-  }
-}
-
-/** Reads into `buf`, returning the count (0 at EOF), as Python's `os.readv` with one buffer. */
-export function readInto(fileobj: FileLike, buf: Uint8Array): number {
-  const fd = toFd(fileobj);
-  for (;;) {
-    const r = sysret(libc.read(fd, buf, buf.length));
-    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
-    if (r < 0) raise(r, 'read', `fd ${fd}`);
-    return r;
-  }
+  const size = toSize(n, 'n', 0x7fffffff);
+  const buf = Buffer.allocUnsafe(size);
+  const r = retry(libc.read, fd, buf, size);
+  if (r < 0) raise(r, 'read', `fd ${fd}`);
+  return r === size ? buf : buf.subarray(0, r);
 }
 
 /**
- * Writes `data` (a string is UTF-8), returning the count written, as Python's `os.write`.
- * @throws BlockingIOError when the fd is non-blocking and full; BrokenPipeError (EPIPE).
+ * Reads into `buf`, returning the number of bytes read (0 at EOF), as Python's
+ * `os.readv` with one buffer. `buf` is a `Buffer`/`Uint8Array`, another
+ * `ArrayBufferView` (filled by bytes, whatever its element size) or an `ArrayBuffer`.
+ * @throws TypeError when `buf` is not one of those (a string, say).
  */
-export function write(fileobj: FileLike, data: Uint8Array | string): number {
+export function readInto(fileobj: FileLike, buf: ArrayBufferView | ArrayBuffer): number {
   const fd = toFd(fileobj);
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  for (;;) {
-    const r = sysret(libc.write(fd, buf, buf.length));
-    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
-    if (r < 0) raise(r, 'write', `fd ${fd}`);
-    return r;
-  }
+  const bytes = toWritableBytes(buf, 'buf');
+  const r = retry(libc.read, fd, bytes, bytes.byteLength);
+  if (r < 0) raise(r, 'read', `fd ${fd}`);
+  return r;
+}
+
+/**
+ * Writes `data`, returning the number of bytes written, as Python's `os.write`. `data`
+ * is a `Buffer`/`Uint8Array`, another `ArrayBufferView` or an `ArrayBuffer` (all of
+ * their bytes), or a string (UTF-8).
+ * @throws TypeError when `data` is none of those; BlockingIOError when the fd is
+ *   non-blocking and full; BrokenPipeError (EPIPE).
+ */
+export function write(fileobj: FileLike, data: ArrayBufferView | ArrayBuffer | string): number {
+  const fd = toFd(fileobj);
+  const bytes = toBytesOrUtf8(data, 'data');
+  const r = retry(libc.write, fd, bytes, bytes.byteLength);
+  if (r < 0) raise(r, 'write', `fd ${fd}`);
+  return r;
 }
 
 export { O_NONBLOCK, O_CLOEXEC, EFD_NONBLOCK, EFD_CLOEXEC } from './sys/constants.js';

@@ -71,3 +71,90 @@ test('a signal late in a 2 s wait does not extend it (deadline taken before the 
     assert.ok(ms >= 1990 && ms < 2900, `${which}: a 2 s wait with a signal at 1.4 s took ${ms} ms`);
   }
 });
+
+/** Runs `script` (an ES module) in a child from the repository root; `onLine(line, child)` sees each stdout line. */
+function runChild(script, args, onLine) {
+  const cwd = new URL('..', import.meta.url).pathname;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => {
+      const lines = (text + d).split('\n');
+      for (const line of lines.slice(text.split('\n').length - 1, -1)) onLine(line, child);
+      text += d;
+    });
+    child.on('exit', (code) => resolve({ code, text }));
+  });
+}
+
+// Ctrl-C while a blocking select() runs on the main thread with a SIGINT handler
+// installed: the wait goes on (PEP 475) and the handler runs only once the thread is
+// free again; the process neither dies nor stops waiting.
+test('SIGINT with a handler during a blocking select() on the main thread: the handler runs after select returns', async () => {
+  const script = `import * as io from 'iomux';
+    let handledAt = null;
+    process.on('SIGINT', () => { handledAt = performance.now(); });
+    const [r, w] = io.os.pipe();
+    const sel = new io.DefaultSelector();
+    sel.register(r, io.EVENT_READ);
+    process.stdout.write('waiting\\n');
+    const t0 = performance.now();
+    const ready = sel.select(1.0);
+    const returnedAt = performance.now();
+    const duringSelect = handledAt !== null;
+    sel.close(); io.os.close(r); io.os.close(w);
+    const report = () => (handledAt !== null || performance.now() - returnedAt > 3000
+      ? process.stdout.write(JSON.stringify({ ms: returnedAt - t0, ready: ready.length, duringSelect, after: handledAt === null ? null : handledAt - returnedAt }) + '\\n')
+      : setTimeout(report, 10));
+    setTimeout(report, 10);`;
+  const { code, text } = await runChild(script, [], (line, child) => {
+    if (line === 'waiting') setTimeout(() => child.kill('SIGINT'), 200);
+  });
+  assert.equal(code, 0, text);
+  const res = JSON.parse(text.trim().split('\n').at(-1));
+  assert.ok(res.ms >= 990, `select(1.0) returned after ${res.ms} ms`);
+  assert.equal(res.ready, 0);
+  assert.equal(res.duringSelect, false, 'no JS runs while the thread is in select()');
+  assert.ok(res.after !== null && res.after >= 0, 'the handler ran once select() had returned');
+});
+
+// The way out: the blocking loop runs in a worker thread, with an eventfd registered in
+// its selector; the main thread's SIGINT handler writes to the eventfd, and the worker's
+// select() returns at once.
+test('SIGINT wakes a blocking select() loop in a worker through an eventfd the main thread writes', async () => {
+  const dist = new URL('../dist/index.js', import.meta.url).href;
+  const script = `import * as io from 'iomux';
+    import { Worker } from 'node:worker_threads';
+    const efd = io.os.eventfd(0, io.os.EFD_NONBLOCK);
+    const worker = new Worker(\`(async () => {
+        const { parentPort, workerData } = await import('node:worker_threads');
+        const io = await import(workerData.dist);
+        const sel = new io.DefaultSelector();
+        sel.register(workerData.efd, io.EVENT_READ, 'wake');
+        parentPort.postMessage('waiting');
+        let woken = false;
+        while (!woken) for (const [key] of sel.select()) if (key.data === 'wake') woken = true;
+        sel.close();
+        parentPort.postMessage('woken');
+      })();\`, { eval: true, workerData: { efd, dist: process.argv[1] } });
+    let signalledAt = 0;
+    process.on('SIGINT', () => {
+      signalledAt = performance.now();
+      const one = Buffer.alloc(8);
+      one.writeBigUInt64LE(1n);
+      io.os.write(efd, one);
+    });
+    worker.on('message', (m) => {
+      if (m === 'waiting') process.stdout.write('waiting\\n');
+      else {
+        process.stdout.write(JSON.stringify({ ms: performance.now() - signalledAt }) + '\\n');
+        worker.terminate().then(() => io.os.close(efd));
+      }
+    });`;
+  const { code, text } = await runChild(script, [dist], (line, child) => {
+    if (line === 'waiting') setTimeout(() => child.kill('SIGINT'), 100);
+  });
+  assert.equal(code, 0, text);
+  const { ms } = JSON.parse(text.trim().split('\n').at(-1));
+  assert.ok(ms < 2000, `the worker woke ${ms} ms after the signal`);
+});

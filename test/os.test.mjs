@@ -79,3 +79,56 @@ test('eventfd/pipe arguments outside their C type are errors, not truncated', ()
     os.close(fd);
   }
 });
+
+// Regression: os.write counted elements instead of bytes (a Uint16Array(3) wrote 3 of its
+// 6 bytes and returned 3), and os.readInto accepted a string (koffi copied it into a
+// temporary: the call returned 6 and the bytes were gone).
+test('write and readInto count bytes of any ArrayBufferView', () => {
+  const [r, w] = os.pipe();
+  try {
+    const u16 = new Uint16Array([0x0201, 0x0403, 0x0605]);
+    assert.equal(os.write(w, u16), 6);
+    assert.deepEqual([...os.read(r, 100)], [1, 2, 3, 4, 5, 6]);
+    const dv = new DataView(new ArrayBuffer(8), 2, 4);
+    dv.setUint32(0, 0x0a0b0c0d);
+    assert.equal(os.write(w, dv), 4, 'a DataView by its bytes');
+    assert.deepEqual([...os.read(r, 100)], [10, 11, 12, 13]);
+    assert.equal(os.write(w, new Uint8Array([7, 8, 9]).buffer), 3, 'an ArrayBuffer');
+    assert.deepEqual([...os.read(r, 100)], [7, 8, 9]);
+
+    os.write(w, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    const into = new Uint32Array(2);
+    assert.equal(os.readInto(r, into), 8, 'readInto fills all 8 bytes of a Uint32Array(2)');
+    assert.deepEqual([...new Uint8Array(into.buffer)], [1, 2, 3, 4, 5, 6, 7, 8]);
+    os.write(w, 'xyz');
+    const window = new Uint16Array(new ArrayBuffer(8), 2, 2); // bytes 2..5 of the buffer
+    assert.equal(os.readInto(r, window), 3);
+    assert.deepEqual([...new Uint8Array(window.buffer)], [0, 0, 0x78, 0x79, 0x7a, 0, 0, 0]);
+  } finally {
+    os.close(r);
+    os.close(w);
+  }
+});
+
+test('buffers that are not byte views are TypeErrors naming the argument; nothing is read', () => {
+  const [r, w] = os.pipe(os.O_NONBLOCK);
+  try {
+    os.write(w, 'abcdef');
+    assert.throws(() => os.readInto(r, 'abcdef'), { name: 'TypeError', message: /^buf must be a writable Buffer.*got "abcdef"$/ });
+    for (const bad of [[1, 2], 6, null, undefined, {}]) {
+      assert.throws(() => os.readInto(r, bad), { name: 'TypeError', message: /^buf must be/ });
+      assert.throws(() => os.write(w, bad), { name: 'TypeError', message: /^data must be/ });
+    }
+    assert.equal(os.read(r, 100).toString(), 'abcdef', 'the rejected calls consumed nothing');
+  } finally {
+    os.close(r);
+    os.close(w);
+  }
+});
+
+test('read sizes: a non-integer or negative size is a RangeError, a non-number a TypeError', () => {
+  assert.throws(() => os.read(0, 1.5), { name: 'RangeError', message: /1\.5/ });
+  assert.throws(() => os.read(0, NaN), RangeError);
+  assert.throws(() => os.read(0, -1), RangeError);
+  assert.throws(() => os.read(0, '1'), { name: 'TypeError', message: /"1"/ });
+});

@@ -1,26 +1,21 @@
 /**
- * `Poll`: Python's `select.poll` object over poll(2). Registrations live in a Map; the
- * native `pollfd` array is rebuilt only after they change and is otherwise reused.
+ * `Poll`: Python's `select.poll` object, a thin face over the system layer's
+ * {@link PollFds}. Registrations live in a Map (registration order, as Python's dict);
+ * the pollfd array is refilled from it only after they change and is otherwise passed
+ * to the kernel as it is.
  */
-import * as libc from '../sys/libc.js';
-import { raise, sysret } from '../sys/call.js';
+import { PollFds } from '../sys/pollfd.js';
+import { raise } from '../sys/call.js';
+import { errno } from '../sys/errno.js';
 import { POLLIN, POLLPRI, POLLOUT } from '../sys/constants.js';
-import { POLLFD_SIZE } from '../sys/structs.js';
 import { OSError, KeyError } from '../errors.js';
-import { toFd, toMask16, millisToMs, deadlineFor, remainingMs, type FileLike } from './args.js';
-
-const EINTR = 4;
-const ENOENT = 2;
+import { toFd, toMask16, millisToMs, type FileLike } from '../validate.js';
 
 /** A poll object: register fds with event masks, then wait with {@link Poll.poll}. */
 export class Poll {
   readonly #masks = new Map<number, number>();
-  #dirty = true;
-  #buf = Buffer.alloc(0);
-  // pollfd is { int fd; short events; short revents }: two int32 words per entry.
-  #words = new Int32Array(0);
-  #shorts = new Uint16Array(0);
-  #count = 0;
+  #dirty = false;
+  readonly #fds = new PollFds();
 
   /**
    * Starts watching `fd` for the events in `eventmask`; registering again overwrites the
@@ -43,7 +38,7 @@ export class Poll {
   modify(fd: FileLike, eventmask: number): void {
     const n = toFd(fd);
     const mask = toMask16(eventmask);
-    if (!this.#masks.has(n)) throw OSError.fromErrno(ENOENT, undefined, `fd ${n} is not registered`);
+    if (!this.#masks.has(n)) throw OSError.fromErrno(errno.ENOENT, undefined, `fd ${n} is not registered`);
     if (this.#masks.get(n) !== mask) {
       this.#masks.set(n, mask);
       this.#dirty = true;
@@ -60,47 +55,30 @@ export class Poll {
     this.#dirty = true;
   }
 
-  #rebuild(): void {
-    const count = this.#masks.size;
-    if (count * POLLFD_SIZE > this.#buf.length) {
-      const cap = Math.max(16, count * 2);
-      this.#buf = Buffer.alloc(cap * POLLFD_SIZE);
-      this.#words = new Int32Array(this.#buf.buffer, this.#buf.byteOffset, cap * 2);
-      this.#shorts = new Uint16Array(this.#buf.buffer, this.#buf.byteOffset, cap * 4);
-    }
-    let i = 0;
-    for (const [fd, mask] of this.#masks) {
-      this.#words[i * 2] = fd;
-      this.#shorts[i * 4 + 2] = mask;
-      this.#shorts[i * 4 + 3] = 0;
-      i++;
-    }
-    this.#count = count;
+  #refill(): void {
+    const fds = this.#fds;
+    fds.clear();
+    for (const [fd, mask] of this.#masks) fds.add(fd, mask);
     this.#dirty = false;
   }
 
   /**
-   * Waits for events on the registered fds.
+   * Waits for events on the registered fds. A signal does not end the wait early (PEP
+   * 475): the call goes on with the time left.
    * @param timeout milliseconds, fractions rounded up; `null`/`undefined`/negative block.
-   * @returns `[fd, revents]` for each fd with events; a closed fd reports `POLLNVAL`.
+   * @returns `[fd, revents]` for each fd with events, in registration order; a closed
+   *   fd reports `POLLNVAL`.
    */
   poll(timeout?: number | null): Array<[number, number]> {
-    let ms = millisToMs(timeout);
-    if (this.#dirty) this.#rebuild();
-    const deadline = deadlineFor(ms);
-    let n: number;
-    for (;;) {
-      n = sysret(libc.poll(this.#count ? this.#buf : null, this.#count, ms));
-      if (n !== -EINTR) break;
-      // EINTR: retry with the remaining time recomputed (PEP 475).
-      ms = remainingMs(ms, deadline);
-    }
+    const ms = millisToMs(timeout);
+    if (this.#dirty) this.#refill();
+    const fds = this.#fds;
+    const n = fds.poll(ms);
     if (n < 0) raise(n, 'poll');
     const out: Array<[number, number]> = [];
-    const shorts = this.#shorts;
-    for (let i = 0; i < this.#count && out.length < n; i++) {
-      const revents = shorts[i * 4 + 3]!;
-      if (revents !== 0) out.push([this.#words[i * 2]!, revents]);
+    for (let i = 0, count = fds.length; i < count && out.length < n; i++) {
+      const revents = fds.revents(i);
+      if (revents !== 0) out.push([fds.fd(i), revents]);
     }
     return out;
   }

@@ -3,7 +3,8 @@
  */
 export { EVENT_READ, EVENT_WRITE, SelectorKey } from './key.js';
 export { BaseSelector } from './base.js';
-export type { SelectorEvent } from './base.js';
+export { SelectResult } from './result.js';
+export type { SelectorEvent } from './result.js';
 export type { SelectorMapping } from './mapping.js';
 export { SelectSelector } from './select.js';
 export { PollSelector } from './poll.js';

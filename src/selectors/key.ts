@@ -2,7 +2,7 @@
  * `SelectorKey`: what a selector keeps for one registered file object (Python's
  * `selectors.SelectorKey` named tuple), frozen.
  */
-import type { FileLike } from '../select/args.js';
+import type { FileLike } from '../validate.js';
 
 /** Ready for reading (Python's `selectors.EVENT_READ`). */
 export const EVENT_READ = 1;
@@ -28,7 +28,7 @@ export class SelectorKey<T = any> { // eslint-disable-line @typescript-eslint/no
   declare readonly fd: number;
   /** `EVENT_READ`, `EVENT_WRITE` or both. */
   declare readonly events: number;
-  /** The caller's data (for example a callback, as in the seeds' servers). */
+  /** The caller's data (for example the callback to run when the file object is ready). */
   declare readonly data: T;
 
   /** Fields in Python's order: `(fileobj, fd, events, data)`. Returns the frozen key. */

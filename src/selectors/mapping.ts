@@ -2,7 +2,7 @@
  * `SelectorMapping`: the read-only view `getMap()` returns (CPython's
  * `_SelectorMapping`): keyed by fd, live, and `get`/`has` also take the file object.
  */
-import type { FileLike } from '../select/args.js';
+import type { FileLike } from '../validate.js';
 import type { SelectorKey } from './key.js';
 
 /**

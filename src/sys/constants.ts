@@ -190,7 +190,7 @@ export const AI_NUMERICSERV = 0x400;
 /** Getaddrinfo error: see errno. */
 export const EAI_SYSTEM = -11;
 
-// Sockets, added for src/net (helper B).
+// Sockets: listen backlog and resolver errors.
 /** Default `listen()` backlog cap (the kernel's `net.core.somaxconn` may be higher). */
 export const SOMAXCONN = 4096;
 /** getaddrinfo error: temporary resolver failure. */

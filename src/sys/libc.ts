@@ -65,6 +65,6 @@ export const view = (ptr: unknown, len: number): ArrayBuffer => koffi.view(ptr a
 
 export { koffi };
 
-// Numeric address conversion (helper B, src/net/address.ts).
+// Numeric address conversion (src/net/address.ts).
 export const inet_pton = fn('int inet_pton(int af, const char *src, void *dst)');
 export const inet_ntop = fn('const char *inet_ntop(int af, const void *src, void *dst, unsigned int size)');

@@ -7,18 +7,16 @@ import { arch } from 'node:process';
 
 /** `struct pollfd { int fd; short events; short revents; }`: 8 bytes, same everywhere. */
 export const POLLFD_SIZE = 8;
-export const POLLFD_FD = 0;
-export const POLLFD_EVENTS = 4;
-export const POLLFD_REVENTS = 6;
 
 /**
  * `struct epoll_event { uint32_t events; epoll_data_t data; }`. The kernel declares it
  * packed on x86-64 only: 12 bytes with `data` at offset 4. Elsewhere (arm64) natural
  * alignment gives 16 bytes with `data` at offset 8.
  */
-export const EPOLL_EVENT_PACKED = arch === 'x64';
+const EPOLL_EVENT_PACKED = arch === 'x64';
+/** Bytes of one `struct epoll_event`; `events` is at offset 0. */
 export const EPOLL_EVENT_SIZE = EPOLL_EVENT_PACKED ? 12 : 16;
-export const EPOLL_EVENT_EVENTS = 0;
+/** Offset of `data` (iomux stores the fd in its low 32 bits). */
 export const EPOLL_EVENT_DATA = EPOLL_EVENT_PACKED ? 4 : 8;
 
 /** glibc's `fd_set`: 1024 bits, one bit per fd, byte `fd >> 3`, bit `fd & 7` (little-endian longs). */
@@ -27,23 +25,30 @@ export const FD_SET_SIZE = 128;
 /** `struct timeval { time_t tv_sec; suseconds_t tv_usec; }` and `struct timespec`: two longs. */
 export const TIMEVAL_SIZE = 16;
 
+/**
+ * Writes `ms` milliseconds (>= 0, at most 2^31-1) into a `struct timeval` seen as four
+ * 32-bit words: two little-endian longs whose values both fit the low word.
+ */
+export function setTimeval(words: Int32Array, ms: number): void {
+  words[0] = Math.floor(ms / 1000);
+  words[1] = 0;
+  words[2] = (ms % 1000) * 1000;
+  words[3] = 0;
+}
+
 /** `struct sockaddr_storage`: large enough for every address family. */
 export const SOCKADDR_STORAGE_SIZE = 128;
-/** `struct sockaddr_un`: family (2) + `sun_path[108]`. */
-export const SOCKADDR_UN_SIZE = 110;
+/** `struct sockaddr_un`'s `sun_path` length. */
 export const SUN_PATH_MAX = 108;
 export const SOCKADDR_IN_SIZE = 16;
 export const SOCKADDR_IN6_SIZE = 28;
 
 /** `struct msghdr` on LP64: name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad). */
 export const MSGHDR_SIZE = 56;
-export const MSGHDR_NAME = 0;
-export const MSGHDR_NAMELEN = 8;
 export const MSGHDR_IOV = 16;
 export const MSGHDR_IOVLEN = 24;
 export const MSGHDR_CONTROL = 32;
 export const MSGHDR_CONTROLLEN = 40;
-export const MSGHDR_FLAGS = 48;
 /** `struct iovec { void *base; size_t len; }`. */
 export const IOVEC_SIZE = 16;
 /** `struct cmsghdr { size_t len; int level; int type; }` then data, 8-byte aligned. */
