@@ -23,4 +23,7 @@ export * as os from './os.js';
 export * from './selectors/index.js';
 export * from './loop/index.js';
 export * from './net/index.js';
+// The public Reactor is the socket layer's: the event loop's Reactor with asyncio's
+// socket operations added (an explicit export wins over the event loop's `export *`).
+export { Reactor } from './net/index.js';
 export * from './http/index.js';

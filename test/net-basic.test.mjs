@@ -3,32 +3,37 @@
 // half-close, refused connects, options, wrapping an existing fd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as iomux from 'iomux';
 import {
-  socket, socketpair, Socket, os, select, OSError, BlockingIOError, ConnectionRefusedError,
-  AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, SOCK_CLOEXEC,
-  SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_TYPE, IPPROTO_TCP,
-  TCP_NODELAY, SHUT_RD, SHUT_WR, SHUT_RDWR, MSG_PEEK, MSG_DONTWAIT,
+  socket, socketpair, Socket, os, select, OSError, BlockingIOError, ConnectionRefusedError, AF_INET,
+  AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET,
+  SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_TYPE, IPPROTO_TCP, TCP_NODELAY,
+  SHUT_RD, SHUT_WR, SHUT_RDWR, MSG_PEEK, MSG_DONTWAIT, BrokenPipeError,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
-import { closer, listener, streamPair } from './helpers/net.mjs';
+import { closer, listener, streamPair, isErrno, unixPath, abstractName } from './helpers/net.mjs';
 
 guardFds();
 
-const dir = mkdtempSync(join(tmpdir(), 'iomux-net-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-let seq = 0;
-const unixPath = () => join(dir, `s${++seq}.sock`);
-const abstractName = () => `\0iomux-test-${process.pid}-${++seq}`;
-
-test('SPEC constants have their Linux values', () => {
+test('socket constants have their Linux values, exported at the root with Socket, socket and socketpair', () => {
   assert.deepEqual(
     [AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK, SOCK_CLOEXEC],
     [2, 10, 1, 1, 2, 5, 0o4000, 0o2000000]);
   assert.deepEqual([SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, SO_RCVBUF, SO_SNDBUF], [1, 2, 15, 4, 8, 7]);
   assert.deepEqual([IPPROTO_TCP, TCP_NODELAY, SHUT_RD, SHUT_WR, SHUT_RDWR, MSG_PEEK, MSG_DONTWAIT], [6, 1, 0, 1, 2, 2, 0x40]);
+  const linux = {
+    AF_INET: 2, AF_INET6: 10, AF_UNIX: 1, SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_SEQPACKET: 5,
+    SOCK_NONBLOCK: 0o4000, SOCK_CLOEXEC: 0o2000000, SOL_SOCKET: 1, SO_REUSEADDR: 2, SO_REUSEPORT: 15,
+    SO_ERROR: 4, SO_RCVBUF: 8, SO_SNDBUF: 7, IPPROTO_TCP: 6, TCP_NODELAY: 1, SHUT_RD: 0, SHUT_WR: 1,
+    SHUT_RDWR: 2, MSG_PEEK: 2, MSG_DONTWAIT: 0x40,
+  };
+  for (const [name, value] of Object.entries(linux)) assert.equal(iomux[name], value, name);
+  for (const name of ['Socket', 'socket', 'socketpair']) assert.equal(typeof iomux[name], 'function', name);
 });
 
 test('socket() defaults to AF_INET SOCK_STREAM, close-on-exec, blocking', (t) => {
@@ -392,4 +397,460 @@ test('bind to "localhost" and connect to it by name (system resolver)', (t) => {
   closer(t, s);
   c.sendall('by name');
   assert.equal(s.recv(10).toString(), 'by name');
+});
+
+test('Addresses: AF_INET is [host: string, port: number] everywhere an address comes back', (t) => {
+  const { l, c, s, peer } = streamPair(t, AF_INET, ['127.0.0.1', 0]);
+  const [host, port] = l.getsockname();
+  assert.deepEqual(l.getsockname(), ['127.0.0.1', port]);
+  assert.ok(Number.isInteger(port) && port > 0);
+  assert.equal(typeof host, 'string');
+  assert.deepEqual(c.getpeername(), ['127.0.0.1', port]);
+  assert.deepEqual(s.getsockname(), ['127.0.0.1', port]);
+  assert.deepEqual(peer, c.getsockname());
+  assert.equal(peer.length, 2);
+  const u = socket();
+  closer(t, u);
+  assert.deepEqual(u.getsockname(), ['0.0.0.0', 0], 'an unbound socket');
+  // '' is INADDR_ANY, as in Python.
+  const any = socket();
+  closer(t, any);
+  any.bind(['', 0]);
+  assert.equal(any.getsockname()[0], '0.0.0.0');
+});
+
+test('Addresses: AF_INET6 is [host, port, flowinfo, scopeId], the last two optional on input', (t) => {
+  const l = socket(AF_INET6);
+  closer(t, l);
+  l.bind(['::1', 0]); // two parts
+  l.listen();
+  const name = l.getsockname();
+  assert.equal(name.length, 4);
+  assert.deepEqual(name, ['::1', name[1], 0, 0]);
+  for (const addr of [['::1', name[1]], ['::1', name[1], 0], ['::1', name[1], 0, 0]]) {
+    const c = socket(AF_INET6);
+    closer(t, c);
+    c.connect(addr);
+    const [s, peer] = l.accept();
+    closer(t, s);
+    assert.deepEqual(c.getpeername(), name);
+    assert.equal(peer.length, 4);
+    assert.deepEqual(peer, c.getsockname());
+  }
+  const u = socket(AF_INET6);
+  closer(t, u);
+  assert.deepEqual(u.getsockname(), ['::', 0, 0, 0]);
+  assert.throws(() => u.bind(['::1', 0, 0, 0, 0]), TypeError, 'five parts');
+  assert.throws(() => u.bind(['::1', 0, 2 ** 20]), RangeError, 'flowinfo beyond 20 bits (Python OverflowError)');
+});
+
+test("Addresses: AF_UNIX is a path, a '\\0'-prefixed abstract name, or '' when unnamed", (t) => {
+  const path = unixPath();
+  const p = streamPair(t, AF_UNIX, path);
+  assert.equal(p.l.getsockname(), path);
+  assert.equal(p.c.getpeername(), path);
+  assert.equal(p.peer, '', 'accept() of an unbound client');
+  assert.equal(p.c.getsockname(), '');
+  assert.equal(p.s.getpeername(), '');
+  const abs = abstractName();
+  const a = streamPair(t, AF_UNIX, abs);
+  assert.equal(a.l.getsockname(), abs);
+  assert.equal(a.c.getpeername(), abs);
+  assert.ok(a.l.getsockname().startsWith('\0'));
+  const [x, y] = closer(t, ...socketpair());
+  assert.equal(x.getsockname(), '');
+  assert.equal(y.getpeername(), '');
+  const b = socket(AF_UNIX);
+  closer(t, b);
+  b.bind(Buffer.from(abstractName())); // bytes are accepted too
+  assert.ok(b.getsockname().startsWith('\0'));
+});
+
+test("Addresses: recvfrom from an unnamed AF_UNIX peer gives '', a named one its name", (t) => {
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_DGRAM));
+  a.send('x');
+  assert.deepEqual(b.recvfrom(10), [Buffer.from('x'), '']);
+  const named = socket(AF_UNIX, SOCK_DGRAM);
+  const anon = socket(AF_UNIX, SOCK_DGRAM);
+  closer(t, named, anon);
+  const n = abstractName();
+  named.bind(n);
+  anon.sendto('from nobody', n);
+  assert.deepEqual(named.recvfrom(100), [Buffer.from('from nobody'), '']);
+  anon.sendto('again', n);
+  assert.deepEqual(named.recvfromInto(Buffer.alloc(10)), [5, '']);
+  const back = abstractName();
+  anon.bind(back);
+  anon.sendto('named now', n);
+  assert.deepEqual(named.recvfrom(100), [Buffer.from('named now'), back]);
+});
+
+test('socket(family = AF_INET, type = SOCK_STREAM, proto = 0): defaults, a Socket, close-on-exec', (t) => {
+  for (const s of [socket(), new Socket(), socket(undefined, undefined), socket(null, null, null)]) {
+    closer(t, s);
+    assert.ok(s instanceof Socket);
+    assert.equal(s.family, AF_INET);
+    assert.equal(s.type, SOCK_STREAM);
+    assert.equal(s.proto, 0);
+    assert.ok(Number.isInteger(s.fileno()) && s.fileno() >= 0);
+    assert.equal(os.getInheritable(s.fileno()), false);
+    assert.equal(s.getblocking(), true);
+  }
+  const d = socket(AF_INET6, SOCK_DGRAM);
+  closer(t, d);
+  assert.deepEqual([d.family, d.type], [AF_INET6, SOCK_DGRAM]);
+});
+
+test('socketpair(family = AF_UNIX, type = SOCK_STREAM): a connected pair of close-on-exec Sockets', (t) => {
+  const pair = socketpair();
+  closer(t, ...pair);
+  assert.ok(Array.isArray(pair) && pair.length === 2);
+  for (const s of pair) {
+    assert.ok(s instanceof Socket);
+    assert.deepEqual([s.family, s.type, s.getblocking()], [AF_UNIX, SOCK_STREAM, true]);
+    assert.equal(os.getInheritable(s), false);
+  }
+  pair[0].sendall('ping');
+  assert.equal(pair[1].recv(10).toString(), 'ping');
+  pair[1].sendall('pong');
+  assert.equal(pair[0].recv(10).toString(), 'pong');
+  const [d] = closer(t, ...socketpair(undefined, SOCK_SEQPACKET));
+  assert.deepEqual([d.family, d.type], [AF_UNIX, SOCK_SEQPACKET]);
+  assert.throws(() => socketpair(AF_INET), isErrno(OSError, 'EOPNOTSUPP'));
+});
+
+test('type never carries SOCK_NONBLOCK / SOCK_CLOEXEC (CPython 3.7+); SOCK_NONBLOCK starts non-blocking', (t) => {
+  const s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
+  closer(t, s);
+  assert.equal(s.type, SOCK_STREAM);
+  assert.equal(s.getblocking(), false);
+  assert.equal(os.getBlocking(s), false);
+  s.setblocking(true);
+  assert.equal(s.type, SOCK_STREAM, 'mode changes leave type alone');
+  const [a] = closer(t, ...socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK));
+  assert.deepEqual([a.type, a.getblocking()], [SOCK_DGRAM, false]);
+  const w = socket(undefined, undefined, undefined, socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK).detach());
+  closer(t, w);
+  assert.equal(w.type, SOCK_DGRAM, 'a wrapped fd: the kernel never reports the flags');
+});
+
+test('setblocking(flag) / getblocking(): the fd mode follows, as Python (0/1 count as booleans)', (t) => {
+  const s = socket();
+  closer(t, s);
+  s.setblocking(false);
+  assert.equal(s.getblocking(), false);
+  assert.equal(os.getBlocking(s), false);
+  assert.equal(s.gettimeout(), 0);
+  s.setblocking(true);
+  assert.equal(s.getblocking(), true);
+  assert.equal(os.getBlocking(s), true);
+  assert.equal(s.gettimeout(), null);
+  s.setblocking(0);
+  assert.equal(s.getblocking(), false);
+  s.setblocking(1);
+  assert.equal(s.getblocking(), true);
+  for (const bad of [undefined, null, 'no', {}]) assert.throws(() => s.setblocking(bad), TypeError, String(bad));
+});
+
+test('socket(family, type, proto, fileno) wraps that fd: family/type/proto detected when not given', (t) => {
+  const specs = [[AF_INET, SOCK_STREAM, 6], [AF_INET6, SOCK_DGRAM, 17], [AF_UNIX, SOCK_SEQPACKET, 0]];
+  for (const [family, type, proto] of specs) {
+    const orig = socket(family, type);
+    const fd = orig.detach();
+    assert.equal(orig.fileno(), -1, 'detach leaves the original closed');
+    const w = socket(undefined, undefined, undefined, fd);
+    closer(t, w);
+    assert.equal(w.fileno(), fd, 'the same fd, not a dup');
+    assert.deepEqual([w.family, w.type, w.proto], [family, type, proto]);
+  }
+  const o = socket(AF_INET, SOCK_DGRAM);
+  const w = new Socket(AF_INET, SOCK_DGRAM, 0, o.detach());
+  closer(t, w);
+  assert.deepEqual([w.family, w.type, w.proto], [AF_INET, SOCK_DGRAM, 0], 'given values win');
+  // The wrapped socket owns the fd: closing it closes the fd.
+  const fd = w.fileno();
+  w.close();
+  assert.throws(() => os.getBlocking(fd), isErrno(OSError, 'EBADF'));
+  const [r, wr] = os.pipe();
+  t.after(() => { os.close(r); os.close(wr); });
+  assert.throws(() => socket(undefined, undefined, undefined, r), isErrno(OSError, 'ENOTSOCK'));
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, r), isErrno(OSError, 'ENOTSOCK'), 'checked even when all are given');
+  const gone = socket();
+  const goneFd = gone.fileno();
+  gone.close();
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, goneFd), isErrno(OSError, 'EBADF'));
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, -1), RangeError, 'negative fd: Python ValueError');
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, 1.5), RangeError);
+  assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, '3'), TypeError);
+});
+
+test('bind(addr), listen(backlog?), accept() → [Socket, addr]: a new blocking, close-on-exec Socket', (t) => {
+  const l = socket();
+  closer(t, l);
+  l.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  l.bind(['127.0.0.1', 0]);
+  l.listen();
+  l.setblocking(false); // the accepted socket is still blocking, as Python's
+  const c = socket();
+  closer(t, c);
+  c.connect(l.getsockname());
+  const got = l.accept();
+  assert.ok(Array.isArray(got) && got.length === 2);
+  const [s, addr] = got;
+  closer(t, s);
+  assert.ok(s instanceof Socket);
+  assert.deepEqual([s.family, s.type], [AF_INET, SOCK_STREAM]);
+  assert.equal(s.getblocking(), true);
+  assert.equal(os.getBlocking(s), true);
+  assert.equal(os.getInheritable(s), false);
+  assert.deepEqual(addr, c.getsockname());
+  assert.notEqual(s.fileno(), l.fileno());
+  assert.throws(() => l.accept(), isErrno(BlockingIOError, 'EAGAIN'), 'nothing pending, non-blocking');
+});
+
+test('connect(addr) / connectEx(addr) → errno: 0 on success, the errno instead of throwing', (t) => {
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
+  const port = l.getsockname()[1];
+  const c = socket();
+  closer(t, c);
+  assert.equal(c.connectEx(['127.0.0.1', port]), 0);
+  const [s] = l.accept();
+  closer(t, s);
+  const free = socket();
+  free.bind(['127.0.0.1', 0]);
+  const dead = free.getsockname();
+  free.close(); // nothing listens on that port now
+  const r = socket();
+  closer(t, r);
+  assert.equal(r.connectEx(dead), iomux.errno.ECONNREFUSED);
+  const r2 = socket();
+  closer(t, r2);
+  assert.throws(() => r2.connect(dead), (e) => isErrno(ConnectionRefusedError, 'ECONNREFUSED')(e)
+    && e.syscall === 'connect' && e.message.includes(String(dead[1])));
+  const nb = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+  closer(t, nb);
+  const e = nb.connectEx(['127.0.0.1', port]);
+  assert.ok(e === iomux.errno.EINPROGRESS || e === 0, `non-blocking connectEx: ${e}`);
+  assert.throws(() => c.connectEx(['127.0.0.1', 'x']), TypeError, 'address errors still throw');
+});
+
+test('non-blocking connect throws BlockingIOError with errno EINPROGRESS, then completes (SO_ERROR 0)', (t) => {
+  const l = socket(AF_INET6);
+  closer(t, l);
+  l.bind(['::1', 0]);
+  l.listen();
+  const c = socket(AF_INET6);
+  closer(t, c);
+  c.setblocking(false);
+  let threw;
+  try {
+    c.connect(l.getsockname());
+  } catch (e) {
+    threw = e;
+  }
+  // Loopback may finish at once; Linux reports EINPROGRESS for TCP all the same.
+  assert.ok(threw instanceof BlockingIOError && threw instanceof OSError && threw instanceof Error);
+  assert.equal(threw.errno, 115);
+  assert.equal(threw.code, 'EINPROGRESS');
+  assert.equal(threw.syscall, 'connect');
+  const [, w] = iomux.select([], [c], [], 5);
+  assert.deepEqual(w, [c]);
+  assert.equal(c.getsockopt(SOL_SOCKET, SO_ERROR), 0);
+  const [s] = l.accept();
+  closer(t, s);
+  assert.deepEqual(c.getpeername(), l.getsockname());
+});
+
+test('shutdown(how): SHUT_WR gives the peer EOF, SHUT_RD and SHUT_RDWR work; a bad how is OSError EINVAL', (t) => {
+  const [a, b] = closer(t, ...socketpair());
+  a.shutdown(SHUT_WR);
+  assert.equal(b.recv(10).length, 0);
+  b.sendall('still open the other way');
+  assert.equal(a.recv(100).toString(), 'still open the other way');
+  a.shutdown(SHUT_RD);
+  b.shutdown(SHUT_RDWR);
+  assert.throws(() => b.send('x'), isErrno(BrokenPipeError, 'EPIPE'));
+  assert.throws(() => a.shutdown(7), isErrno(OSError, 'EINVAL'));
+  assert.throws(() => a.shutdown(2 ** 32), RangeError, 'not silently truncated to SHUT_RD');
+  assert.throws(() => a.shutdown('SHUT_RD'), TypeError);
+  const lone = socket();
+  closer(t, lone);
+  assert.throws(() => lone.shutdown(SHUT_RDWR), isErrno(OSError, 'ENOTCONN'));
+});
+
+test('getsockname() / getpeername(): the own and the peer address; not connected is OSError ENOTCONN', (t) => {
+  const { c, s } = streamPair(t, AF_INET, ['127.0.0.1', 0]);
+  assert.deepEqual(c.getpeername(), s.getsockname());
+  assert.deepEqual(s.getpeername(), c.getsockname());
+  const u = socket(AF_INET6);
+  closer(t, u);
+  assert.throws(() => u.getpeername(), isErrno(OSError, 'ENOTCONN'));
+});
+
+test('setsockopt(level, opt, value: number | Buffer) and getsockopt(level, opt, buflen?)', (t) => {
+  const s = socket();
+  closer(t, s);
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 0);
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 1);
+  s.setsockopt(IPPROTO_TCP, TCP_NODELAY, true); // Python's True is an int
+  assert.equal(s.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, Buffer.from([0, 0, 0, 0]));
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 0);
+  const linger = Buffer.alloc(8);
+  linger.writeInt32LE(1, 0);
+  linger.writeInt32LE(7, 4);
+  s.setsockopt(SOL_SOCKET, SO_LINGER, linger);
+  const raw = s.getsockopt(SOL_SOCKET, SO_LINGER, 8);
+  assert.ok(Buffer.isBuffer(raw));
+  assert.deepEqual(raw, linger);
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_LINGER, 16).length, 8, 'cut to what the kernel wrote');
+  assert.equal(typeof s.getsockopt(SOL_SOCKET, SO_RCVBUF, 0), 'number', 'buflen 0 is an int (CPython)');
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_ERROR), 0);
+  assert.throws(() => s.getsockopt(SOL_SOCKET, SO_RCVBUF, 1025), OSError, 'buflen out of range');
+  assert.throws(() => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, '1'), TypeError);
+  assert.throws(() => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1.5), RangeError);
+  assert.throws(() => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 2 ** 40), RangeError);
+  assert.throws(() => s.setsockopt(2 ** 40 + SOL_SOCKET, SO_REUSEADDR, 1), RangeError, 'level fits a C int');
+  assert.throws(() => s.setsockopt(SOL_SOCKET, 12345, 1), isErrno(OSError, 'ENOPROTOOPT'));
+});
+
+test('close() is idempotent, then fileno() is -1; [Symbol.dispose]() closes', (t) => {
+  const s = socket();
+  const fd = s.fileno();
+  s.close();
+  assert.equal(s.fileno(), -1);
+  assert.equal(s.closed, true);
+  s.close();
+  s[Symbol.dispose]();
+  assert.throws(() => os.getBlocking(fd), isErrno(OSError, 'EBADF'), 'the fd is really closed');
+  const d = socket(AF_UNIX);
+  const dfd = d.fileno();
+  assert.equal(typeof d[Symbol.dispose], 'function');
+  d[Symbol.dispose]();
+  assert.equal(d.fileno(), -1);
+  assert.throws(() => os.getBlocking(dfd), isErrno(OSError, 'EBADF'));
+  d.close();
+  assert.deepEqual([d.family, d.type], [AF_UNIX, SOCK_STREAM], 'family and type stay readable');
+});
+
+test('Host names resolve through the system resolver: "localhost" for bind, connect and sendto', (t) => {
+  const l = socket();
+  closer(t, l);
+  l.bind(['localhost', 0]);
+  l.listen();
+  assert.equal(l.getsockname()[0], '127.0.0.1');
+  const c = socket();
+  closer(t, c);
+  c.connect(['localhost', l.getsockname()[1]]);
+  const [s] = l.accept();
+  closer(t, s);
+  const rx = socket(AF_INET, SOCK_DGRAM);
+  const tx = socket(AF_INET, SOCK_DGRAM);
+  closer(t, rx, tx);
+  rx.bind(['127.0.0.1', 0]);
+  tx.sendto('by name', ['localhost', rx.getsockname()[1]]);
+  assert.equal(rx.recv(10).toString(), 'by name');
+  const bad = socket();
+  closer(t, bad);
+  assert.throws(() => bad.connect(['no-such-host.invalid', 80]),
+    (e) => e instanceof OSError && e.errno > 0 && e.message.includes('no-such-host.invalid'));
+});
+
+test('close-on-exec everywhere: a child process inherits none of the sockets', (t) => {
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
+  const c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+  closer(t, c);
+  c.connectEx(l.getsockname());
+  const [s] = l.accept();
+  closer(t, s);
+  const pair = closer(t, ...socketpair(AF_UNIX, SOCK_DGRAM));
+  const [x, y] = closer(t, ...socketpair());
+  const [r, w] = os.pipe();
+  t.after(() => { os.close(r); os.close(w); });
+  x.sendFds('fd', [r]);
+  const [, [passed]] = y.recvFds(10, 1);
+  t.after(() => os.close(passed));
+  const mine = [l, c, s, ...pair, x, y].map((k) => k.fileno()).concat(passed);
+  // /bin/ls lists its own fds: anything of ours there leaked through exec.
+  const out = spawnSync('/bin/ls', ['/proc/self/fd'], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const inherited = out.stdout.split(/\s+/).filter(Boolean).map(Number);
+  for (const fd of mine) assert.ok(!inherited.includes(fd), `fd ${fd} survived exec: ${inherited}`);
+});
+
+test('TypeScript: the socket API in dist/index.d.ts is typed without any', () => {
+  const dts = readFileSync(new URL('../dist/net/socket.d.ts', import.meta.url), 'utf8');
+  assert.ok(!/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, '')), 'no any in socket.d.ts');
+  for (const m of ['fileno', 'setblocking', 'getblocking', 'bind', 'listen', 'accept', 'connect', 'connectEx',
+    'recv', 'recvInto', 'send', 'sendall', 'recvfrom', 'sendto', 'sendFds', 'recvFds', 'shutdown', 'getsockname',
+    'getpeername', 'setsockopt', 'getsockopt', 'close', '[Symbol.dispose]', 'tryRecvInto', 'trySend', 'tryAccept']) {
+    assert.ok(dts.includes(`${m}(`), m);
+  }
+  assert.match(dts, /get family\(\): number/);
+  assert.match(dts, /get type\(\): number/);
+  assert.match(dts, /accept\(\): \[Socket, SocketAddress\]/);
+  assert.match(dts, /recvFds\([^)]*\): \[Buffer, number\[\]\]/);
+  assert.match(dts, /tryAccept\(\): Socket \| number/);
+});
+
+test('TypeScript: a user program compiles against the socket types (strict), and a wrong type does not', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const proj = mkdtempSync(join(tmpdir(), 'iomux-net-ts-'));
+  try {
+    mkdirSync(join(proj, 'node_modules'));
+    symlinkSync(root, join(proj, 'node_modules', 'iomux'));
+    symlinkSync(join(root, 'node_modules', '@types'), join(proj, 'node_modules', '@types'));
+    writeFileSync(join(proj, 'ok.ts'), `
+      import { socket, socketpair, Socket, Reactor, NEG_EAGAIN, SOL_SOCKET, SO_ERROR, SO_LINGER, AF_INET6 } from 'iomux';
+      import type { SocketAddress, SockOpOptions } from 'iomux';
+      const s: Socket = socket();
+      const n: number = s.getsockopt(SOL_SOCKET, SO_ERROR);
+      const b: Buffer = s.getsockopt(SOL_SOCKET, SO_LINGER, 8);
+      const [c, addr]: [Socket, SocketAddress] = s.accept();
+      const [x, y]: [Socket, Socket] = socketpair();
+      const [data, fds]: [Buffer, number[]] = x.recvFds(10, 1);
+      const r: Buffer = y.recv(10);
+      const k: number = y.recvInto(new Uint8Array(4), 2);
+      const [d2, from] = y.recvfrom(10);
+      const e: number = s.connectEx(['::1', 80, 0, 0]);
+      const sent: number = s.send('x') + s.sendto(Buffer.from('y'), ['127.0.0.1', 9]);
+      s.bind(['127.0.0.1', 0]);
+      s.setsockopt(SOL_SOCKET, SO_ERROR, Buffer.alloc(4));
+      socket(AF_INET6, undefined, undefined, 3).connect(['::1', 80]);
+      const dispose: () => void = s[Symbol.dispose];
+      const rx = new Reactor();
+      const opts: SockOpOptions = { timeout: 5 };
+      const got: Promise<Buffer> = rx.sockRecv(x, 10, opts);
+      const done: Promise<void> = rx.sockSendall(y, new Uint16Array(3));
+      const acc: Socket | number = s.tryAccept();
+      const fast: number = x.tryRecvInto(new Uint8Array(4), 0, 2) + y.trySend(Buffer.from('a'));
+      const again: boolean = fast === NEG_EAGAIN;
+      void [n, b, c, addr, data, fds, r, k, d2, from, e, sent, dispose, got, done, acc, again];
+    `);
+    writeFileSync(join(proj, 'bad.ts'), `
+      import { socket, Reactor, SOL_SOCKET, SO_ERROR } from 'iomux';
+      const b: Buffer = socket().getsockopt(SOL_SOCKET, SO_ERROR);
+      socket().bind(42);
+      void new Reactor().sockRecv(socket(), 10, 5000);
+      socket().tryRecvInto('text');
+      void b;
+    `);
+    // --pretty false: the messages are matched below, and a terminal's FORCE_COLOR (which
+    // Node's test runner passes on) would otherwise colour and reformat them.
+    const tsc = (file) => spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--strict', '--noEmit',
+      '--pretty', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
+      '--lib', 'es2022,esnext.disposable', '--types', 'node', file],
+    { encoding: 'utf8', cwd: proj, env: { ...process.env, FORCE_COLOR: '1' } });
+    const ok = tsc('ok.ts');
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const bad = tsc('bad.ts');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /bad\.ts\(3,[0-9]+\).*TS2322/);
+    assert.match(bad.stdout, /bad\.ts\(4,[0-9]+\)/);
+    assert.match(bad.stdout, /bad\.ts\(5,[0-9]+\)/, 'a bare number where the options belong');
+    assert.match(bad.stdout, /bad\.ts\(6,[0-9]+\)/, 'a string where the fast path takes bytes');
+  } finally {
+    rmSync(proj, { recursive: true, force: true });
+  }
 });

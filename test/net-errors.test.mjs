@@ -4,12 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import * as iomux from 'iomux';
 import {
-  socket, socketpair, OSError, GaiError, ConnectionResetError, BrokenPipeError, BlockingIOError, getaddrinfoSync, getaddrinfo,
-  AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOL_SOCKET, SO_LINGER, SO_REUSEADDR, SHUT_RDWR,
+  socket, socketpair, OSError, GaiError, ConnectionResetError, BrokenPipeError, BlockingIOError,
+  getaddrinfoSync, getaddrinfo, AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOL_SOCKET, SO_LINGER,
+  SO_REUSEADDR, SHUT_RDWR, ConnectionRefusedError, SOCK_NONBLOCK, SO_ERROR, MSG_DONTWAIT,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
-import { closer, listener } from './helpers/net.mjs';
+import { closer, listener, isErrno } from './helpers/net.mjs';
 
 guardFds();
 
@@ -28,7 +30,7 @@ test('AF_INET addresses: wrong shape or types are TypeErrors naming the value', 
   assert.throws(() => s.bind(null), isErr(TypeError, 'null'));
   assert.throws(() => s.bind([127, 0]), isErr(TypeError, 'host', '127'));
   assert.throws(() => s.bind(['127.0.0.1', '80']), isErr(TypeError, 'port', '"80"'));
-  assert.throws(() => s.bind(['127.0.0.1', 1.5]), isErr(TypeError, 'port', '1.5'));
+  assert.throws(() => s.bind(['127.0.0.1', 1.5]), isErr(RangeError, 'port', '1.5'), 'a number, but not an integer');
   assert.throws(() => s.connect({ host: '127.0.0.1', port: 80 }), TypeError);
 });
 
@@ -36,7 +38,7 @@ test('ports out of range are RangeErrors naming the port', (t) => {
   const s = socket();
   const s6 = socket(AF_INET6);
   closer(t, s, s6);
-  assert.throws(() => s.bind(['127.0.0.1', 65536]), isErr(RangeError, '65536', '0-65535'));
+  assert.throws(() => s.bind(['127.0.0.1', 65536]), isErr(RangeError, '65536', '0 to 65535'));
   assert.throws(() => s.connect(['127.0.0.1', -1]), isErr(RangeError, '-1'));
   assert.throws(() => s.sendto('x', ['127.0.0.1', 70000]), isErr(RangeError, '70000'));
   assert.throws(() => s6.bind(['::1', 99999]), isErr(RangeError, '99999'));
@@ -65,9 +67,10 @@ test('an unresolvable name is an OSError (GaiError) naming the host', (t) => {
 
 test('getaddrinfo hints past a C int are RangeErrors naming the hint, not Buffer errors', async () => {
   // Regression: they reached Buffer#writeInt32LE, whose message names only "value".
-  assert.throws(() => getaddrinfoSync('127.0.0.1', 80, 2 ** 32), { name: 'RangeError', message: /getaddrinfo family must fit a C int .* got 4294967296/ });
-  assert.throws(() => getaddrinfoSync('127.0.0.1', 80, 0, 0, 0, 1.5), { name: 'TypeError', message: /getaddrinfo flags must be an integer, got 1\.5/ });
-  await assert.rejects(getaddrinfo('127.0.0.1', 80, 0, 2 ** 31), { name: 'RangeError', message: /getaddrinfo type must fit a C int/ });
+  assert.throws(() => getaddrinfoSync('127.0.0.1', 80, 2 ** 32), { name: 'RangeError', message: /getaddrinfo family 4294967296 is out of range/ });
+  assert.throws(() => getaddrinfoSync('127.0.0.1', 80, 0, 0, 0, 1.5), { name: 'RangeError', message: /getaddrinfo flags must be an integer, got 1\.5/ });
+  assert.throws(() => getaddrinfoSync('127.0.0.1', 80, 0, 0, 0, '1'), { name: 'TypeError', message: /getaddrinfo flags must be an integer, got "1"/ });
+  await assert.rejects(getaddrinfo('127.0.0.1', 80, 0, 2 ** 31), { name: 'RangeError', message: /getaddrinfo type 2147483648 is out of range/ });
 });
 
 test('AF_UNIX: a path too long for sun_path is OSError ENAMETOOLONG naming it; bad types', (t) => {
@@ -85,7 +88,8 @@ test('bad arguments: sizes, buffers, data, options, families', (t) => {
   const [a, b] = socketpair();
   closer(t, a, b);
   assert.throws(() => a.recv(-1), isErr(RangeError, '-1'));
-  assert.throws(() => a.recv(1.5), isErr(TypeError, '1.5'));
+  assert.throws(() => a.recv(1.5), isErr(RangeError, 'bufsize', '1.5'), 'a non-integer size is a RangeError, as os.read');
+  assert.throws(() => a.shutdown(1.5), isErr(RangeError, 'how', '1.5'));
   assert.throws(() => a.recv('10'), TypeError);
   assert.throws(() => a.recvInto(Buffer.alloc(4), 10), isErr(RangeError, '10'));
   assert.throws(() => a.recvInto(Buffer.alloc(4), -1), RangeError);
@@ -95,7 +99,8 @@ test('bad arguments: sizes, buffers, data, options, families', (t) => {
   assert.throws(() => a.setsockopt(SOL_SOCKET, SO_REUSEADDR, 'yes'), TypeError);
   assert.throws(() => a.setsockopt(SOL_SOCKET, SO_REUSEADDR, 2 ** 40), RangeError);
   assert.throws(() => a.getsockopt(SOL_SOCKET, SO_REUSEADDR, 4096), OSError);
-  assert.throws(() => a.sendFds('x', [1.5]), TypeError);
+  assert.throws(() => a.sendFds('x', [1.5]), isErr(RangeError, 'fds[0]', '1.5'));
+  assert.throws(() => a.sendFds('x', ['1']), isErr(TypeError, 'fds[0]'));
   assert.throws(() => a.sendFds('x', [-1]), RangeError);
   assert.throws(() => a.sendFds('x', 3), TypeError);
   assert.throws(() => a.shutdown('both'), TypeError);
@@ -207,4 +212,71 @@ test('a dgram too large for the socket is OSError EMSGSIZE', (t) => {
   const [a, b] = socketpair(AF_UNIX, SOCK_DGRAM);
   closer(t, a, b);
   assert.throws(() => a.send(Buffer.alloc(8 * 1024 * 1024)), (e) => e instanceof OSError && e.code === 'EMSGSIZE');
+});
+
+test('operations on a closed socket: OSError EBADF (connectEx returns EBADF, as CPython)', () => {
+  const s = socket(AF_INET, SOCK_DGRAM);
+  s.close();
+  const ops = [
+    () => s.bind(['127.0.0.1', 0]), () => s.listen(1), () => s.accept(), () => s.connect(['127.0.0.1', 9]),
+    () => s.recv(1), () => s.recvInto(Buffer.alloc(1)), () => s.recvfrom(1),
+    () => s.recvfromInto(Buffer.alloc(1)), () => s.send('x'), () => s.send(''), () => s.sendall('x'),
+    () => s.sendall(''), () => s.sendto('x', ['127.0.0.1', 9]), () => s.sendto('x', 0, ['127.0.0.1', 9]),
+    () => s.sendFds('x', []), () => s.recvFds(1, 1), () => s.shutdown(SHUT_RDWR), () => s.getsockname(),
+    () => s.getpeername(), () => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1), () => s.getsockopt(SOL_SOCKET, SO_ERROR),
+    () => s.getsockopt(SOL_SOCKET, SO_ERROR, 4), () => s.setblocking(true), () => s.settimeout(1),
+  ];
+  for (const op of ops) {
+    assert.throws(op, (e) => isErrno(OSError, 'EBADF')(e) && typeof e.syscall === 'string', op.toString());
+  }
+  assert.equal(s.connectEx(['127.0.0.1', 9]), iomux.errno.EBADF);
+  // CPython's recv(0) makes no syscall, so it gives b'' even on a closed socket.
+  assert.deepEqual(s.recv(0), Buffer.alloc(0));
+  // Argument errors come first, as in Python.
+  assert.throws(() => s.recv(-1), RangeError);
+  assert.throws(() => s.bind('nope'), TypeError);
+});
+
+test('non-blocking: an operation that would block throws BlockingIOError (EAGAIN), as Python', (t) => {
+  const [a, b] = closer(t, ...socketpair());
+  a.setblocking(false);
+  const eagain = isErrno(BlockingIOError, 'EAGAIN');
+  assert.throws(() => a.recv(10), eagain);
+  assert.throws(() => a.recvInto(Buffer.alloc(4)), eagain);
+  assert.throws(() => a.recvfrom(10), eagain);
+  assert.throws(() => a.recvFds(10, 1), eagain);
+  assert.throws(() => b.recv(10, MSG_DONTWAIT), eagain, 'MSG_DONTWAIT on a blocking socket');
+  let sent = 0;
+  assert.throws(() => { for (;;) sent += a.send(Buffer.alloc(65536)); }, eagain);
+  assert.ok(sent > 0);
+  assert.throws(() => a.sendall(Buffer.alloc(65536)), eagain);
+  const [d] = closer(t, ...socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK));
+  assert.throws(() => d.recvfrom(10), eagain);
+});
+
+test('C int arguments: wrong types are TypeErrors; non-integers and out-of-range values RangeErrors (never truncated)', (t) => {
+  const [a, b] = closer(t, ...socketpair());
+  const [u] = closer(t, socket(AF_INET, SOCK_DGRAM));
+  for (const [name, f] of [
+    ['family', () => socket(2 ** 32 + AF_INET)], ['type', () => socket(AF_INET, 2 ** 32 + SOCK_STREAM)],
+    ['flags recv', () => a.recv(1, 2 ** 32)], ['flags send', () => a.send('x', 2 ** 32)],
+    ['backlog', () => a.listen(2 ** 31)], ['fileno', () => socket(AF_INET, SOCK_STREAM, 0, 2 ** 32)],
+    ['maxfds', () => a.recvFds(1, 2 ** 32)], ['port', () => u.sendto('x', ['127.0.0.1', 65536])],
+    ['type 1.5', () => socket(AF_INET, 1.5)], ['bufsize NaN', () => a.recv(NaN)], ['how 1.5', () => a.shutdown(1.5)],
+  ]) assert.throws(f, RangeError, name);
+  for (const [name, f] of [
+    ['family', () => socket('AF_INET')], ['type', () => socket(AF_INET, '1')], ['flags', () => a.recv(1, '0')],
+    ['bufsize', () => a.recv('1')], ['port', () => u.sendto('x', ['127.0.0.1', '80'])], ['data', () => a.send(null)],
+    ['addr', () => u.sendto('x', '127.0.0.1:80')],
+  ]) assert.throws(f, TypeError, name);
+});
+
+test('error messages name the bad value', (t) => {
+  const s = socket();
+  closer(t, s);
+  assert.throws(() => s.recv(-7), /-7/);
+  assert.throws(() => s.bind(['127.0.0.1', 70000]), /70000/);
+  assert.throws(() => s.bind(['127.0.0.1', 'eighty']), /eighty/);
+  assert.throws(() => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 'on'), /"on"/);
+  assert.throws(() => s.connect(['127.0.0.1', 1]), (e) => e instanceof ConnectionRefusedError && /127\.0\.0\.1/.test(e.message));
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { socket, socketpair, os, AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, OSError } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
+import { closer } from './helpers/net.mjs';
 
 guardFds();
 
@@ -102,4 +103,28 @@ test('a large payload with fds: bytes and fds arrive', (t) => {
   t.after(() => closeFds(fds));
   assert.equal(fds.length, 1);
   assert.ok(data.length > 0 && data.every((v) => v === 9));
+});
+
+test('sendFds(data, fds) → count; recvFds(bufsize, maxfds) → [Buffer, fds] (SCM_RIGHTS, close-on-exec)', (t) => {
+  const [a, b] = closer(t, ...socketpair());
+  const [r, w] = os.pipe();
+  t.after(() => { os.close(r); os.close(w); });
+  assert.equal(a.sendFds(Buffer.from('fds'), [r, w]), 3);
+  const got = b.recvFds(100, 4);
+  assert.ok(Array.isArray(got) && got.length === 2);
+  const [data, fds] = got;
+  t.after(() => { for (const f of fds) os.close(f); });
+  assert.ok(Buffer.isBuffer(data));
+  assert.equal(data.toString(), 'fds');
+  assert.equal(fds.length, 2);
+  for (const f of fds) {
+    assert.ok(Number.isInteger(f) && f !== r && f !== w);
+    assert.equal(os.getInheritable(f), false);
+  }
+  os.write(fds[1], Buffer.from('through'));
+  assert.equal(os.read(r, 10).toString(), 'through', 'the received write end is the pipe');
+  assert.equal(a.sendFds('none', []), 4);
+  assert.deepEqual(b.recvFds(100, 4), [Buffer.from('none'), []]);
+  assert.equal(a.sendFds([Buffer.from('a'), 'b'], []), 2, "Python's list of buffers");
+  assert.deepEqual(b.recvFds(100, 0), [Buffer.from('ab'), []]);
 });

@@ -3,4 +3,3 @@
  */
 export { Reactor } from './reactor.js';
 export type { ReactorWaitOptions, ReadyCallback } from './reactor.js';
-export type { SockOpOptions } from './sockops.js';

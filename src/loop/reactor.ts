@@ -12,9 +12,6 @@ import { ClosedError } from '../errors.js';
 import { describeValue, type FileLike } from '../select/args.js';
 import { EVENT_WRITE } from '../selectors/key.js';
 import { newPollableSelector, type PollableSelector } from '../selectors/default.js';
-import type { Socket } from '../net/socket.js';
-import type { AddressLike, SocketAddress } from '../net/address.js';
-import * as sockops from './sockops.js';
 import { Dispatcher } from './dispatcher.js';
 import {
   Waiter, checkWaitOptions, readyNow, timeoutError, type FdState, type ReactorWaitOptions, type ReadyCallback,
@@ -26,7 +23,7 @@ function closedError(): ClosedError {
 
 /**
  * Readiness callbacks and promises on file objects, inside Node's event loop (asyncio's
- * `add_reader`/`add_writer`/`sock_*`, with Node's `timeout`/`AbortSignal` options).
+ * `add_reader`/`add_writer`, with Node's `timeout`/`AbortSignal` options).
  */
 export class Reactor implements Disposable {
   readonly #d: Dispatcher;
@@ -200,39 +197,6 @@ export class Reactor implements Disposable {
   /** As {@link Reactor.readable}, for writability. */
   writable(fileobj: FileLike, opts?: ReactorWaitOptions): Promise<void> {
     return this.#wait(fileobj, true, opts);
-  }
-
-  // ---- sockets (asyncio's loop.sock_*; implemented in sockops.ts) ------------------
-  // A closed reactor rejects each of them with ClosedError before touching the socket.
-
-  /** Receives up to `n` bytes from a non-blocking socket (empty at EOF). */
-  sockRecv(sock: Socket, n: number, opts?: sockops.SockOpOptions): Promise<Buffer> {
-    if (this.#d.closed) return Promise.reject(closedError());
-    return sockops.sockRecv(this, sock, n, opts);
-  }
-
-  /** Receives into `buf`; resolves with the count (0 at EOF). */
-  sockRecvInto(sock: Socket, buf: ArrayBufferView, opts?: sockops.SockOpOptions): Promise<number> {
-    if (this.#d.closed) return Promise.reject(closedError());
-    return sockops.sockRecvInto(this, sock, buf, opts);
-  }
-
-  /** Sends all of `data` (a string is sent as UTF-8). */
-  sockSendall(sock: Socket, data: Uint8Array | string, opts?: sockops.SockOpOptions): Promise<void> {
-    if (this.#d.closed) return Promise.reject(closedError());
-    return sockops.sockSendall(this, sock, data, opts);
-  }
-
-  /** Accepts a connection: `[socket, address]`; the new socket is non-blocking. */
-  sockAccept(sock: Socket, opts?: sockops.SockOpOptions): Promise<[Socket, SocketAddress]> {
-    if (this.#d.closed) return Promise.reject(closedError());
-    return sockops.sockAccept(this, sock, opts);
-  }
-
-  /** Connects a non-blocking socket (host names resolve off the event loop). */
-  sockConnect(sock: Socket, addr: AddressLike, opts?: sockops.SockOpOptions): Promise<void> {
-    if (this.#d.closed) return Promise.reject(closedError());
-    return sockops.sockConnect(this, sock, addr, opts);
   }
 
   // ---- lifetime --------------------------------------------------------------------

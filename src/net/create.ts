@@ -5,7 +5,7 @@
 import * as libc from '../sys/libc.js';
 import { check } from '../sys/call.js';
 import { AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC } from '../sys/constants.js';
-import { cint } from './scratch.js';
+import { toCInt } from '../validate.js';
 import { Socket, adoptSocket } from './socket.js';
 
 /**
@@ -20,9 +20,9 @@ export function socket(family?: number | null, type?: number | null, proto?: num
 
 /** A connected pair of close-on-exec sockets, as Python's `socket.socketpair`. */
 export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [Socket, Socket] {
-  const fam = cint(family, 'family');
-  const typ = cint(type, 'type');
-  const pro = cint(proto, 'proto');
+  const fam = toCInt(family, 'family');
+  const typ = toCInt(type, 'type');
+  const pro = toCInt(proto, 'proto');
   const sv = new Int32Array(2);
   check(libc.socketpair(fam, typ | SOCK_CLOEXEC, pro, sv), 'socketpair', `family ${fam}, type ${typ}`);
   const nonblocking = (typ & SOCK_NONBLOCK) !== 0;

@@ -6,18 +6,17 @@
  * Received fds are close-on-exec (MSG_CMSG_CLOEXEC).
  */
 import * as libc from '../sys/libc.js';
-import { raise, sysret } from '../sys/call.js';
+import { raise, retry } from '../sys/call.js';
 import { SOL_SOCKET, SCM_RIGHTS, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC, POLLIN, POLLOUT } from '../sys/constants.js';
 import {
   MSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, IOVEC_SIZE,
   CMSGHDR_SIZE, cmsgSpace, cmsgLen,
 } from '../sys/structs.js';
-import { errno as E } from '../errors.js';
-import { show } from './address.js';
-import { cint, int, toBytes, where } from './scratch.js';
+import { errno } from '../sys/errno.js';
+import { INT_MAX, describe, toBytesOrUtf8, toCInt, toInteger, toSize } from '../validate.js';
+import { where } from './scratch.js';
 
-const EINTR = E.EINTR!;
-const EAGAIN = E.EAGAIN!;
+const EAGAIN = errno.EAGAIN;
 
 /** Called on EAGAIN by a socket with a timeout: waits for `events` or throws TimeoutError. */
 export type WaitAgain = (events: number) => void;
@@ -58,8 +57,8 @@ function fillMsghdr(dataLen: number, controlLen: number): void {
  * an array of them, sent as one.
  */
 function payload(data: unknown): Uint8Array {
-  if (!Array.isArray(data)) return toBytes(data);
-  return Buffer.concat(data.map((d, i) => toBytes(d, `data[${i}]`)));
+  if (!Array.isArray(data)) return toBytesOrUtf8(data, 'data');
+  return Buffer.concat(data.map((d, i) => toBytesOrUtf8(d, `data[${i}]`)));
 }
 
 /** Most fds the kernel passes in one message (Linux's SCM_MAX_FD). */
@@ -68,12 +67,9 @@ const SCM_MAX_FD = 253;
 /** `sendmsg` of `data` with `fds` attached; returns the byte count sent. */
 export function sendFds(fd: number, data: unknown, fds: readonly number[], flags: unknown = 0, again?: WaitAgain): number {
   const bytes = payload(data);
-  if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of file descriptors, got ${show(fds)}`);
-  for (const f of fds) {
-    if (typeof f !== 'number' || !Number.isInteger(f)) throw new TypeError(`fds must hold integers, got ${show(f)}`);
-    if (f < 0 || f > 0x7fffffff) throw new RangeError(`fd ${f} out of range in fds`);
-  }
-  const f = cint(flags, 'flags');
+  if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of file descriptors, got ${describe(fds)}`);
+  for (let i = 0; i < fds.length; i++) toInteger(fds[i], `fds[${i}]`, 0, INT_MAX);
+  const f = toCInt(flags, 'flags');
   DATA.reserve(bytes.length).set(bytes, 0);
   const control = fds.length > 0 ? cmsgSpace(4 * fds.length) : 0;
   if (control > 0) {
@@ -86,14 +82,13 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
   }
   for (;;) {
     fillMsghdr(bytes.length, control);
-    const r = sysret(libc.sendmsg(fd, MSG, f | MSG_NOSIGNAL));
+    const r = retry(libc.sendmsg, fd, MSG, f | MSG_NOSIGNAL);
     if (r >= 0) return r;
-    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
     if (r === -EAGAIN && again) {
       again(POLLOUT); // a socket with a timeout: wait (or throw TimeoutError), then retry
       continue;
     }
-    raise(r, 'sendmsg', `${where(fd)}, fds ${show(fds)}`);
+    raise(r, 'sendmsg', `${where(fd)}, fds ${describe(fds)}`);
   }
 }
 
@@ -103,9 +98,9 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
  * or control part was truncated.
  */
 export function recvFds(fd: number, bufsize: number, maxfds: number, flags: unknown = 0, again?: WaitAgain): [Buffer, number[]] {
-  if (int(bufsize, 'bufsize') < 0) throw new RangeError(`negative buffer size in recvFds: ${bufsize}`);
-  if (cint(maxfds, 'maxfds') < 0) throw new RangeError(`negative maxfds in recvFds: ${maxfds}`);
-  const f = cint(flags, 'flags');
+  toSize(bufsize, 'bufsize');
+  toInteger(maxfds, 'maxfds', 0, INT_MAX);
+  const f = toCInt(flags, 'flags');
   DATA.reserve(bufsize);
   // The control length is CMSG_LEN(4 * maxfds), as Python's recv_fds: the kernel
   // delivers as many fds as fit (CMSG_SPACE would have room for one more when odd). It
@@ -116,12 +111,11 @@ export function recvFds(fd: number, bufsize: number, maxfds: number, flags: unkn
   let n: number;
   for (;;) {
     fillMsghdr(bufsize, control);
-    const r = sysret(libc.recvmsg(fd, MSG, f | MSG_CMSG_CLOEXEC));
+    const r = retry(libc.recvmsg, fd, MSG, f | MSG_CMSG_CLOEXEC);
     if (r >= 0) {
       n = r;
       break;
     }
-    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
     if (r === -EAGAIN && again) {
       again(POLLIN); // a socket with a timeout: wait (or throw TimeoutError), then retry
       continue;

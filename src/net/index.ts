@@ -1,8 +1,11 @@
 /**
  * Public exports of `src/net/`: Python's `socket` module for non-blocking use with the
- * selectors and the Reactor.
+ * selectors and the Reactor, and the `Reactor` with asyncio's socket operations (the
+ * event loop's Reactor plus `sockRecv`, `sockSendall`, ...).
  */
 export { Socket } from './socket.js';
+export { NEG_EAGAIN } from './transfer.js';
+export { Reactor, type SockOpOptions, type Readiness, type ReadinessOptions } from './async.js';
 export { socket, socketpair } from './create.js';
 export type { InetAddress, Inet6Address, UnixAddress, SocketAddress, AddressLike } from './address.js';
 export { getaddrinfo, getaddrinfoSync, GaiError, type AddrInfo } from './resolve.js';

@@ -11,8 +11,8 @@ import {
   ADDRINFO_ADDRLEN, ADDRINFO_ADDR, ADDRINFO_CANONNAME, ADDRINFO_NEXT,
 } from '../sys/structs.js';
 import { OSError } from '../errors.js';
-import { decodeAddress, show, type SocketAddress } from './address.js';
-import { cint } from './scratch.js';
+import { describe, toCInt, toInteger } from '../validate.js';
+import { decodeAddress, type SocketAddress } from './sockaddr.js';
 
 /** Names of the `EAI_*` codes (glibc values), for `GaiError#code`. */
 const EAI_NAMES: ReadonlyMap<number, string> = new Map([
@@ -52,7 +52,7 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
 
 function hintsFor(family: number, type: number, proto: number, flags: number): Buffer {
   for (const [v, what] of [[family, 'family'], [type, 'type'], [proto, 'proto'], [flags, 'flags']] as const) {
-    cint(v, `getaddrinfo ${what}`); // C ints: TypeError for a non-integer, RangeError past 32 bits
+    toCInt(v, `getaddrinfo ${what}`); // C ints: TypeError for a non-number, RangeError for a non-integer or past 32 bits
   }
   const h = Buffer.alloc(ADDRINFO_SIZE);
   h.writeInt32LE(flags, ADDRINFO_FLAGS);
@@ -64,24 +64,20 @@ function hintsFor(family: number, type: number, proto: number, flags: number): B
 
 function hostArg(host: unknown): string | null {
   if (host === null || host === undefined) return null;
-  if (typeof host !== 'string') throw new TypeError(`host must be a string or null, got ${show(host)}`);
-  if (host.includes('\0')) throw new TypeError(`host ${show(host)} contains a NUL character`);
+  if (typeof host !== 'string') throw new TypeError(`host must be a string or null, got ${describe(host)}`);
+  if (host.includes('\0')) throw new TypeError(`host ${describe(host)} contains a NUL character`);
   return host;
 }
 
 function portArg(port: unknown): string | null {
   if (port === null || port === undefined) return null;
-  if (typeof port === 'number') {
-    if (!Number.isInteger(port)) throw new TypeError(`port must be an integer, a string or null, got ${port}`);
-    if (port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, got ${port}`);
-    return String(port);
-  }
+  if (typeof port === 'number') return String(toInteger(port, 'port', 0, 65535));
   if (typeof port === 'string') return port;
-  throw new TypeError(`port must be an integer, a string or null, got ${show(port)}`);
+  throw new TypeError(`port must be an integer, a string or null, got ${describe(port)}`);
 }
 
 function describeQuery(host: string | null, port: string | null): string {
-  return port === null ? show(host) : `${show(host)} port ${port}`;
+  return port === null ? describe(host) : `${describe(host)} port ${port}`;
 }
 
 /** Reads the `addrinfo` list at `res` into JS values, then frees it. */
@@ -183,7 +179,7 @@ function firstAddressBytes(list: AddrInfo[], family: number, host: string): Buff
     const out = Buffer.alloc(family === AF_INET ? 4 : 16);
     if (libc.inet_pton(family, addr[0], out) === 1) return out;
   }
-  throw new GaiError(-2, `${show(host)} has no ${family === AF_INET6 ? 'IPv6' : 'IPv4'} address`);
+  throw new GaiError(-2, `${describe(host)} has no ${family === AF_INET6 ? 'IPv6' : 'IPv4'} address`);
 }
 
 /**
@@ -193,5 +189,5 @@ function firstAddressBytes(list: AddrInfo[], family: number, host: string): Buff
 export async function resolveHostAsync(family: number, host: string): Promise<string> {
   const list = await getaddrinfo(host, null, family, 2);
   for (const [fam, , , , addr] of list) if (fam === family && Array.isArray(addr)) return addr[0];
-  throw new GaiError(-2, `${show(host)} has no ${family === AF_INET6 ? 'IPv6' : 'IPv4'} address`);
+  throw new GaiError(-2, `${describe(host)} has no ${family === AF_INET6 ? 'IPv6' : 'IPv4'} address`);
 }

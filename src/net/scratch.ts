@@ -1,10 +1,8 @@
 /**
- * Preallocated native-memory scratch for the socket hot paths, and small argument
- * checks shared by the socket files. JS runs one call at a time, and every use of a
- * scratch buffer ends before the function that filled it returns, so one set serves
- * every socket.
+ * Preallocated native-memory scratch for the socket hot paths. JS runs one call at a
+ * time, and every use of a scratch buffer ends before the function that filled it
+ * returns, so one set serves every socket.
  */
-import { show } from './address.js';
 
 /** `struct sockaddr_storage` scratch for addresses going in or coming out. */
 export const ADDR = Buffer.allocUnsafeSlow(128);
@@ -15,41 +13,7 @@ export const RECV = Buffer.allocUnsafeSlow(64 * 1024);
 /** 4-byte int scratch for `getsockopt`/`setsockopt`. */
 export const OPT = Buffer.allocUnsafeSlow(8);
 
-/** Returns `v` when it is an integer, else throws a TypeError naming `what`. */
-export function int(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer, got ${show(v)}`);
-  return v;
-}
-
-/**
- * Returns `v` when it is an integer that fits a C `int`: a TypeError for a non-integer, a
- * RangeError (Python's OverflowError) outside -2^31..2^31-1, which koffi would otherwise
- * truncate silently (a `shutdown(2 ** 40)` would become `shutdown(SHUT_RD)`).
- */
-export function cint(v: unknown, what: string): number {
-  const n = int(v, what);
-  if (n < -0x80000000 || n > 0x7fffffff) throw new RangeError(`${what} must fit a C int (-2147483648 to 2147483647), got ${n}`);
-  return n;
-}
-
 /** How error messages name a socket's fd. */
 export function where(fd: number): string {
   return fd < 0 ? 'socket is closed' : `fd ${fd}`;
-}
-
-/** Bytes to send: a `Uint8Array` as is, another view by its bytes, a string as UTF-8. */
-export function toBytes(data: unknown, what = 'data'): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError(`${what} must be a Buffer, a Uint8Array or a string, got ${show(data)}`);
-}
-
-/** A writable byte view of a receive buffer (any ArrayBufferView). */
-export function toWritable(buf: unknown): Uint8Array {
-  if (buf instanceof Uint8Array) return buf;
-  if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
-  throw new TypeError(`buffer must be a Buffer, a Uint8Array or another ArrayBufferView, got ${show(buf)}`);
 }

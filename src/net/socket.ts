@@ -2,35 +2,44 @@
  * The `Socket` class: Python's `socket.socket` over a raw, close-on-exec fd, so it works
  * with every selector and the Reactor. Blocking methods block the thread (as Python's
  * do); in non-blocking mode an operation that would block throws `BlockingIOError`.
- * Signals (EINTR) are retried (PEP 475). A closed socket has fd -1, so every operation on
+ * Calls a signal interrupts are retried (PEP 475). A closed socket has fd -1, so every operation on
  * it fails with `OSError` EBADF, as in Python. `settimeout(seconds)` gives Python's third
  * mode: a non-blocking fd whose operations wait up to that long, then throw TimeoutError.
  */
 import * as libc from '../sys/libc.js';
-import { check, raise, sysret } from '../sys/call.js';
+import { check, closeFd, raise, retry, sysretStarted } from '../sys/call.js';
+import { fdClosing } from '../sys/closing.js';
 import {
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
   SO_ERROR, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
 } from '../sys/constants.js';
-import { OSError, TimeoutError, errno as E } from '../errors.js';
-import { encodeAddress, decodeAddress, show, type AddressLike, type SocketAddress } from './address.js';
-import { ADDR, ADDRLEN, cint, where } from './scratch.js';
+import { errno } from '../sys/errno.js';
+import { OSError, TimeoutError } from '../errors.js';
+import { describe, secondsToMs, toCInt } from '../validate.js';
+import { encodeAddress, type AddressLike } from './address.js';
+import { decodeAddress, type SocketAddress } from './sockaddr.js';
+import { ADDR, ADDRLEN, where } from './scratch.js';
 import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
-import { waitFd } from './wait.js';
+import { readyNow, waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
 
-const EINTR = E.EINTR!;
-const EAGAIN = E.EAGAIN!;
-const ECONNRESET = E.ECONNRESET!;
-const EINPROGRESS = E.EINPROGRESS!;
+const EAGAIN = errno.EAGAIN;
+const ECONNRESET = errno.ECONNRESET;
+const EINPROGRESS = errno.EINPROGRESS;
 /** What `#connect` returns when a socket timeout expired. */
 const TIMED_OUT = -1;
 /** `type` may carry these creation flags; `Socket#type` never does (as Python 3.7+). */
 const TYPE_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-/** Not adopting; else the timeout (-1 or 0) of the fd {@link adoptSocket} is wrapping. */
-const NOT_ADOPTING = -2;
-let adopting = NOT_ADOPTING;
+/**
+ * The constructor's hidden last argument, passed only by {@link adoptSocket}: the fd is
+ * one the kernel has just made with known attributes, blocking or non-blocking.
+ */
+const ADOPT_BLOCKING: unique symbol = Symbol('adopt a blocking fd');
+const ADOPT_NONBLOCKING: unique symbol = Symbol('adopt a non-blocking fd');
+type Adopt = typeof ADOPT_BLOCKING | typeof ADOPT_NONBLOCKING;
+/** The constructor as {@link adoptSocket} calls it. */
+type AdoptingConstructor = new (family: number, type: number, proto: number, fileno: number, adopt: Adopt) => Socket;
 
 /**
  * A socket, as Python's `socket.socket`: `new Socket(family, type, proto, fileno?)` or
@@ -53,19 +62,19 @@ export class Socket {
    * @param fileno  an existing socket fd to wrap (the Socket then owns it).
    * @throws OSError from `socket(2)` (e.g. EAFNOSUPPORT), or ENOTSOCK when wrapping a non-socket.
    */
-  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null) {
-    if (adopting !== NOT_ADOPTING) {
+  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null);
+  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null, adopt?: Adopt) {
+    if (adopt === ADOPT_BLOCKING || adopt === ADOPT_NONBLOCKING) {
       // An fd the kernel just made with known attributes (accept, socketpair): no checks.
       this.#fd = fileno!;
       this.#family = family!;
       this.#type = type! & ~TYPE_FLAGS;
       this.#proto = proto!;
-      this.#timeout = adopting;
-      adopting = NOT_ADOPTING;
+      this.#timeout = adopt === ADOPT_NONBLOCKING ? 0 : -1;
       return;
     }
     if (fileno !== undefined && fileno !== null) {
-      const fd = cint(fileno, 'fileno');
+      const fd = toCInt(fileno, 'fileno');
       if (fd < 0) throw new RangeError(`negative file descriptor ${fd}`);
       // Always asked, as CPython validates the fd: not open is EBADF, not a socket ENOTSOCK.
       const kernelType = sockoptInt(fd, SO_TYPE, `fileno ${fd}`);
@@ -73,16 +82,16 @@ export class Socket {
       const typ = type ?? kernelType;
       const pro = proto ?? sockoptInt(fd, SO_PROTOCOL, `fileno ${fd}`);
       this.#fd = fd;
-      this.#family = cint(fam, 'family');
-      this.#type = cint(typ, 'type') & ~TYPE_FLAGS;
-      this.#proto = cint(pro, 'proto');
+      this.#family = toCInt(fam, 'family');
+      this.#type = toCInt(typ, 'type') & ~TYPE_FLAGS;
+      this.#proto = toCInt(pro, 'proto');
       const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', `fileno ${fd}`);
       this.#timeout = (fl & O_NONBLOCK) === 0 ? -1 : 0;
       return;
     }
-    const fam = cint(family ?? AF_INET, 'family');
-    const typ = cint(type ?? SOCK_STREAM, 'type');
-    const pro = cint(proto ?? 0, 'proto');
+    const fam = toCInt(family ?? AF_INET, 'family');
+    const typ = toCInt(type ?? SOCK_STREAM, 'type');
+    const pro = toCInt(proto ?? 0, 'proto');
     this.#fd = check(libc.socket(fam, typ | SOCK_CLOEXEC, pro), 'socket', `family ${fam}, type ${typ}, proto ${pro}`);
     this.#family = fam;
     this.#type = typ & ~TYPE_FLAGS;
@@ -106,14 +115,19 @@ export class Socket {
     return where(this.#fd);
   }
 
-  /** Closes the socket; idempotent. ECONNRESET from close is ignored, as in Python. */
+  /**
+   * Closes the socket; idempotent. ECONNRESET from close is ignored, as in Python. Every
+   * Reactor watching the fd is told first: its pending waits on the socket reject with
+   * EBADF and its registrations for the fd go.
+   */
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    const r = sysret(libc.close(fd));
-    // EINTR: Linux has released the fd already; ECONNRESET: the peer reset (Python ignores it).
-    if (r < 0 && r !== -EINTR && r !== -ECONNRESET) raise(r, 'close', `fd ${fd}`);
+    fdClosing(fd); // a Reactor waiting on the fd rejects those waits and forgets it
+    const r = closeFd(fd);
+    // ECONNRESET: the peer reset (Python ignores it).
+    if (r < 0 && r !== -ECONNRESET) raise(r, 'close', `fd ${fd}`);
   }
 
   /** Gives up ownership: returns the fd and leaves this socket closed (fd -1). */
@@ -135,7 +149,7 @@ export class Socket {
    */
   setblocking(flag: boolean | number): void {
     if (typeof flag !== 'boolean' && typeof flag !== 'number') {
-      throw new TypeError(`setblocking flag must be a boolean, got ${show(flag)}`);
+      throw new TypeError(`setblocking flag must be a boolean, got ${describe(flag)}`);
     }
     this.#setTimeout(flag ? -1 : 0);
   }
@@ -151,8 +165,7 @@ export class Socket {
    */
   settimeout(seconds: number | null): void {
     if (seconds === null || seconds === undefined) return this.#setTimeout(-1);
-    if (typeof seconds !== 'number') throw new TypeError(`timeout must be a number of seconds or null, got ${show(seconds)}`);
-    if (!(seconds >= 0 && seconds < 2 ** 31 / 1000)) throw new RangeError(`timeout value out of range: ${seconds}`);
+    secondsToMs(seconds, 'error', 'timeout'); // TypeError / RangeError (negative, NaN, too long)
     this.#setTimeout(seconds);
   }
 
@@ -181,12 +194,12 @@ export class Socket {
   /** Binds to `addr` (see {@link AddressLike}). */
   bind(addr: AddressLike): void {
     const len = encodeAddress(this.#family, addr, ADDR);
-    check(libc.bind(this.#fd, ADDR, len), 'bind', `${show(addr)} (${this.#where()})`);
+    check(libc.bind(this.#fd, ADDR, len), 'bind', `${describe(addr)} (${this.#where()})`);
   }
 
   /** Starts listening; `backlog` defaults to min(SOMAXCONN, 128) as Python's; negative is 0. */
   listen(backlog?: number): void {
-    const b = backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, cint(backlog, 'backlog'));
+    const b = backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, toCInt(backlog, 'backlog'));
     check(libc.listen(this.#fd, b), 'listen', this.#where());
   }
 
@@ -199,8 +212,7 @@ export class Socket {
     let deadline = -1;
     for (;;) {
       ADDRLEN.writeUInt32LE(ADDR.length, 0);
-      const r = sysret(libc.accept4(this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC));
-      if (r === -EINTR) continue; // EINTR: retry (PEP 475).
+      const r = retry(libc.accept4, this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
       if (r < 0) {
         deadline = T.again(this.#fd, this.#timeout, r, POLLIN, deadline, 'accept');
         continue;
@@ -217,8 +229,8 @@ export class Socket {
    */
   connect(addr: AddressLike): void {
     const err = this.#connect(addr);
-    if (err === TIMED_OUT) throw new TimeoutError(E.ETIMEDOUT!, `timed out (connect to ${show(addr)})`);
-    if (err !== 0) throw OSError.fromErrno(err, 'connect', `${show(addr)} (${this.#where()})`);
+    if (err === TIMED_OUT) throw new TimeoutError(errno.ETIMEDOUT, `timed out (connect to ${describe(addr)})`);
+    if (err !== 0) throw OSError.fromErrno(err, 'connect', `${describe(addr)} (${this.#where()})`);
   }
 
   /**
@@ -233,12 +245,11 @@ export class Socket {
   /** Connects; returns 0, a positive errno, or TIMED_OUT. */
   #connect(addr: AddressLike): number {
     const len = encodeAddress(this.#family, addr, ADDR);
-    const r = sysret(libc.connect(this.#fd, ADDR, len));
-    if (r >= 0) return 0;
-    // EINTR: the connection carries on in the kernel, as with EINPROGRESS. Non-blocking:
+    // A signal does not stop the connection (it comes back as EINPROGRESS). Non-blocking:
     // report it in progress; blocking or with a timeout: wait for the outcome (PEP 475).
-    if (r !== -EINTR && (r !== -EINPROGRESS || this.#timeout <= 0)) return -r;
-    if (this.#timeout === 0) return EINPROGRESS;
+    const r = sysretStarted(libc.connect(this.#fd, ADDR, len));
+    if (r >= 0) return 0;
+    if (r !== -EINPROGRESS || this.#timeout === 0) return -r;
     try {
       waitFd(this.#fd, POLLOUT, this.#timeout < 0 ? -1 : performance.now() + this.#timeout * 1000, 'connect');
     } catch (e) {
@@ -314,9 +325,54 @@ export class Socket {
     return recvFds(this.#fd, bufsize, maxfds, flags, this.#againHook());
   }
 
+  // ---- the non-throwing fast path (see docs/sockets.md) --------------------------------
+
+  /**
+   * Receives into `buf[offset, offset + length)` without blocking and without throwing
+   * for the outcome: the fast path for event loops. Never blocks, whatever the socket's
+   * mode (MSG_DONTWAIT).
+   * @param buf     a `Uint8Array` (a `Buffer` is one); offset and length count bytes.
+   * @param offset  where to start writing (default 0).
+   * @param length  at most this many bytes (default: the rest of `buf`).
+   * @returns the count received (> 0), 0 at EOF (or for a `length` of 0), or a negative
+   *   errno: `NEG_EAGAIN` when nothing is there yet, `-errno.ECONNRESET`, and so on
+   *   (a closed socket gives `-errno.EBADF`).
+   * @throws TypeError for a `buf` that is not a `Uint8Array`; RangeError for a range
+   *   outside it. Only argument mistakes throw.
+   */
+  tryRecvInto(buf: Uint8Array, offset = 0, length?: number): number {
+    return T.tryRecvInto(this.#fd, buf, offset, length);
+  }
+
+  /**
+   * Sends `buf[offset, offset + length)` without blocking and without throwing for the
+   * outcome (MSG_DONTWAIT | MSG_NOSIGNAL: a closed peer is `-errno.EPIPE`, never SIGPIPE).
+   * @returns the count sent (possibly fewer than asked), or a negative errno:
+   *   `NEG_EAGAIN` when the send buffer is full.
+   * @throws TypeError / RangeError for a bad buffer or range, as {@link Socket.tryRecvInto}.
+   */
+  trySend(buf: Uint8Array, offset = 0, length?: number): number {
+    return T.trySend(this.#fd, buf, offset, length);
+  }
+
+  /**
+   * Accepts one pending connection without throwing for the outcome. The new socket is
+   * non-blocking and close-on-exec; its peer is `getpeername()`. Meant for a non-blocking
+   * listener, where it never blocks; on a blocking one (or one with a timeout) it first
+   * asks whether a connection is pending (a zero-timeout poll), so it blocks only if
+   * another process takes that connection in between.
+   * @returns the new Socket, or a negative errno: `NEG_EAGAIN` when no connection is
+   *   pending, `-errno.EMFILE` at the fd limit, and so on.
+   */
+  tryAccept(): Socket | number {
+    if (this.#timeout !== 0 && this.#fd >= 0 && !readyNow(this.#fd, POLLIN)) return -EAGAIN;
+    const r = T.tryAcceptFd(this.#fd);
+    return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true);
+  }
+
   /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
   shutdown(how: number): void {
-    check(libc.shutdown(this.#fd, cint(how, 'how')), 'shutdown', this.#where());
+    check(libc.shutdown(this.#fd, toCInt(how, 'how')), 'shutdown', this.#where());
   }
 
   /** The socket's own address. */
@@ -381,10 +437,5 @@ export class Socket {
  * `new Socket(..., fileno)`. `nonblocking` is whether the fd was made with SOCK_NONBLOCK.
  */
 export function adoptSocket(fd: number, family: number, type: number, proto: number, nonblocking: boolean): Socket {
-  adopting = nonblocking ? 0 : -1;
-  try {
-    return new Socket(family, type, proto, fd);
-  } finally {
-    adopting = NOT_ADOPTING;
-  }
+  return new (Socket as AdoptingConstructor)(family, type, proto, fd, nonblocking ? ADOPT_NONBLOCKING : ADOPT_BLOCKING);
 }

@@ -5,28 +5,27 @@
 import * as libc from '../sys/libc.js';
 import { check } from '../sys/call.js';
 import { SOL_SOCKET } from '../sys/constants.js';
-import { OSError, errno as E } from '../errors.js';
-import { show } from './address.js';
-import { ADDRLEN, OPT, cint, int, toBytes } from './scratch.js';
+import { errno } from '../sys/errno.js';
+import { OSError } from '../errors.js';
+import { INT_MIN, UINT_MAX, describe, toBytes, toCInt, toInteger } from '../validate.js';
+import { ADDRLEN, OPT } from './scratch.js';
 
 /**
  * `setsockopt(fd, level, opt, value)`: a number is a C `int` (a boolean is 1 or 0, as
  * Python's `True`/`False`), bytes go as they are.
  */
 export function setOption(fd: number, level: number, opt: number, value: unknown, where: string): void {
-  cint(level, 'level');
-  cint(opt, 'option');
+  toCInt(level, 'level');
+  toCInt(opt, 'option');
   const what = `level ${level}, option ${opt} (${where})`;
   if (typeof value === 'boolean') value = value ? 1 : 0;
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new TypeError(`setsockopt value must be an integer or a Buffer, got ${value}`);
-    if (value < -0x80000000 || value > 0xffffffff) throw new RangeError(`setsockopt value must be a 32-bit integer, got ${value}`);
-    OPT.writeInt32LE(value | 0, 0);
+    OPT.writeInt32LE(toInteger(value, 'setsockopt value', INT_MIN, UINT_MAX) | 0, 0);
     check(libc.setsockopt(fd, level, opt, OPT, 4), 'setsockopt', what);
     return;
   }
-  if (typeof value === 'string' || !(value instanceof Uint8Array || ArrayBuffer.isView(value) || value instanceof ArrayBuffer)) {
-    throw new TypeError(`setsockopt value must be an integer or a Buffer, got ${show(value)}`);
+  if (!(value instanceof Uint8Array || ArrayBuffer.isView(value) || value instanceof ArrayBuffer)) {
+    throw new TypeError(`setsockopt value must be an integer or a Buffer, got ${describe(value)}`);
   }
   const b = toBytes(value, 'setsockopt value');
   check(libc.setsockopt(fd, level, opt, b, b.length), 'setsockopt', what);
@@ -34,8 +33,8 @@ export function setOption(fd: number, level: number, opt: number, value: unknown
 
 /** `getsockopt(fd, level, opt)`: a C `int` without `buflen`, else up to `buflen` (0-1024) bytes. */
 export function getOption(fd: number, level: number, opt: number, buflen: unknown, where: string): number | Buffer {
-  cint(level, 'level');
-  cint(opt, 'option');
+  toCInt(level, 'level');
+  toCInt(opt, 'option');
   const what = `level ${level}, option ${opt} (${where})`;
   if (buflen === undefined || buflen === null || buflen === 0) {
     OPT.writeInt32LE(0, 0);
@@ -43,8 +42,8 @@ export function getOption(fd: number, level: number, opt: number, buflen: unknow
     check(libc.getsockopt(fd, level, opt, OPT, ADDRLEN), 'getsockopt', what);
     return OPT.readInt32LE(0);
   }
-  const n = int(buflen, 'buflen');
-  if (n < 0 || n > 1024) throw new OSError(E.EINVAL!, `getsockopt buflen ${n} out of range 0-1024`, 'getsockopt');
+  const n = toInteger(buflen, 'buflen');
+  if (n < 0 || n > 1024) throw new OSError(errno.EINVAL, `getsockopt buflen ${n} out of range 0-1024`, 'getsockopt');
   const out = Buffer.alloc(n);
   ADDRLEN.writeUInt32LE(n, 0);
   check(libc.getsockopt(fd, level, opt, out, ADDRLEN), 'getsockopt', what);
