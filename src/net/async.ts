@@ -334,7 +334,7 @@ function closedError(): ClosedError {
  * them with `ClosedError` before touching the socket; a socket closed while an operation
  * waits on it rejects that operation with EBADF.
  */
-export class Reactor extends LoopReactor {
+export class Reactor extends LoopReactor implements Readiness {
   /**
    * Receives up to `n` bytes from a non-blocking socket (an empty Buffer at EOF).
    * @param options `timeout` (ms) for the whole operation, `signal` to abort it.
