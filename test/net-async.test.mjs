@@ -1,6 +1,7 @@
-// The Reactor's socket helpers (asyncio's loop.sock_*): connect/accept/sendall/recv over
+// The Reactor's socket operations (asyncio's loop.sock_*): connect/accept/sendall/recv over
 // loopback inside Node's event loop, megabytes with nothing lost, timeouts, aborts, EOF,
-// refused connects, resets, and bad arguments.
+// refused connects, resets, bad arguments and options, yielding to the event loop against
+// a fast peer, and a socket closed while an operation waits on it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
