@@ -11,7 +11,7 @@ import {
   SO_REUSEADDR, SHUT_RDWR, ConnectionRefusedError, SOCK_NONBLOCK, SO_ERROR, MSG_DONTWAIT, select, os,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
-import { closer, listener, isErrno } from './helpers/net.mjs';
+import { closer, listener, isErrno, closedAddress } from './helpers/net.mjs';
 
 guardFds();
 
@@ -301,5 +301,7 @@ test('error messages name the bad value', (t) => {
   assert.throws(() => s.bind(['127.0.0.1', 70000]), /70000/);
   assert.throws(() => s.bind(['127.0.0.1', 'eighty']), /eighty/);
   assert.throws(() => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 'on'), /"on"/);
-  assert.throws(() => s.connect(['127.0.0.1', 1]), (e) => e instanceof ConnectionRefusedError && /127\.0\.0\.1/.test(e.message));
+  const dead = closedAddress();
+  assert.throws(() => s.connect(dead), (e) => e instanceof ConnectionRefusedError && /127\.0\.0\.1/.test(e.message)
+    && e.message.includes(String(dead[1])));
 });
