@@ -20,7 +20,7 @@ import { encodeAddress, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, where } from './scratch.js';
 import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
-import { waitFd } from './wait.js';
+import { readyNow, waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
 
@@ -359,13 +359,16 @@ export class Socket {
   }
 
   /**
-   * Accepts one pending connection without blocking and without throwing for the
-   * outcome. The new socket is non-blocking and close-on-exec; its peer is
-   * `getpeername()`.
+   * Accepts one pending connection without throwing for the outcome. The new socket is
+   * non-blocking and close-on-exec; its peer is `getpeername()`. Meant for a non-blocking
+   * listener, where it never blocks; on a blocking one (or one with a timeout) it first
+   * asks whether a connection is pending (a zero-timeout poll), so it blocks only if
+   * another process takes that connection in between.
    * @returns the new Socket, or a negative errno: `NEG_EAGAIN` when no connection is
    *   pending, `-errno.EMFILE` at the fd limit, and so on.
    */
   tryAccept(): Socket | number {
+    if (this.#timeout !== 0 && this.#fd >= 0 && !readyNow(this.#fd, POLLIN)) return -EAGAIN;
     const r = T.tryAcceptFd(this.#fd);
     return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true);
   }

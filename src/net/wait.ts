@@ -29,3 +29,17 @@ export function waitFd(fd: number, events: number, deadline: number, what: strin
   }
 }
 
+
+/**
+ * Whether `fd` has any of `events` right now (a zero-timeout poll); errors and hang-ups
+ * count as ready, since the operation will then report them at once.
+ */
+export function readyNow(fd: number, events: number): boolean {
+  POLLFD.writeInt32LE(fd, 0);
+  POLLFD.writeInt16LE(events, 4);
+  POLLFD.writeInt16LE(0, 6);
+  for (;;) {
+    const r = sysret(libc.poll(POLLFD, 1, 0));
+    if (r !== -EINTR) return r !== 0; // an error of poll itself: let the operation report it
+  }
+}
