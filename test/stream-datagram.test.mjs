@@ -302,3 +302,22 @@ test('an existing SOCK_DGRAM Socket can be wrapped; other types and bad options 
   d.close();
   assert.equal(typeof AF_INET, 'number');
 });
+
+test('the notify/syslog example runs: sd_notify with an fd to a $NOTIFY_SOCKET, syslog lines through congestion, all in order', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { join } = await import('node:path');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const built = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'examples')], { encoding: 'utf8' });
+  assert.equal(built.status, 0, `tsc -p examples failed:\n${built.stdout}${built.stderr}`);
+  const r = spawnSync(process.execPath, [join(root, 'dist/examples/notify-syslog.js'), '300'], {
+    encoding: 'utf8', timeout: 30000, env: { ...process.env, NOTIFY_SOCKET: '' },
+  });
+  assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /manager: STATUS=starting\n/);
+  assert.match(r.stdout, /manager: FDSTORE=1 \| FDNAME=listener \(\+1 fd\)\n/);
+  assert.match(r.stdout, /manager: READY=1 \| STATUS=serving\n/);
+  assert.match(r.stdout, /manager: keeps a listening socket for the service at \/.*service\.sock\n/);
+  assert.match(r.stdout, /service: sent 300 log lines; the daemon took \d+ at once, \d+ are queued \(\d+ congestion events\)/);
+  assert.match(r.stdout, /daemon: received 300 lines, all in order; last: <14>.* example\[\d+\]: line 299\n/);
+});
