@@ -264,6 +264,23 @@ test('close(): stops receiving, fails queued sends with EBADF, emits close once;
   assert.throws(() => s.send('x'), (e) => e instanceof OSError && e.errno === errno.EBADF);
 });
 
+test('a socket closed under the face (socket.close()) closes the face: queued sends fail, close is emitted', async (t) => {
+  const path = unixPath();
+  const receiver = socket(AF_UNIX, SOCK_DGRAM);
+  closer(t, receiver);
+  receiver.bind(path);
+  const s = new DatagramSocket('unix_dgram');
+  s.connect(path);
+  while (s.send('fill'));
+  const failed = new Promise((resolve) => s.send('queued', (err) => resolve(err)));
+  const closedEv = closedEvent(s);
+  s.socket.close();
+  assert.equal(s.closed, true);
+  const err = await failed;
+  assert.ok(err instanceof OSError && err.errno === errno.EBADF);
+  await closedEv;
+});
+
 test('fd passing on a datagram: sendFds to a path; the receiver gets fds then the message', async (t) => {
   const path = unixPath();
   const server = dgram(t, 'unix_dgram', { fds: true });

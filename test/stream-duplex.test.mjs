@@ -246,6 +246,20 @@ test('destroy() closes the fd once; a second destroy does nothing; the fd number
   assert.match(readlinkSync(`/proc/self/fd/${fd}`), /^pipe:/);
 });
 
+test('a socket closed under the stream (socket.close(), not destroy()) ends the stream with one EBADF error instead of hanging', async (t) => {
+  const [da, db] = duplexPair(t);
+  db.resume();
+  const errors = [];
+  da.on('error', (e) => errors.push(e));
+  da.resume(); // reading: waits on the Reactor
+  da.write('x'.repeat(100000));
+  da.socket.close();
+  await closed(da);
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof OSError && errors[0].errno === errno.EBADF, String(errors[0]));
+  assert.match(errors[0].message, /closed under the stream/);
+});
+
 test('stream.pipeline through a SocketStream and async iteration of one', async (t) => {
   const [da, db] = duplexPair(t);
   const lines = Array.from({ length: 1000 }, (_, i) => `line ${i}\n`);

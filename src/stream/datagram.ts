@@ -24,6 +24,7 @@ import { encodeAddress, type AddressLike } from '../net/address.js';
 import type { SocketAddress } from '../net/sockaddr.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
 import { toReactor, type ReadinessCallbacks } from './watch.js';
+import { own, release } from './owner.js';
 import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, MAX_FDS, type Received } from './msg.js';
 import type { FdLike } from './duplex.js';
 
@@ -144,6 +145,17 @@ export class DatagramSocket extends EventEmitter {
       throw err;
     }
     this.#rbuf = Buffer.allocUnsafeSlow(this.#readSize);
+    own(sock.fileno(), this);
+  }
+
+  /**
+   * @internal The socket was closed behind the face's back (not through close()): close
+   * the face too, failing what is queued, rather than wait for readiness that cannot come.
+   */
+  closedUnder(): void {
+    this.#reading = false;
+    this.#writing = false;
+    this.close();
   }
 
   /** Whether {@link DatagramSocket.close} was called. */
@@ -317,7 +329,7 @@ export class DatagramSocket extends EventEmitter {
   #stopWriting(): void {
     if (!this.#writing) return;
     this.#writing = false;
-    if (!this.#reactor.closed) this.#reactor.removeWriter(this.socket);
+    if (!this.#reactor.closed && !this.socket.closed) this.#reactor.removeWriter(this.socket);
   }
 
   /** Sends queued datagrams in order until the kernel is full again or the queue is empty. */
@@ -433,7 +445,7 @@ export class DatagramSocket extends EventEmitter {
     this.#closed = true;
     if (this.#reading) {
       this.#reading = false;
-      if (!this.#reactor.closed) this.#reactor.removeReader(this.socket);
+      if (!this.#reactor.closed && !this.socket.closed) this.#reactor.removeReader(this.socket);
     }
     this.#stopWriting();
     if (this.#timer !== null) {
@@ -444,6 +456,7 @@ export class DatagramSocket extends EventEmitter {
     this.#queue.length = 0;
     this.#qhead = 0;
     this.#qbytes = 0;
+    if (!this.socket.closed) release(this.socket.fileno(), this);
     this.socket.close();
     for (const p of q) {
       if (p.cb !== undefined) process.nextTick(p.cb, OSError.fromErrno(errno.EBADF, 'send', 'socket closed before the datagram was sent'));

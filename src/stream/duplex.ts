@@ -27,6 +27,7 @@ import { describe, toBytesOrUtf8, toInteger, toOptions } from '../validate.js';
 import { Socket } from '../net/socket.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
 import { toReactor, type ReadinessCallbacks } from './watch.js';
+import { own, release } from './owner.js';
 import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, MAX_FDS, type Gather, type Received } from './msg.js';
 
 const ENOTCONN = errno.ENOTCONN;
@@ -147,6 +148,7 @@ export class SocketStream extends Duplex {
     this.#maxReads = maxReads;
     this.#maxFds = maxFds;
     this.#slab = Buffer.allocUnsafeSlow(this.#slabSize());
+    own(sock.fileno(), this);
     // Start reading at once, as net.Socket: up to highWaterMark is taken before anyone
     // listens, and the peer's end (EOF) is seen even by a stream nobody reads.
     this.read(0);
@@ -182,7 +184,8 @@ export class SocketStream extends Duplex {
   #stopReading(): void {
     if (!this.#reading) return;
     this.#reading = false;
-    if (!this.#reactor.closed) this.#reactor.removeReader(this.socket);
+    // A socket closed under the stream: the Reactor forgot the fd already.
+    if (!this.#reactor.closed && !this.socket.closed) this.#reactor.removeReader(this.socket);
   }
 
   /** One wake-up's worth of reads: until EAGAIN, EOF, a full queue, or the per-wake bound. */
@@ -354,7 +357,7 @@ export class SocketStream extends Duplex {
   #stopWriting(): void {
     if (!this.#writing) return;
     this.#writing = false;
-    if (!this.#reactor.closed) this.#reactor.removeWriter(this.socket);
+    if (!this.#reactor.closed && !this.socket.closed) this.#reactor.removeWriter(this.socket);
   }
 
   #done(err: Error | null): void {
@@ -387,6 +390,16 @@ export class SocketStream extends Duplex {
     return cb === undefined ? this.write(copy) : this.write(copy, cb);
   }
 
+  /**
+   * @internal The socket was closed behind the stream's back (not through destroy()):
+   * end the stream with EBADF rather than wait for readiness that cannot come.
+   */
+  closedUnder(): void {
+    this.#reading = false;
+    this.#writing = false;
+    process.nextTick(() => this.destroy(OSError.fromErrno(errno.EBADF, 'SocketStream', 'the socket was closed under the stream; close it with destroy()')));
+  }
+
   // ---- ending ----------------------------------------------------------------------
 
   /** @internal Every write is in the kernel: shut down the sending side (the peer reads EOF). */
@@ -410,6 +423,7 @@ export class SocketStream extends Duplex {
     this.#wcb = null;
     let closeErr: Error | null = null;
     try {
+      if (!this.socket.closed) release(this.socket.fileno(), this);
       this.socket.close();
     } catch (e) {
       closeErr = e as Error;
