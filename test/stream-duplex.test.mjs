@@ -411,16 +411,22 @@ test('fairness: a peer that keeps the socket full does not starve timers', async
   // A worker thread writes as fast as it can on a blocking socket.
   const fd = a.detach();
   const worker = new Worker(`
-    const { workerData } = require('node:worker_threads');
+    const { workerData, parentPort } = require('node:worker_threads');
     import(workerData.url).then(({ socket }) => {
       const s = socket(null, null, null, workerData.fd);
+      parentPort.postMessage('writing');
       const chunk = Buffer.alloc(256 * 1024, 1);
-      try { for (let i = 0; i < 4000; i++) s.sendall(chunk); } catch {}
+      try { for (let i = 0; i < 400; i++) s.sendall(chunk); } catch {}
       s.close();
     });`, { eval: true, workerData: { fd, url: import.meta.resolve('iomux') } });
   let got = 0;
-  db.on('data', (c) => { got += c.length; });
-  await new Promise((r) => setTimeout(r, 100)); // data flowing
+  db.on('data', (c) => {
+    got += c.length;
+    // A consumer slower than the producer: the socket never runs dry.
+    const until = performance.now() + 1;
+    while (performance.now() < until);
+  });
+  await once(worker, 'message'); // the worker is about to write
   const lates = [];
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
@@ -430,8 +436,8 @@ test('fairness: a peer that keeps the socket full does not starve timers', async
   db.destroy();
   await once(worker, 'exit');
   assert.ok(got > 0);
-  lates.sort((x, y) => x - y);
-  assert.ok(lates[5] < 200, `10 ms timers took ${lates.map((x) => x.toFixed(0)).join(', ')} ms`);
+  // Generous for a loaded machine; unbounded reads held the first timer for 400+ ms.
+  assert.ok(Math.max(...lates) < 150, `10 ms timers took ${lates.map((x) => x.toFixed(0)).join(', ')} ms`);
 });
 
 // ---- TLS over a SocketStream -------------------------------------------------------------

@@ -26,6 +26,7 @@ import { OSError } from '../errors.js';
 import { describe, toBytesOrUtf8, toInteger, toOptions } from '../validate.js';
 import { Socket } from '../net/socket.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
+import type { SocketAddress } from '../net/sockaddr.js';
 import { toReactor, type ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
 import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, MAX_FDS, type Gather, type Received } from './msg.js';
@@ -158,13 +159,13 @@ export class SocketStream extends Duplex {
     return Math.max(this.#readSize * 4, 256 * 1024);
   }
 
-  /** `socket.getpeername()`. */
-  get remoteAddress(): unknown {
+  /** The peer's address (`socket.getpeername()`), `undefined` once closed. */
+  get remoteAddress(): SocketAddress | undefined {
     return this.socket.closed ? undefined : this.socket.getpeername();
   }
 
-  /** `socket.getsockname()`. */
-  get localAddress(): unknown {
+  /** This side's address (`socket.getsockname()`), `undefined` once closed. */
+  get localAddress(): SocketAddress | undefined {
     return this.socket.closed ? undefined : this.socket.getsockname();
   }
 
