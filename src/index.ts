@@ -8,6 +8,7 @@ export {
   PermissionError, ChildProcessError, IsADirectoryError, NotADirectoryError, ProcessLookupError,
   KeyError, ClosedError, errno, errorcode,
 } from './errors.js';
+export type { ErrnoName } from './errors.js';
 export {
   POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND,
   POLLMSG, POLLRDHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLET, EPOLLONESHOT,
