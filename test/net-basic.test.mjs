@@ -854,3 +854,19 @@ test('TypeScript: a user program compiles against the socket types (strict), and
     rmSync(proj, { recursive: true, force: true });
   }
 });
+
+test('close() announces the fd to close watchers just before closing it (detach does not)', async (t) => {
+  const { onFdClosing } = await import('../dist/sys/closing.js');
+  const seen = [];
+  const stop = onFdClosing((fd) => seen.push([fd, os.getBlocking(fd)])); // still open: no EBADF
+  t.after(stop);
+  const [a, b] = closer(t, ...socketpair());
+  const fa = a.fileno();
+  a.close();
+  assert.deepEqual(seen, [[fa, true]]);
+  a.close();
+  assert.equal(seen.length, 1, 'an idempotent close announces once');
+  const fd = b.detach();
+  assert.equal(seen.length, 1, 'detach gives the fd away without closing it');
+  os.close(fd);
+});
