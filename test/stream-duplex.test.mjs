@@ -524,3 +524,21 @@ test('SocketStream is exported with its factory', () => {
   assert.equal(typeof SocketStream, 'function');
   assert.equal(typeof toDuplex, 'function');
 });
+
+test('faces in a worker thread that is terminated while they watch their sockets leave the process running', async () => {
+  const w = new Worker(`
+    const { workerData, parentPort } = require('node:worker_threads');
+    import(workerData.url).then(({ socketpair, toDuplex, DatagramSocket }) => {
+      const [a, b] = socketpair();
+      const da = toDuplex(a);
+      const db = toDuplex(b);
+      db.on('data', (d) => parentPort.postMessage(String(d)));
+      da.write('hello from the worker');
+      new DatagramSocket('udp4').bind(['127.0.0.1', 0]);
+    });`, { eval: true, workerData: { url: import.meta.resolve('iomux') } });
+  const [m] = await once(w, 'message');
+  assert.equal(m, 'hello from the worker');
+  await w.terminate();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(true, 'still running');
+});
