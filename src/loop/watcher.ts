@@ -11,6 +11,7 @@
  */
 import * as uv from '../sys/uv.js';
 import { OSError } from '../errors.js';
+import { reportUncaught } from './uncaught.js';
 
 const { koffi } = uv;
 
@@ -27,7 +28,7 @@ function onPoll(handle: bigint, status: number): void {
     try {
       w.onReady(status);
     } catch (err) {
-      process.nextTick(() => { throw err; });
+      reportUncaught(err);
     }
   }
 }
