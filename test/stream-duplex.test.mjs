@@ -528,19 +528,20 @@ test('SocketStream is exported with its factory', () => {
 test('faces in a worker thread that is terminated while they watch their sockets leave the process running', async () => {
   const w = new Worker(`
     const { workerData, parentPort } = require('node:worker_threads');
-    import(workerData.url).then(({ socketpair, toDuplex, DatagramSocket }) => {
+    import(workerData.url).then(({ socketpair, toDuplex, DatagramSocket, defaultReactor }) => {
       const [a, b] = socketpair();
       const da = toDuplex(a);
       const db = toDuplex(b);
       const d = new DatagramSocket('udp4');
       d.bind(['127.0.0.1', 0]);
-      db.on('data', (m) => parentPort.postMessage({ m: String(m), fds: [a.fileno(), b.fileno(), d.socket.fileno()] }));
+      db.on('data', (m) => parentPort.postMessage({ m: String(m), fds: [a.fileno(), b.fileno(), d.socket.fileno(), defaultReactor().selector.fileno()] }));
       da.write('hello from the worker');
     });`, { eval: true, workerData: { url: import.meta.resolve('iomux') } });
   const [{ m, fds }] = await once(w, 'message');
   assert.equal(m, 'hello from the worker');
   await w.terminate();
   await new Promise((r) => setTimeout(r, 50));
-  // A terminated worker's raw fds stay open (they are the process's): close them here.
+  // A terminated worker's fds stay open (they are the process's, and the worker's Reactor
+  // keeps its epoll fd): close them here.
   for (const fd of fds) os.close(fd);
 });
