@@ -5,7 +5,8 @@
  *   - an AF_UNIX socketpair (net wraps each fd with `new net.Socket({ fd })`);
  *   - loopback TCP (iomux: listen/accept/connect + toDuplex; net: createServer/connect).
  * Two write patterns: 64 KiB writes (bulk) and 1 KiB writes (many small writes, which
- * Node batches into `_writev`). Then a micro-measure of how a batch of small buffers goes
+ * Node batches into `_writev`); then a ping-pong of 100-byte messages (latency, where
+ * holding small writes to the end of the tick must cost nothing); then a micro-measure of how a batch of small buffers goes
  * to the kernel: one gathered sendmsg(2) against one send(2) per buffer.
  *
  *   node bench/stream.mjs [--quick] [--mb MB] [--rounds R]
@@ -129,6 +130,58 @@ for (const transport of Object.keys(pairs)) {
     const nm = median(n.map((x) => x.mibs));
     lines.push(`| ${transport} | ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} | ${im.toFixed(0)} | ${nm.toFixed(0)} | ${(im / nm).toFixed(2)} | `
       + `${median(i.map((x) => x.cpuPerMiB)).toFixed(2)} | ${median(n.map((x) => x.cpuPerMiB)).toFixed(2)} |`);
+  }
+}
+
+// ---- ping-pong: one small message each way at a time ------------------------------------
+{
+  const trips = quick ? 5000 : 20000;
+  /** `trips` round trips of 100 bytes between the two ends: round trips per second. */
+  const pingPong = (a, b) => new Promise((resolve, reject) => {
+    const msg = Buffer.alloc(100, 0x70);
+    let left = trips;
+    let at = 0;
+    let back = 0;
+    b.on('data', (d) => { at += d.length; while (at >= 100) { at -= 100; b.write(msg); } });
+    a.on('data', (d) => {
+      back += d.length;
+      while (back >= 100) {
+        back -= 100;
+        if (--left === 0) { resolve(); return; }
+        a.write(msg);
+      }
+    });
+    a.once('error', reject);
+    b.once('error', reject);
+    a.write(msg);
+  });
+  const rows = new Map();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const transport of Object.keys(pairs)) {
+      for (const kind of round % 2 === 0 ? ['iomux', 'net'] : ['net', 'iomux']) {
+        const [a, b] = await pairs[transport](kind);
+        const t0 = performance.now();
+        await pingPong(a, b);
+        const rate = trips / ((performance.now() - t0) / 1000);
+        a.destroy();
+        b.destroy();
+        await Promise.all([done(a), done(b)]);
+        const k = `${transport}|${kind}`;
+        if (!rows.has(k)) rows.set(k, []);
+        rows.get(k).push(rate);
+        log(`round ${round + 1} ping-pong ${transport} ${kind}: ${rate.toFixed(0)} round trips/s`);
+      }
+    }
+  }
+  lines.push('');
+  lines.push(`Ping-pong, 100-byte messages, ${trips} round trips, one connection, median of ${ROUNDS}:`);
+  lines.push('');
+  lines.push('| transport | iomux round trips/s | net round trips/s | iomux / net |');
+  lines.push('| --- | ---: | ---: | ---: |');
+  for (const transport of Object.keys(pairs)) {
+    const i = median(rows.get(`${transport}|iomux`));
+    const n = median(rows.get(`${transport}|net`));
+    lines.push(`| ${transport} | ${i.toFixed(0)} | ${n.toFixed(0)} | ${(i / n).toFixed(2)} |`);
   }
 }
 

@@ -237,6 +237,9 @@ export class SocketStream extends Duplex {
         this.#stopReading();
         return;
       }
+      // A byte stream that gave less than asked is drained for now (as libuv reads): the
+      // next recv would only say EAGAIN; readiness calls again when more arrives.
+      if (n < size && !this.#seq) return;
     }
   }
 
