@@ -338,3 +338,65 @@ test('the notify/syslog example runs: sd_notify with an fd to a $NOTIFY_SOCKET, 
   assert.match(r.stdout, /service: sent 300 log lines; the daemon took \d+ at once, \d+ are queued \(\d+ congestion events\)/);
   assert.match(r.stdout, /daemon: received 300 lines, all in order; last: <14>.* example\[\d+\]: line 299\n/);
 });
+
+test('types: the stream faces compile under strict TypeScript; wrong arguments do not', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { join } = await import('node:path');
+  const { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const proj = mkdtempSync(join(tmpdir(), 'iomux-stream-ts-'));
+  try {
+    mkdirSync(join(proj, 'node_modules'));
+    symlinkSync(root, join(proj, 'node_modules', 'iomux'));
+    symlinkSync(join(root, 'node_modules', '@types'), join(proj, 'node_modules', '@types'));
+    writeFileSync(join(proj, 'ok.ts'), `
+      import { pipeline } from 'node:stream/promises';
+      import { Duplex } from 'node:stream';
+      import tls from 'node:tls';
+      import {
+        socketpair, toDuplex, SocketStream, DatagramSocket, createDatagramSocket, DatagramQueueFullError, defaultReactor,
+        Reactor, SOCK_SEQPACKET, AF_UNIX,
+      } from 'iomux';
+      import type { SocketStreamOptions, DatagramOptions, SendCallback, SocketAddress, ReadinessCallbacks } from 'iomux';
+      const [a, b] = socketpair(AF_UNIX, SOCK_SEQPACKET);
+      const opts: SocketStreamOptions = { reactor: new Reactor(), highWaterMark: 4, readSize: 1024, fds: true, allowHalfOpen: true };
+      const s: SocketStream = toDuplex(a, opts);
+      const d: Duplex = new SocketStream(b);
+      const ok: boolean = s.sendFds('x', [1, a]) && s.write('y');
+      const peer: SocketAddress | undefined = s.remoteAddress;
+      const t = tls.connect({ socket: s });
+      const p: Promise<void> = pipeline(d, s);
+      const r: ReadinessCallbacks = defaultReactor();
+      const dopts: DatagramOptions = { maxQueue: 10, maxQueueBytes: 100, readSize: 10, fds: 2 };
+      const g = new DatagramSocket('udp6', dopts);
+      const cb: SendCallback = (err, bytes) => { void [err, bytes]; };
+      const queued: boolean = g.send('x', ['::1', 9], cb) && g.send(Buffer.from('abc'), 0, 2, ['::1', 9]) && g.sendFds('z', [0], null);
+      g.on('message', (data: Buffer, from: SocketAddress) => { void [data, from]; });
+      const u: DatagramSocket = createDatagramSocket('unix_dgram', (data) => { void data; });
+      const n: number = g.queueLength + g.queueBytes;
+      const e: string = new DatagramQueueFullError('m').code;
+      void [ok, peer, t, p, r, queued, u, n, e];
+    `);
+    writeFileSync(join(proj, 'bad.ts'), `
+      import { toDuplex, DatagramSocket } from 'iomux';
+      toDuplex('not a socket');
+      new DatagramSocket('tcp');
+      new DatagramSocket('udp4').send(42);
+    `);
+    const tsc = (file) => spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--strict', '--noEmit',
+      '--pretty', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
+      '--lib', 'es2022,esnext.disposable', '--types', 'node', file],
+    { encoding: 'utf8', cwd: proj, env: { ...process.env, FORCE_COLOR: '1' } });
+    const good = tsc('ok.ts');
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    const bad = tsc('bad.ts');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /bad\.ts\(3,[0-9]+\)/);
+    assert.match(bad.stdout, /bad\.ts\(4,[0-9]+\)/);
+    assert.match(bad.stdout, /bad\.ts\(5,[0-9]+\)/);
+  } finally {
+    rmSync(proj, { recursive: true, force: true });
+  }
+});
