@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import http from 'node:http';
 import {
   socket, socketpair, toDuplex, SocketStream, defaultReactor, os, errno, OSError, ConnectionResetError, BrokenPipeError,
   AF_UNIX, AF_INET, SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM, SOL_SOCKET, SO_LINGER, SO_SNDBUF, SO_RCVBUF,
@@ -499,6 +500,39 @@ test('TLS: new tls.TLSSocket(duplex, { isServer }) on one end of a socketpair, t
   const [s, c] = await Promise.all([atServer, atClient]);
   assert.ok(s.equals(toServer));
   assert.ok(c.equals(toClient));
+});
+
+test('http.request over a SocketStream (createConnection): a POST and its response', async (t) => {
+  const server = http.createServer((req, res) => {
+    let n = 0;
+    req.on('data', (d) => { n += d.length; });
+    req.on('end', () => res.end(`got ${n} bytes for ${req.url}`));
+  });
+  t.after(() => server.close());
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  let transport;
+  const body = await new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: '/upload', method: 'POST',
+      createConnection: () => {
+        const s = socket(AF_INET, SOCK_STREAM);
+        s.connect(['127.0.0.1', port]);
+        transport = toDuplex(s);
+        return transport;
+      },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve(`${res.statusCode} ${text}`));
+    });
+    req.on('error', reject);
+    req.end(Buffer.alloc(300000));
+  });
+  assert.equal(body, '200 got 300000 bytes for /upload');
+  assert.ok(transport instanceof SocketStream);
+  transport.destroy();
 });
 
 test('small SO_SNDBUF/SO_RCVBUF: many partial sends still deliver every byte in order', async (t) => {
