@@ -6,7 +6,7 @@
  * otherwise.
  */
 import { Reactor } from '../loop/reactor.js';
-import type { FileLike } from '../validate.js';
+import { describe, type FileLike } from '../validate.js';
 
 /** The readiness callbacks a stream face uses: a `Reactor` has them. */
 export interface ReadinessCallbacks {
@@ -42,7 +42,7 @@ export function toReactor(reactor: unknown, what: string): ReadinessCallbacks {
   const r = reactor as Partial<ReadinessCallbacks>;
   if (typeof r !== 'object' || typeof r.addReader !== 'function' || typeof r.addWriter !== 'function'
     || typeof r.removeReader !== 'function' || typeof r.removeWriter !== 'function') {
-    throw new TypeError(`${what} must be a Reactor (addReader, addWriter, removeReader, removeWriter), got ${typeof reactor}`);
+    throw new TypeError(`${what} must be a Reactor (addReader, addWriter, removeReader, removeWriter), got ${describe(reactor)}`);
   }
   return r as ReadinessCallbacks;
 }
