@@ -36,7 +36,20 @@ export const MAX_GATHER = 1024 * 1024;
 export const MAX_FDS = 253;
 
 const koffi = libc.koffi;
-const addrOf = (b: Uint8Array): bigint => koffi.address(b) as bigint;
+/** A buffer's native address as a number (user-space addresses are far below 2^53). */
+const addrOf = (b: Uint8Array): number => Number(koffi.address(b) as bigint);
+const TWO32 = 2 ** 32;
+
+/** Writes a 64-bit little-endian field from a number, without a BigInt. */
+function put64(buf: Buffer, off: number, n: number): void {
+  buf.writeUInt32LE(n % TWO32, off);
+  buf.writeUInt32LE(Math.floor(n / TWO32), off + 4);
+}
+
+/** Reads a 64-bit little-endian field as a number (lengths and counts). */
+function get64(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * TWO32;
+}
 
 const MSG = Buffer.allocUnsafeSlow(MSGHDR_SIZE);
 const IOV = Buffer.allocUnsafeSlow(IOVEC_SIZE * MAX_IOV);
@@ -57,9 +70,9 @@ export interface Gather {
   offset: number;
 }
 
-function setIov(i: number, addr: bigint, len: number): void {
-  IOV.writeBigUInt64LE(addr, i * IOVEC_SIZE);
-  IOV.writeBigUInt64LE(BigInt(len), i * IOVEC_SIZE + 8);
+function setIov(i: number, addr: number, len: number): void {
+  put64(IOV, i * IOVEC_SIZE, addr);
+  put64(IOV, i * IOVEC_SIZE + 8, len);
 }
 
 /**
@@ -77,16 +90,16 @@ function fillIov(bufs: readonly Uint8Array[], first: number, offset: number): nu
     const len = b.length - off;
     if (len === 0) continue;
     if (len >= BY_ADDRESS) {
-      setIov(n++, addrOf(b) + BigInt(off), len);
+      setIov(n++, addrOf(b) + off, len);
       runStart = -1;
     } else {
       if (run + len > RUN.length) break;
       RUN.set(off === 0 ? b : b.subarray(off), run);
       if (runStart >= 0) {
-        IOV.writeBigUInt64LE(IOV.readBigUInt64LE(runStart * IOVEC_SIZE + 8) + BigInt(len), runStart * IOVEC_SIZE + 8);
+        put64(IOV, runStart * IOVEC_SIZE + 8, get64(IOV, runStart * IOVEC_SIZE + 8) + len);
       } else {
         runStart = n;
-        setIov(n++, RUN_ADDR + BigInt(run), len);
+        setIov(n++, RUN_ADDR + run, len);
       }
       run += len;
     }
@@ -100,7 +113,7 @@ function fillRights(fds: readonly number[] | null): number {
   if (fds === null || fds.length === 0) return 0;
   const control = cmsgSpace(4 * fds.length);
   CTRL.fill(0, 0, control);
-  CTRL.writeBigUInt64LE(BigInt(cmsgLen(4 * fds.length)), 0);
+  put64(CTRL, 0, cmsgLen(4 * fds.length));
   CTRL.writeInt32LE(SOL_SOCKET, 8);
   CTRL.writeInt32LE(SCM_RIGHTS, 12);
   for (let i = 0; i < fds.length; i++) CTRL.writeInt32LE(fds[i]!, CMSGHDR_SIZE + 4 * i);
@@ -110,14 +123,14 @@ function fillRights(fds: readonly number[] | null): number {
 function fillMsg(iovlen: number, control: number, namelen: number): void {
   MSG.fill(0);
   if (namelen > 0) {
-    MSG.writeBigUInt64LE(NAME_ADDR, MSGHDR_NAME);
+    put64(MSG, MSGHDR_NAME, NAME_ADDR);
     MSG.writeUInt32LE(namelen, MSGHDR_NAMELEN);
   }
-  MSG.writeBigUInt64LE(IOV_ADDR, MSGHDR_IOV);
-  MSG.writeBigUInt64LE(BigInt(iovlen), MSGHDR_IOVLEN);
+  put64(MSG, MSGHDR_IOV, IOV_ADDR);
+  put64(MSG, MSGHDR_IOVLEN, iovlen);
   if (control > 0) {
-    MSG.writeBigUInt64LE(CTRL_ADDR, MSGHDR_CONTROL);
-    MSG.writeBigUInt64LE(BigInt(control), MSGHDR_CONTROLLEN);
+    put64(MSG, MSGHDR_CONTROL, CTRL_ADDR);
+    put64(MSG, MSGHDR_CONTROLLEN, control);
   }
 }
 
@@ -198,10 +211,10 @@ export function tryRecvMsg(fd: number, buf: Uint8Array, off: number, len: number
   const flags = MSG.readInt32LE(MSGHDR_FLAGS);
   out.truncated = (flags & MSG_TRUNC) !== 0;
   if (wantName) out.address = decodeAddress(NAME, MSG.readUInt32LE(MSGHDR_NAMELEN));
-  const clen = control > 0 ? Number(MSG.readBigUInt64LE(MSGHDR_CONTROLLEN)) : 0;
+  const clen = control > 0 ? get64(MSG, MSGHDR_CONTROLLEN) : 0;
   let p = 0;
   while (p + CMSGHDR_SIZE <= clen) {
-    const l = Number(CTRL.readBigUInt64LE(p));
+    const l = get64(CTRL, p);
     if (l < CMSGHDR_SIZE || p + l > clen) break;
     if (CTRL.readInt32LE(p + 8) === SOL_SOCKET && CTRL.readInt32LE(p + 12) === SCM_RIGHTS) {
       for (let q = p + CMSGHDR_SIZE; q + 4 <= p + l; q += 4) out.fds.push(CTRL.readInt32LE(q));
