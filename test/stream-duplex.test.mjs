@@ -305,6 +305,10 @@ test('argument checks name the bad value', (t) => {
   assert.throws(() => toDuplex(a, { readSize: 1.5 }), RangeError);
   assert.throws(() => toDuplex(a, { reactor: 5 }), /reactor must be a Reactor/);
   assert.throws(() => toDuplex(a, 5), TypeError);
+  const { c, s } = streamPair(t, AF_INET, ['127.0.0.1', 0]);
+  const tcp = toDuplex(c);
+  t.after(() => { tcp.destroy(); s.close(); });
+  assert.throws(() => tcp.sendFds('x', [0]), /sendFds needs an AF_UNIX socket/);
   assert.equal(a.closed, false);
 });
 

@@ -261,8 +261,11 @@ export class DatagramSocket extends EventEmitter {
    * Sends one datagram with file descriptors attached (SCM_RIGHTS, AF_UNIX), to
    * `address` or the connected peer. The fds stay the caller's; they are read when the
    * datagram is sent (later, if it is queued): keep them open until `callback` ran.
+   * @throws TypeError for a socket that is not AF_UNIX or bad fds; RangeError for more
+   *   than 253 fds.
    */
   sendFds(data: Uint8Array | string, fds: readonly FdLike[], address?: AddressLike | null, callback?: SendCallback): boolean {
+    if (this.socket.family !== AF_UNIX) throw new TypeError(`sendFds needs an AF_UNIX socket, this one is family ${this.socket.family}`);
     if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of fds or sockets, got ${describe(fds)}`);
     if (fds.length > MAX_FDS) throw new RangeError(`at most ${MAX_FDS} fds go in one datagram, got ${fds.length}`);
     const nums = fds.map((f, i) => toInteger(typeof f === 'number' ? f : (f as { fileno?: () => number })?.fileno?.(), `fds[${i}]`, 0));

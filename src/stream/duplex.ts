@@ -20,7 +20,7 @@
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { closeFd } from '../sys/call.js';
-import { SOCK_STREAM, SOCK_SEQPACKET, SHUT_WR } from '../sys/constants.js';
+import { AF_UNIX, SOCK_STREAM, SOCK_SEQPACKET, SHUT_WR } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
 import { OSError } from '../errors.js';
 import { describe, toBytesOrUtf8, toInteger, toOptions } from '../validate.js';
@@ -380,9 +380,11 @@ export class SocketStream extends Duplex {
    * @param data  at least one byte (a SEQPACKET message: the whole message).
    * @param fds   numbers or objects with `fileno()` (a `Socket`), at most 253.
    * @returns `write()`'s answer: false when the caller should wait for `'drain'`.
-   * @throws TypeError / RangeError for bad data or fds.
+   * @throws TypeError for a socket that is not AF_UNIX, bad data or fds; RangeError for
+   *   empty data or more than 253 fds.
    */
   sendFds(data: Uint8Array | string, fds: readonly FdLike[], cb?: (err?: Error | null) => void): boolean {
+    if (this.socket.family !== AF_UNIX) throw new TypeError(`sendFds needs an AF_UNIX socket, this one is family ${this.socket.family}`);
     const bytes = toBytesOrUtf8(data, 'data');
     if (bytes.length === 0) throw new RangeError('sendFds needs at least one byte of data to carry the fds');
     if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of fds or sockets, got ${describe(fds)}`);
