@@ -3,8 +3,9 @@
  * socket, driven by a Reactor's readiness callbacks.
  *
  * Reading: while the consumer keeps up, a reader callback is registered; each wake-up
- * reads at most `maxReadsPerWake` times into a slab that is reused until full (each
- * chunk pushed is a view of it, so nothing is copied), and stops at EAGAIN. When `push()`
+ * reads at most `maxReadsPerWake` times into a receive buffer, and stops at EAGAIN or a
+ * short read. A large read is pushed as it is (no copy) and the next read takes a new
+ * buffer; a small one is copied out and the buffer is read into again. When `push()`
  * answers false (the readable queue reached its highWaterMark) the callback is removed,
  * so the kernel's buffer fills and the peer's writes block; `_read()` registers it
  * again. The queue therefore never holds more than highWaterMark plus one read.
@@ -36,6 +37,8 @@ const ENOTCONN = errno.ENOTCONN;
 const READ_SIZE = 64 * 1024;
 /** Default most reads per wake-up: a fast peer cannot hold the event loop longer. */
 const READS_PER_WAKE = 16;
+/** A read of at most this many bytes is copied out of the receive buffer, which is then reused. */
+const SMALL_READ = 8 * 1024;
 /** A single write shorter than this waits for the end of the tick, to be sent with the writes that follow it. */
 const SMALL_WRITE = 16 * 1024;
 
@@ -92,8 +95,8 @@ export class SocketStream extends Duplex {
   readonly #maxFds: number;
   #reading = false;
   #writing = false;
-  #slab: Buffer;
-  #slabOff = 0;
+  /** The receive buffer, reused while reads are small (their bytes are copied out). */
+  #buf: Buffer | null = null;
   /** The write in progress: its pieces, where sending stands, and its callback. */
   readonly #g: { bufs: Uint8Array[]; first: number; offset: number } = { bufs: [], first: 0, offset: 0 };
   #wcb: ((err?: Error | null) => void) | null = null;
@@ -102,7 +105,12 @@ export class SocketStream extends Duplex {
   #fdChunks = 0;
   readonly #rx: Received = { fds: [], address: null, truncated: false };
   readonly #onReadable = (): void => { this.#readSome(); };
-  readonly #onWritable = (): void => { this.#flush(); };
+  readonly #onWritable = (): void => {
+    // Nothing to send: the writer callback stayed registered after the last flush (see
+    // #done) and the socket is idle now: stop watching.
+    if (this.#wcb === null) this.#stopWriting();
+    else this.#flush();
+  };
   readonly #flushLater = (): void => { if (this.#wcb !== null && !this.destroyed) this.#flush(); };
 
   /**
@@ -148,15 +156,10 @@ export class SocketStream extends Duplex {
     this.#readSize = readSize;
     this.#maxReads = maxReads;
     this.#maxFds = maxFds;
-    this.#slab = Buffer.allocUnsafeSlow(this.#slabSize());
     own(sock.fileno(), this);
     // Start reading at once, as net.Socket: up to highWaterMark is taken before anyone
     // listens, and the peer's end (EOF) is seen even by a stream nobody reads.
     this.read(0);
-  }
-
-  #slabSize(): number {
-    return Math.max(this.#readSize * 4, 256 * 1024);
   }
 
   /** The peer's address (`socket.getpeername()`), `undefined` once closed. */
@@ -195,22 +198,17 @@ export class SocketStream extends Duplex {
     const size = this.#readSize;
     for (let i = 0; i < this.#maxReads; i++) {
       if (!this.#reading || this.destroyed) return;
-      let slab = this.#slab;
-      let off = this.#slabOff;
-      if (slab.length - off < size) {
-        slab = this.#slab = Buffer.allocUnsafeSlow(this.#slabSize());
-        off = this.#slabOff = 0;
-      }
+      const buf = this.#buf ?? (this.#buf = Buffer.allocUnsafeSlow(size));
       let n: number;
       let fds: number[] | null = null;
       if (this.#maxFds > 0) {
-        n = tryRecvMsg(sock.fileno(), slab, off, size, this.#maxFds, false, this.#rx);
+        n = tryRecvMsg(sock.fileno(), buf, 0, size, this.#maxFds, false, this.#rx);
         if (this.#rx.fds.length > 0) fds = this.#rx.fds;
         if (n > size || (this.#seq && this.#rx.truncated)) n = size + 1;
       } else if (this.#seq) {
-        n = tryRecvTrunc(sock.fileno(), slab, off, size);
+        n = tryRecvTrunc(sock.fileno(), buf, 0, size);
       } else {
-        n = sock.tryRecvInto(slab, off, size);
+        n = sock.tryRecvInto(buf, 0, size);
       }
       if (fds !== null) this.#deliverFds(fds);
       if (n === NEG_EAGAIN) return;
@@ -231,9 +229,18 @@ export class SocketStream extends Duplex {
           `a message longer than readSize (${size} bytes) arrived on fd ${sock.fileno()}; raise readSize`));
         return;
       }
-      // Keep the next read 8-byte aligned within the slab.
-      this.#slabOff = off + ((n + 7) & ~7);
-      if (!this.push(slab.subarray(off, off + n))) {
+      let chunk: Buffer;
+      if (n <= SMALL_READ) {
+        // A small read is copied out (from Node's pool below 4 KiB), so a queue of small
+        // chunks does not hold a whole receive buffer each; the buffer is read into again.
+        chunk = Buffer.allocUnsafe(n);
+        buf.copy(chunk, 0, 0, n);
+      } else {
+        // A large one is handed over as it is (no copy); the next read takes a new buffer.
+        chunk = n === buf.length ? buf : buf.subarray(0, n);
+        this.#buf = null;
+      }
+      if (!this.push(chunk)) {
         this.#stopReading();
         return;
       }
@@ -365,7 +372,10 @@ export class SocketStream extends Duplex {
   }
 
   #done(err: Error | null): void {
-    this.#stopWriting();
+    // On success the writer callback stays registered: a busy stream meets EAGAIN again
+    // soon, and keeping it saves two epoll_ctl calls each time; an idle one drops it at
+    // the next wake-up (#onWritable).
+    if (err !== null) this.#stopWriting();
     const cb = this.#wcb;
     this.#wcb = null;
     this.#g.bufs.length = 0;
