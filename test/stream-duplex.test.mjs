@@ -442,7 +442,7 @@ test('fairness: a peer that keeps the socket full does not starve timers', async
   await once(worker, 'exit');
   assert.ok(got > 0);
   // Generous for a loaded machine; unbounded reads held the first timer for 400+ ms.
-  assert.ok(Math.max(...lates) < 150, `10 ms timers took ${lates.map((x) => x.toFixed(0)).join(', ')} ms`);
+  assert.ok(Math.max(...lates) < 250, `10 ms timers took ${lates.map((x) => x.toFixed(0)).join(', ')} ms`);
 });
 
 // ---- TLS over a SocketStream -------------------------------------------------------------
