@@ -10,11 +10,13 @@
  * so the kernel's buffer fills and the peer's writes block; `_read()` registers it
  * again. The queue therefore never holds more than highWaterMark plus one read.
  *
- * Writing: `_write`/`_writev` send at once with the non-throwing fast path; what the
- * kernel does not take waits for a writer callback, and the write's callback is called
- * only when every byte is in the kernel. Node's Writable holds later writes meanwhile,
- * so `write()` answers false past the writable highWaterMark and `'drain'` follows when
- * the socket took everything. Batched writes go out in one `sendmsg(2)`.
+ * Writing: `_write`/`_writev` send with the non-throwing fast path (a small single write
+ * at the end of the tick, together with the writes that follow it); what the kernel does
+ * not take waits for a writer callback, and the write's callback is called only when
+ * every byte is in the kernel. Node's Writable holds later writes meanwhile, so `write()`
+ * answers false past the writable highWaterMark and `'drain'` follows when the socket
+ * took everything. Batched writes go out in one `sendmsg(2)`. The writer callback stays
+ * registered between flushes until a wake-up finds nothing to send.
  *
  * SEQPACKET streams are in object mode: each chunk read is one message, each chunk
  * written one message.
