@@ -28,3 +28,4 @@ export * from './net/index.js';
 // socket operations added (an explicit export wins over the event loop's `export *`).
 export { Reactor } from './net/index.js';
 export * from './http/index.js';
+export * from './stream/index.js';
