@@ -11,7 +11,7 @@ import { check, closeFd, raise, retry, sysretStarted } from '../sys/call.js';
 import { fdClosing } from '../sys/closing.js';
 import {
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
-  SO_ERROR, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
+  SO_ERROR, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
 } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
 import { OSError, TimeoutError } from '../errors.js';
@@ -19,7 +19,10 @@ import { describe, secondsToMs, toCInt } from '../validate.js';
 import { encodeAddress, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, where } from './scratch.js';
-import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
+import * as M from './msg.js';
+import { recvmmsgInto, sendmmsgFrom, tryRecvmmsgInto, trySendmmsgFrom, type DatagramBatch } from './mmsg.js';
+import { sendfile, type FileArg } from './sendfile.js';
+import { defaultTimeoutField } from './defaults.js';
 import { readyNow, waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
@@ -94,6 +97,7 @@ export class Socket {
       this.#proto = toCInt(pro, 'proto');
       const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', `fileno ${fd}`);
       this.#timeout = (fl & O_NONBLOCK) === 0 ? -1 : 0;
+      if (defaultTimeoutField() >= 0) this.#setTimeout(defaultTimeoutField()); // as CPython's
       return;
     }
     const fam = toCInt(family ?? AF_INET, 'family');
@@ -104,6 +108,8 @@ export class Socket {
     this.#type = typ & ~TYPE_FLAGS;
     this.#proto = pro;
     this.#timeout = (typ & SOCK_NONBLOCK) === 0 ? -1 : 0;
+    // Python: a new socket takes the default timeout unless created SOCK_NONBLOCK.
+    if (this.#timeout < 0 && defaultTimeoutField() >= 0) this.#setTimeout(defaultTimeoutField());
   }
 
   /** The address family, e.g. `AF_INET`. */
@@ -189,15 +195,6 @@ export class Socket {
     this.#timeout = t;
   }
 
-  /** The EAGAIN hook for the fd-passing calls, when this socket has a timeout. */
-  #againHook(): WaitAgain | undefined {
-    if (this.#timeout <= 0) return undefined;
-    let deadline = -1;
-    return (events) => {
-      deadline = T.again(this.#fd, this.#timeout, -EAGAIN, events, deadline, events === POLLIN ? 'recvmsg' : 'sendmsg');
-    };
-  }
-
   /** Binds to `addr` (see {@link AddressLike}). */
   bind(addr: AddressLike): void {
     const len = encodeAddress(this.#family, addr, ADDR);
@@ -225,7 +222,9 @@ export class Socket {
         continue;
       }
       const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
-      return [adoptSocket(r, this.#family, this.#type, this.#proto, false), addr];
+      const conn = adoptSocket(r, this.#family, this.#type, this.#proto, false);
+      if (defaultTimeoutField() >= 0) conn.settimeout(defaultTimeoutField()); // as CPython's accept
+      return [conn, addr];
     }
   }
 
@@ -323,7 +322,7 @@ export class Socket {
 
   /** Sends `data` with the fds `fds` attached (SCM_RIGHTS); returns the byte count sent. */
   sendFds(data: SendData | readonly SendData[], fds: readonly number[], flags = 0): number {
-    return sendFds(this.#fd, data, fds, flags, this.#againHook());
+    return M.sendFds(this.#fd, this.#timeout, this.#family, data, fds, flags);
   }
 
   /**
@@ -331,7 +330,80 @@ export class Socket {
    * are close-on-exec and belong to the caller.
    */
   recvFds(bufsize: number, maxfds: number, flags = 0): [Buffer, number[]] {
-    return recvFds(this.#fd, bufsize, maxfds, flags, this.#againHook());
+    return M.recvFds(this.#fd, this.#timeout, this.#family, bufsize, maxfds, flags);
+  }
+
+  /**
+   * Python's `sendmsg`: sends the bytes of `buffers` (an array of byte views, gathered
+   * into one message) with the control messages `ancdata` (`[level, type, data]` items,
+   * e.g. `[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(fd)]`) to `address` (for an unconnected
+   * datagram socket). Returns the bytes sent.
+   * @throws TypeError for a wrong shape of `buffers` or `ancdata`; OSError EMSGSIZE for
+   *   more than 1024 buffers; the kernel's OSError (EINVAL for a malformed control message).
+   */
+  sendmsg(buffers: Iterable<ArrayBufferView | ArrayBuffer>, ancdata?: Iterable<M.AncData | readonly [number, number, ArrayBufferView | ArrayBuffer]> | null,
+    flags = 0, address?: AddressLike | null): number {
+    return M.sendmsg(this.#fd, this.#timeout, this.#family, buffers, ancdata, flags, address);
+  }
+
+  /**
+   * Python's `recvmsg`: up to `bufsize` bytes and up to `ancbufsize` bytes of control
+   * messages: `[data, ancdata, msgFlags, address]`, `ancdata` a list of
+   * `[level, type, Buffer]`. A message cut short sets `MSG_TRUNC` in `msgFlags`, control
+   * data cut short `MSG_CTRUNC` (the kernel closes the fds that did not fit). Received fds
+   * are close-on-exec and belong to the caller.
+   */
+  recvmsg(bufsize: number, ancbufsize = 0, flags = 0): M.RecvmsgResult {
+    return M.recvmsg(this.#fd, this.#timeout, this.#family, bufsize, ancbufsize, flags);
+  }
+
+  /**
+   * Python's `recvmsg_into`: scatters the message into `buffers` (writable byte views,
+   * filled in order, no copy): `[nbytes, ancdata, msgFlags, address]` as {@link recvmsg}.
+   */
+  recvmsgInto(buffers: Iterable<ArrayBufferView | ArrayBuffer>, ancbufsize = 0, flags = 0): M.RecvmsgIntoResult {
+    return M.recvmsgInto(this.#fd, this.#timeout, this.#family, buffers, ancbufsize, flags);
+  }
+
+  /**
+   * Linux's `recvmmsg(2)` into a preallocated {@link DatagramBatch} (no allocation per
+   * call): receives up to `batch.capacity` datagrams, returns how many; `batch.lengths[i]`
+   * and `batch.address(i)` describe each. Blocks (or waits up to the timeout) for the
+   * first datagram only (MSG_WAITFORONE); non-blocking with none queued: BlockingIOError.
+   */
+  recvmmsgInto(batch: DatagramBatch, flags = 0): number {
+    return recvmmsgInto(this.#fd, this.#timeout, batch, flags);
+  }
+
+  /**
+   * Linux's `sendmmsg(2)` of the first `count` datagrams of `batch`
+   * (`batch.buffers[i]`, `batch.lengths[i]` bytes, to the address kept for message `i`:
+   * after {@link recvmmsgInto} that is its sender, so an echo sends the batch back as is).
+   * Returns how many were sent (possibly fewer than `count`).
+   */
+  sendmmsgFrom(batch: DatagramBatch, count: number, flags = 0): number {
+    return sendmmsgFrom(this.#fd, this.#timeout, batch, count, flags);
+  }
+
+  /**
+   * Python's `socket.sendfile`: sends `count` bytes (default: to the end) of `file` (an
+   * fd, an object with `fileno()` or a `FileHandle`) from `offset` with `sendfile(2)`,
+   * falling back to read-and-send when the file cannot be sent that way (a pipe). The
+   * file's position is left after the last byte sent. Returns the bytes sent.
+   * @throws TypeError on a non-blocking or non-stream socket (as CPython's ValueError).
+   */
+  sendfile(file: FileArg, offset = 0, count?: number | null): number {
+    if (this.#type !== SOCK_STREAM) throw new TypeError(`sendfile: only SOCK_STREAM sockets are supported, ${this}`);
+    if (this.#timeout === 0) throw new TypeError(`sendfile: non-blocking sockets are not supported, ${this}`);
+    return sendfile(this.#fd, this.#timeout, file, offset, count);
+  }
+
+  /** A new socket on a duplicate of this socket's fd (close-on-exec), as Python's `dup()`. */
+  dup(): Socket {
+    const fd = check(libc.fcntl(this.#fd, F_DUPFD_CLOEXEC, 'int', 0), 'dup', this.#where());
+    const s = adoptSocket(fd, this.#family, this.#type, this.#proto, false);
+    s.#timeout = this.#timeout; // the duplicate shares the file status flags (O_NONBLOCK)
+    return s;
   }
 
   // ---- the non-throwing fast path (see docs/sockets.md) --------------------------------
@@ -377,6 +449,22 @@ export class Socket {
     if (this.#timeout !== 0 && this.#fd >= 0 && !readyNow(this.#fd, POLLIN)) return -EAGAIN;
     const r = T.tryAcceptFd(this.#fd);
     return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true);
+  }
+
+  /**
+   * {@link recvmmsgInto} on the fast path: never blocks (MSG_DONTWAIT), never throws for
+   * the outcome. Returns the count received, or a negative errno (`NEG_EAGAIN`: none queued).
+   */
+  tryRecvmmsgInto(batch: DatagramBatch, flags = 0): number {
+    return tryRecvmmsgInto(this.#fd, batch, flags);
+  }
+
+  /**
+   * {@link sendmmsgFrom} on the fast path: never blocks, never throws for the outcome.
+   * Returns the count sent, or a negative errno (`NEG_EAGAIN`: the send buffer is full).
+   */
+  trySendmmsgFrom(batch: DatagramBatch, count: number, flags = 0): number {
+    return trySendmmsgFrom(this.#fd, batch, count, flags);
   }
 
   /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
