@@ -9,7 +9,7 @@ import * as libc from '../sys/libc.js';
 import { retry, sysret } from '../sys/call.js';
 import { AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_WAITFORONE, POLLIN, POLLOUT } from '../sys/constants.js';
 import { IOVEC_SIZE, MMSGHDR_LEN, MMSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_NAME, MSGHDR_NAMELEN } from '../sys/structs.js';
-import { describe, toCInt, toInteger } from '../validate.js';
+import { describe, toBytesOrUtf8, toCInt, toInteger } from '../validate.js';
 import { encodeAddress } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { where } from './scratch.js';
@@ -190,3 +190,39 @@ export function senderAddress(batch: DatagramBatch, i: number, family: number): 
   return a === null && family === AF_UNIX ? '' : a;
 }
 
+
+/**
+ * `Socket#recvmmsg`, the allocating form: up to `vlen` datagrams of up to `bufsize`
+ * bytes each, as `[data, address]` pairs.
+ */
+export function recvmmsg(fd: number, timeout: number, family: number, vlen: unknown, bufsize: unknown,
+  flags: unknown): [Buffer, SocketAddress | null][] {
+  const batch = new DatagramBatch(toInteger(vlen, 'vlen', 1, BATCH_MAX), toInteger(bufsize, 'bufsize', 1, 65536));
+  const n = recvmmsgInto(fd, timeout, batch, flags);
+  const out: [Buffer, SocketAddress | null][] = [];
+  for (let i = 0; i < n; i++) out.push([Buffer.from(batch.buffers[i]!.subarray(0, batch.lengths[i])), senderAddress(batch, i, family)]);
+  return out;
+}
+
+/**
+ * `Socket#sendmmsg`, the allocating form: `messages` are `data` or `[data, address]`
+ * items (at most 1024); returns how many were sent.
+ */
+export function sendmmsg(fd: number, timeout: number, family: number, messages: unknown, flags: unknown): number {
+  if (!Array.isArray(messages)) throw new TypeError(`messages must be an array of data or [data, address] items, got ${describe(messages)}`);
+  if (messages.length === 0) return 0;
+  if (messages.length > BATCH_MAX) throw new RangeError(`at most ${BATCH_MAX} messages in one sendmmsg, got ${messages.length}`);
+  const items = messages.map((m: unknown, i) => {
+    const pair = Array.isArray(m) && m.length === 2 && typeof m[0] !== 'number';
+    const data = toBytesOrUtf8(pair ? (m as unknown[])[0] : m, `messages[${i}] data`);
+    if (data.length > 65536) throw new RangeError(`messages[${i}] is ${data.length} bytes, more than a datagram's 65536`);
+    return [data, pair ? (m as unknown[])[1] : null] as const;
+  });
+  const batch = new DatagramBatch(items.length, Math.max(1, ...items.map(([d]) => d.length)));
+  items.forEach(([data, addr], i) => {
+    batch.buffers[i]!.set(data);
+    batch.lengths[i] = data.length;
+    batch.setAddress(i, family, addr);
+  });
+  return sendmmsgFrom(fd, timeout, batch, items.length, flags);
+}

@@ -20,7 +20,7 @@ import { encodeAddress, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, where } from './scratch.js';
 import * as M from './msg.js';
-import { recvmmsgInto, sendmmsgFrom, tryRecvmmsgInto, trySendmmsgFrom, type DatagramBatch } from './mmsg.js';
+import { recvmmsg, sendmmsg, recvmmsgInto, sendmmsgFrom, tryRecvmmsgInto, trySendmmsgFrom, type DatagramBatch } from './mmsg.js';
 import { sendfile, type FileArg } from './sendfile.js';
 import { defaultTimeoutField } from './defaults.js';
 import { readyNow, waitFd } from './wait.js';
@@ -363,6 +363,24 @@ export class Socket {
    */
   recvmsgInto(buffers: Iterable<ArrayBufferView | ArrayBuffer>, ancbufsize = 0, flags = 0): M.RecvmsgIntoResult {
     return M.recvmsgInto(this.#fd, this.#timeout, this.#family, buffers, ancbufsize, flags);
+  }
+
+  /**
+   * Linux's `recvmmsg(2)`, allocating its results: up to `vlen` datagrams of up to
+   * `bufsize` bytes, as `[data, address]` pairs. Waits for the first one only
+   * (MSG_WAITFORONE). The zero-allocation form is {@link recvmmsgInto}.
+   */
+  recvmmsg(vlen: number, bufsize: number, flags = 0): [Buffer, SocketAddress | null][] {
+    return recvmmsg(this.#fd, this.#timeout, this.#family, vlen, bufsize, flags);
+  }
+
+  /**
+   * Linux's `sendmmsg(2)`: sends `messages` (each `data`, or `[data, address]` on an
+   * unconnected socket) in one call; returns how many were sent. The zero-allocation form
+   * is {@link sendmmsgFrom}.
+   */
+  sendmmsg(messages: readonly (SendData | readonly [SendData, AddressLike])[], flags = 0): number {
+    return sendmmsg(this.#fd, this.#timeout, this.#family, messages, flags);
   }
 
   /**
