@@ -23,7 +23,8 @@ if (mode === 'mmsg') {
       const n = sock.tryRecvmmsgInto(batch);
       if (n <= 0) return; // NEG_EAGAIN: drained (another error: the next wake-up reports it again)
       sock.trySendmmsgFrom(batch, n); // echoes each to its sender; a full send buffer drops, as UDP may
-      if (n < batch.capacity) return;
+      // Not returning on a short batch: more may have arrived meanwhile, and a try that
+      // finds nothing (EAGAIN) costs less than another wake-up.
     }
   });
 } else {
