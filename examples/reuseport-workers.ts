@@ -67,6 +67,7 @@ async function main(): Promise<void> {
 
   const threads = Array.from({ length: workers }, (_, index) =>
     new Worker(fileURLToPath(import.meta.url), { workerData: { port, index } satisfies Start }));
+  const exited = threads.map((w) => new Promise((resolve) => w.once('exit', resolve)));
   await Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
     w.once('error', reject);
     w.once('message', () => resolve());
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   }
   const total = counts.reduce((n, c) => n + c.served, 0);
   console.log(`total served: ${total}`);
-  await Promise.all(threads.map((w) => new Promise((resolve) => w.once('exit', resolve))));
+  await Promise.all(exited);
   if (ok !== connections || total !== connections) process.exitCode = 1;
 }
 

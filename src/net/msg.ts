@@ -10,7 +10,7 @@
  * sends never raise SIGPIPE (MSG_NOSIGNAL).
  */
 import * as libc from '../sys/libc.js';
-import { raise, retry } from '../sys/call.js';
+import { retry } from '../sys/call.js';
 import { AF_UNIX, MSG_CMSG_CLOEXEC, MSG_NOSIGNAL, POLLIN, POLLOUT, SCM_RIGHTS, SOL_SOCKET } from '../sys/constants.js';
 import {
   CMSGHDR_SIZE, IOVEC_SIZE, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, MSGHDR_FLAGS, MSGHDR_IOV, MSGHDR_IOVLEN,

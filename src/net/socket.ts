@@ -19,9 +19,7 @@ import { describe, secondsToMs, toCInt } from '../validate.js';
 import { encodeAddress, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, where } from './scratch.js';
-import * as M from './msg.js';
-import { recvmmsg, sendmmsg, recvmmsgInto, sendmmsgFrom, tryRecvmmsgInto, trySendmmsgFrom, type DatagramBatch } from './mmsg.js';
-import { sendfile, type FileArg } from './sendfile.js';
+import { messageMethods, type MessageMethods } from './socket-msg.js';
 import { defaultTimeoutField } from './defaults.js';
 import { readyNow, waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
@@ -320,102 +318,6 @@ export class Socket {
     return T.sendto(this.#fd, this.#timeout, this.#family, data, three ? a : 0, three ? b : a);
   }
 
-  /** Sends `data` with the fds `fds` attached (SCM_RIGHTS); returns the byte count sent. */
-  sendFds(data: SendData | readonly SendData[], fds: readonly number[], flags = 0): number {
-    return M.sendFds(this.#fd, this.#timeout, this.#family, data, fds, flags);
-  }
-
-  /**
-   * Receives up to `bufsize` bytes and up to `maxfds` fds (SCM_RIGHTS); the received fds
-   * are close-on-exec and belong to the caller.
-   */
-  recvFds(bufsize: number, maxfds: number, flags = 0): [Buffer, number[]] {
-    return M.recvFds(this.#fd, this.#timeout, this.#family, bufsize, maxfds, flags);
-  }
-
-  /**
-   * Python's `sendmsg`: sends the bytes of `buffers` (an array of byte views, gathered
-   * into one message) with the control messages `ancdata` (`[level, type, data]` items,
-   * e.g. `[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(fd)]`) to `address` (for an unconnected
-   * datagram socket). Returns the bytes sent.
-   * @throws TypeError for a wrong shape of `buffers` or `ancdata`; OSError EMSGSIZE for
-   *   more than 1024 buffers; the kernel's OSError (EINVAL for a malformed control message).
-   */
-  sendmsg(buffers: Iterable<ArrayBufferView | ArrayBuffer>, ancdata?: Iterable<M.AncData | readonly [number, number, ArrayBufferView | ArrayBuffer]> | null,
-    flags = 0, address?: AddressLike | null): number {
-    return M.sendmsg(this.#fd, this.#timeout, this.#family, buffers, ancdata, flags, address);
-  }
-
-  /**
-   * Python's `recvmsg`: up to `bufsize` bytes and up to `ancbufsize` bytes of control
-   * messages: `[data, ancdata, msgFlags, address]`, `ancdata` a list of
-   * `[level, type, Buffer]`. A message cut short sets `MSG_TRUNC` in `msgFlags`, control
-   * data cut short `MSG_CTRUNC` (the kernel closes the fds that did not fit). Received fds
-   * are close-on-exec and belong to the caller.
-   */
-  recvmsg(bufsize: number, ancbufsize = 0, flags = 0): M.RecvmsgResult {
-    return M.recvmsg(this.#fd, this.#timeout, this.#family, bufsize, ancbufsize, flags);
-  }
-
-  /**
-   * Python's `recvmsg_into`: scatters the message into `buffers` (writable byte views,
-   * filled in order, no copy): `[nbytes, ancdata, msgFlags, address]` as {@link recvmsg}.
-   */
-  recvmsgInto(buffers: Iterable<ArrayBufferView | ArrayBuffer>, ancbufsize = 0, flags = 0): M.RecvmsgIntoResult {
-    return M.recvmsgInto(this.#fd, this.#timeout, this.#family, buffers, ancbufsize, flags);
-  }
-
-  /**
-   * Linux's `recvmmsg(2)`, allocating its results: up to `vlen` datagrams of up to
-   * `bufsize` bytes, as `[data, address]` pairs. Waits for the first one only
-   * (MSG_WAITFORONE). The zero-allocation form is {@link recvmmsgInto}.
-   */
-  recvmmsg(vlen: number, bufsize: number, flags = 0): [Buffer, SocketAddress | null][] {
-    return recvmmsg(this.#fd, this.#timeout, this.#family, vlen, bufsize, flags);
-  }
-
-  /**
-   * Linux's `sendmmsg(2)`: sends `messages` (each `data`, or `[data, address]` on an
-   * unconnected socket) in one call; returns how many were sent. The zero-allocation form
-   * is {@link sendmmsgFrom}.
-   */
-  sendmmsg(messages: readonly (SendData | readonly [SendData, AddressLike])[], flags = 0): number {
-    return sendmmsg(this.#fd, this.#timeout, this.#family, messages, flags);
-  }
-
-  /**
-   * Linux's `recvmmsg(2)` into a preallocated {@link DatagramBatch} (no allocation per
-   * call): receives up to `batch.capacity` datagrams, returns how many; `batch.lengths[i]`
-   * and `batch.address(i)` describe each. Blocks (or waits up to the timeout) for the
-   * first datagram only (MSG_WAITFORONE); non-blocking with none queued: BlockingIOError.
-   */
-  recvmmsgInto(batch: DatagramBatch, flags = 0): number {
-    return recvmmsgInto(this.#fd, this.#timeout, batch, flags);
-  }
-
-  /**
-   * Linux's `sendmmsg(2)` of the first `count` datagrams of `batch`
-   * (`batch.buffers[i]`, `batch.lengths[i]` bytes, to the address kept for message `i`:
-   * after {@link recvmmsgInto} that is its sender, so an echo sends the batch back as is).
-   * Returns how many were sent (possibly fewer than `count`).
-   */
-  sendmmsgFrom(batch: DatagramBatch, count: number, flags = 0): number {
-    return sendmmsgFrom(this.#fd, this.#timeout, batch, count, flags);
-  }
-
-  /**
-   * Python's `socket.sendfile`: sends `count` bytes (default: to the end) of `file` (an
-   * fd, an object with `fileno()` or a `FileHandle`) from `offset` with `sendfile(2)`,
-   * falling back to read-and-send when the file cannot be sent that way (a pipe). The
-   * file's position is left after the last byte sent. Returns the bytes sent.
-   * @throws TypeError on a non-blocking or non-stream socket (as CPython's ValueError).
-   */
-  sendfile(file: FileArg, offset = 0, count?: number | null): number {
-    if (this.#type !== SOCK_STREAM) throw new TypeError(`sendfile: only SOCK_STREAM sockets are supported, ${this}`);
-    if (this.#timeout === 0) throw new TypeError(`sendfile: non-blocking sockets are not supported, ${this}`);
-    return sendfile(this.#fd, this.#timeout, file, offset, count);
-  }
-
   /** A new socket on a duplicate of this socket's fd (close-on-exec), as Python's `dup()`. */
   dup(): Socket {
     const fd = check(libc.fcntl(this.#fd, F_DUPFD_CLOEXEC, 'int', 0), 'dup', this.#where());
@@ -467,22 +369,6 @@ export class Socket {
     if (this.#timeout !== 0 && this.#fd >= 0 && !readyNow(this.#fd, POLLIN)) return -EAGAIN;
     const r = T.tryAcceptFd(this.#fd);
     return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true);
-  }
-
-  /**
-   * {@link recvmmsgInto} on the fast path: never blocks (MSG_DONTWAIT), never throws for
-   * the outcome. Returns the count received, or a negative errno (`NEG_EAGAIN`: none queued).
-   */
-  tryRecvmmsgInto(batch: DatagramBatch, flags = 0): number {
-    return tryRecvmmsgInto(this.#fd, batch, flags);
-  }
-
-  /**
-   * {@link sendmmsgFrom} on the fast path: never blocks, never throws for the outcome.
-   * Returns the count sent, or a negative errno (`NEG_EAGAIN`: the send buffer is full).
-   */
-  trySendmmsgFrom(batch: DatagramBatch, count: number, flags = 0): number {
-    return trySendmmsgFrom(this.#fd, batch, count, flags);
   }
 
   /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
@@ -545,6 +431,13 @@ export class Socket {
     return this.toString();
   }
 }
+
+// The message, batch and file methods (sendmsg, recvmsg, recvmsgInto, sendFds, recvFds,
+// recvmmsg, sendmmsg, recvmmsgInto, sendmmsgFrom, their fast-path forms, sendfile) live in
+// socket-msg.ts: declared here as part of Socket, and copied onto its prototype.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface Socket extends MessageMethods {}
+Object.assign(Socket.prototype, messageMethods);
 
 /**
  * Internal (not exported from the package root): wraps an fd the kernel has just created
