@@ -45,7 +45,7 @@ class Scratch {
     this.addr = addrOf(this.buf);
   }
   reserve(n: number): Buffer {
-    if (n > this.buf.length) {
+    if (n > this.buf.length) { // bounded by the callers (IOV_MAX iovecs, ANCBUF_MAX control bytes)
       this.buf = Buffer.allocUnsafeSlow(Math.max(n, this.buf.length * 2));
       this.addr = addrOf(this.buf);
     }
@@ -87,6 +87,12 @@ function viewsOf(buffers: unknown, what: string, writable: boolean): Uint8Array[
   return out;
 }
 
+/** Writes a `size_t` (below 2^53) as two 32-bit halves: no BigInt per call. */
+function putSize(b: Buffer, off: number, n: number): void {
+  b.writeUInt32LE(n >>> 0, off);
+  b.writeUInt32LE(Math.floor(n / 0x100000000), off + 4);
+}
+
 /** Writes one iovec per view (by address); returns the total length. */
 function fillIov(views: Uint8Array[]): number {
   const iov = IOV.reserve(views.length * IOVEC_SIZE);
@@ -95,7 +101,7 @@ function fillIov(views: Uint8Array[]): number {
     const v = views[i]!;
     void v.buffer; // an on-heap typed array moves off the heap here, for good
     iov.writeBigUInt64LE(v.length > 0 ? addrOf(v) : 0n, i * IOVEC_SIZE);
-    iov.writeBigUInt64LE(BigInt(v.length), i * IOVEC_SIZE + 8);
+    putSize(iov, i * IOVEC_SIZE + 8, v.length);
     total += v.length;
   }
   return total;
@@ -109,10 +115,10 @@ function fillMsghdr(nameLen: number, iovlen: number, controlLen: number): void {
     MSG.writeUInt32LE(nameLen, MSGHDR_NAMELEN);
   }
   MSG.writeBigUInt64LE(IOV.addr, MSGHDR_IOV);
-  MSG.writeBigUInt64LE(BigInt(iovlen), MSGHDR_IOVLEN);
+  putSize(MSG, MSGHDR_IOVLEN, iovlen);
   if (controlLen > 0) {
     MSG.writeBigUInt64LE(CTRL.addr, MSGHDR_CONTROL);
-    MSG.writeBigUInt64LE(BigInt(controlLen), MSGHDR_CONTROLLEN);
+    putSize(MSG, MSGHDR_CONTROLLEN, controlLen);
   }
 }
 
@@ -142,7 +148,7 @@ function encodeAncdata(ancdata: unknown): number {
   c.fill(0, 0, space);
   let off = 0;
   for (const [level, type, data] of items) {
-    c.writeBigUInt64LE(BigInt(cmsgLen(data.length)), off);
+    putSize(c, off, cmsgLen(data.length));
     c.writeInt32LE(level, off + 8);
     c.writeInt32LE(type, off + 12);
     c.set(data, off + CMSGHDR_SIZE);
@@ -240,14 +246,22 @@ export function recvmsg(fd: number, timeout: number, family: number, bufsize: un
   const size = toSize(bufsize, 'bufsize');
   const control = ancbufSize(ancbufsize);
   const f = toCInt(flags ?? 0, 'flags');
-  const data = DATA.reserve(size);
+  // Up to 64 KiB through the shared scratch; a larger receive gets a buffer of its own
+  // (the scratch never grows to the largest bufsize ever asked for).
+  const big = size > DATA.buf.length ? Buffer.allocUnsafeSlow(size) : null;
+  const data = big ?? DATA.buf;
   const iov = IOV.reserve(IOVEC_SIZE);
-  iov.writeBigUInt64LE(DATA.addr, 0);
-  iov.writeBigUInt64LE(BigInt(size), 8);
+  iov.writeBigUInt64LE(big ? addrOf(big) : DATA.addr, 0);
+  putSize(iov, 8, size);
   const n = recvLoop(fd, timeout, 1, control, f);
   const anc = decodeAncdata();
-  const out = Buffer.allocUnsafe(n);
-  data.copy(out, 0, 0, n);
+  let out: Buffer;
+  if (big && n * 2 >= size) {
+    out = big.subarray(0, n);
+  } else {
+    out = Buffer.allocUnsafe(n);
+    data.copy(out, 0, 0, n);
+  }
   return [out, anc, msgFlags(), senderOf(family)];
 }
 
