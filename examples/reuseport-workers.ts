@@ -8,6 +8,7 @@
  * (blocking sockets, `createConnection`), checks every echo, prints how many connections
  * each worker served, and stops the workers.
  * Run: `node dist/examples/reuseport-workers.js [WORKERS] [CONNECTIONS]` (defaults 2 and 40).
+ * `--serve PORT WORKERS` only serves (for a load generator) until SIGTERM or SIGINT.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,8 @@ async function worker({ port, index }: Start): Promise<void> {
         if (data.length === 0) return;
         await reactor.sockSendall(conn, data);
       }
+    } catch {
+      // a peer that reset the connection (or went away mid-send): this connection ends
     } finally {
       conn.close();
     }
@@ -54,7 +57,25 @@ async function worker({ port, index }: Start): Promise<void> {
   }
 }
 
+/** `--serve PORT WORKERS`: the workers alone on PORT, until a signal stops them. */
+async function serve(port: number, workers: number): Promise<void> {
+  const threads = Array.from({ length: workers }, (_, index) =>
+    new Worker(fileURLToPath(import.meta.url), { workerData: { port, index } satisfies Start }));
+  await Promise.all(threads.map((w) => new Promise((resolve) => w.once('message', resolve))));
+  console.log(`serving on 127.0.0.1:${port} with ${workers} workers`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const counts = await Promise.all(threads.map((w) => new Promise<{ served: number }>((resolve) => {
+    w.once('message', resolve);
+    w.postMessage('stop');
+  })));
+  console.log(`${signal}: served ${counts.map((c) => c.served).join(' + ')} connections`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--serve') return serve(Number(process.argv[3]), Number(process.argv[4] ?? 2));
   const workers = Number(process.argv[2] ?? 2);
   const connections = Number(process.argv[3] ?? 40);
   // Reserve a port: a socket bound with SO_REUSEPORT but not listening receives nothing,
