@@ -264,3 +264,40 @@ test('bad input: clear TypeError/RangeError/OSError, and nothing leaks', (t) => 
   assert.throws(() => c.recvmsgInto([Buffer.alloc(1)]), (e) => e instanceof OSError && e.code === 'EBADF');
   assert.equal(fdCount(), before);
 });
+
+test('recvmsgInto with fds: data scattered over the buffers, fds in ancdata; any iterable of buffers', (t) => {
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_STREAM));
+  const [r, w] = os.pipe();
+  t.after(() => closeFds([r, w]));
+  function* parts() { yield Buffer.from('ab'); yield new Uint8Array([0x63]); }
+  assert.equal(a.sendmsg(parts(), null, 0, null), 3, 'a generator of buffers; null ancdata and address');
+  assert.equal(a.sendmsg([Buffer.from('def')], [[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(w)]]), 3);
+  const x = Buffer.alloc(2);
+  const y = Buffer.alloc(10);
+  let got = '';
+  let fds = [];
+  while (got.length < 6) {
+    const [n, anc, flags] = b.recvmsgInto([x, y], CMSG_SPACE(4));
+    assert.equal(flags, 0);
+    got += Buffer.concat([x, y]).subarray(0, n).toString();
+    fds = fds.concat(fdsOf(anc));
+  }
+  t.after(() => closeFds(fds));
+  assert.equal(got, 'abcdef');
+  assert.equal(fds.length, 1);
+  os.write(fds[0], 'ok');
+  assert.equal(os.read(r, 2).toString(), 'ok');
+});
+
+test('MSG_PEEK with recvmsg leaves the datagram; an empty ancdata list sends no control data', (t) => {
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_DGRAM));
+  a.sendmsg([Buffer.from('peek')], []);
+  const [d1, anc1] = b.recvmsg(10, 64, MSG_PEEK);
+  assert.equal(d1.toString(), 'peek');
+  assert.deepEqual(anc1, []);
+  assert.equal(b.recvmsg(10)[0].toString(), 'peek');
+  a.send('xy');
+  const [d0, , f0] = b.recvmsg(0, 0, MSG_DONTWAIT);
+  assert.equal(d0.length, 0, 'bufsize 0 is allowed');
+  assert.equal(f0 & MSG_TRUNC, MSG_TRUNC, 'and the datagram is reported truncated');
+});
