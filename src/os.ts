@@ -121,4 +121,29 @@ export function write(fileobj: FileLike, data: ArrayBufferView | ArrayBuffer | s
   return r;
 }
 
+
+const SENDFILE_OFF = Buffer.allocUnsafeSlow(8);
+
+/**
+ * Python's `os.sendfile(out_fd, in_fd, offset, count)`: copies up to `count` bytes of
+ * `inFd` from `offset` to `outFd` in the kernel (`sendfile(2)`) and returns how many.
+ * With `offset` `null` it reads from the file's position and moves it; with a number the
+ * position is untouched. 0 at the end of the file.
+ * @throws RangeError for a negative offset or count; OSError (EAGAIN on a full
+ *   non-blocking socket, EINVAL when `inFd` cannot be sent from, e.g. a pipe).
+ */
+export function sendfile(outFd: FileLike, inFd: FileLike, offset: number | null, count: number): number {
+  const out = toFd(outFd);
+  const inp = toFd(inFd);
+  const n = toSize(count, 'count');
+  let off: Buffer | null = null;
+  if (offset !== null && offset !== undefined) {
+    off = SENDFILE_OFF;
+    off.writeBigInt64LE(BigInt(toSize(offset, 'offset')), 0);
+  }
+  const r = retry(libc.sendfile, out, inp, off, Math.min(n, 0x7ffff000));
+  if (r < 0) raise(r, 'sendfile', `fd ${inp} to fd ${out}`);
+  return r;
+}
+
 export { O_NONBLOCK, O_CLOEXEC, EFD_NONBLOCK, EFD_CLOEXEC } from './sys/constants.js';

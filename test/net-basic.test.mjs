@@ -745,11 +745,14 @@ test('close-on-exec everywhere: a child process inherits none of the sockets', (
 });
 
 test('TypeScript: the socket API in dist/index.d.ts is typed without any', () => {
-  const dts = readFileSync(new URL('../dist/net/socket.d.ts', import.meta.url), 'utf8');
-  assert.ok(!/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, '')), 'no any in socket.d.ts');
+  // Socket's message, batch and file methods are declared in socket-msg.d.ts.
+  const dts = ['socket', 'socket-msg'].map((f) => readFileSync(new URL(`../dist/net/${f}.d.ts`, import.meta.url), 'utf8')).join('\n');
+  assert.ok(!/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, '')), 'no any in socket.d.ts or socket-msg.d.ts');
   for (const m of ['fileno', 'setblocking', 'getblocking', 'bind', 'listen', 'accept', 'connect', 'connectEx',
     'recv', 'recvInto', 'send', 'sendall', 'recvfrom', 'sendto', 'sendFds', 'recvFds', 'shutdown', 'getsockname',
-    'getpeername', 'setsockopt', 'getsockopt', 'close', '[Symbol.dispose]', 'tryRecvInto', 'trySend', 'tryAccept']) {
+    'getpeername', 'setsockopt', 'getsockopt', 'close', '[Symbol.dispose]', 'tryRecvInto', 'trySend', 'tryAccept',
+    'sendmsg', 'recvmsg', 'recvmsgInto', 'recvmmsg', 'sendmmsg', 'recvmmsgInto', 'sendmmsgFrom', 'tryRecvmmsgInto',
+    'trySendmmsgFrom', 'sendfile', 'dup']) {
     assert.ok(dts.includes(`${m}(`), m);
   }
   assert.match(dts, /get family\(\): number/);
@@ -775,6 +778,10 @@ test('TypeScript: a user program compiles against the socket types (strict), and
       const [c, addr]: [Socket, SocketAddress] = s.accept();
       const [x, y]: [Socket, Socket] = socketpair();
       const [data, fds]: [Buffer, number[]] = x.recvFds(10, 1);
+      const [m, anc, mflags, maddr] = x.recvmsg(10, 64);
+      const ancBuf: Buffer = anc[0]![2];
+      const nsent: number = x.sendmsg([Buffer.from('a')], [[1, 1, Int32Array.of(0)]]) + mflags;
+      const fsent: number = x.sendfile(0, 0, 10);
       const r: Buffer = y.recv(10);
       const k: number = y.recvInto(new Uint8Array(4), 2);
       const [d2, from] = y.recvfrom(10);

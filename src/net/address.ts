@@ -6,14 +6,14 @@
  * `getaddrinfo`).
  */
 import * as libc from '../sys/libc.js';
-import { AF_INET, AF_INET6, AF_UNIX } from '../sys/constants.js';
-import { SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE, SUN_PATH_MAX } from '../sys/structs.js';
+import { AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX } from '../sys/constants.js';
+import { SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE, SOCKADDR_LL_SIZE, SOCKADDR_NL_SIZE, SUN_PATH_MAX } from '../sys/structs.js';
 import { errno } from '../sys/errno.js';
 import { OSError } from '../errors.js';
 import { describe, toInteger } from '../validate.js';
 import { resolveHostSync } from './resolve.js';
 
-export type { InetAddress, Inet6Address, UnixAddress, SocketAddress, AddressLike } from './sockaddr.js';
+export type { InetAddress, Inet6Address, UnixAddress, SocketAddress, AddressLike, NetlinkAddress, PacketAddress, AnyAddress } from './sockaddr.js';
 
 /** A family's name for messages. */
 function familyName(family: number): string {
@@ -115,6 +115,50 @@ export function encodeAddress(family: number, addr: unknown, out: Buffer): numbe
     if (bytes.length < SUN_PATH_MAX) out[2 + bytes.length] = 0;
     return 2 + bytes.length;
   }
+  if (family === AF_NETLINK) return encodeNetlink(addr, out);
+  if (family === AF_PACKET) return encodePacket(addr, out);
   throw new OSError(errno.EAFNOSUPPORT, `cannot encode an address for ${familyName(family)}: ${describe(addr)}`);
 }
 
+
+/** `[pid, groups]` as `struct sockaddr_nl` (Python's AF_NETLINK address). */
+function encodeNetlink(addr: unknown, out: Buffer): number {
+  if (!Array.isArray(addr) || addr.length !== 2) {
+    throw new TypeError(`AF_NETLINK address must be a [pid, groups] pair, got ${describe(addr)}`);
+  }
+  const pid = toInteger(addr[0], 'netlink pid', 0, 0xffffffff);
+  const groups = toInteger(addr[1], 'netlink groups', 0, 0xffffffff);
+  out.fill(0, 0, SOCKADDR_NL_SIZE);
+  out.writeUInt16LE(AF_NETLINK, 0);
+  out.writeUInt32LE(pid, 4);
+  out.writeUInt32LE(groups, 8);
+  return SOCKADDR_NL_SIZE;
+}
+
+/**
+ * `[ifname, proto, pkttype?, hatype?, addr?]` as `struct sockaddr_ll` (Python's AF_PACKET
+ * address; proto in host order).
+ */
+function encodePacket(addr: unknown, out: Buffer): number {
+  if (!Array.isArray(addr) || addr.length < 2 || addr.length > 5 || typeof addr[0] !== 'string') {
+    throw new TypeError(`AF_PACKET address must be [ifname, proto, pkttype?, hatype?, addr?], got ${describe(addr)}`);
+  }
+  const index = libc.if_nametoindex(addr[0]) as number;
+  if (index === 0) throw new OSError(errno.ENODEV, `no such network interface: ${describe(addr[0])}`);
+  const proto = toInteger(addr[1], 'proto', 0, 0xffff);
+  const pkttype = checkU32(addr[2], 'pkttype', 255);
+  const hatype = checkU32(addr[3], 'hatype', 0xffff);
+  const hw = addr[4] === undefined ? new Uint8Array(0) : addr[4];
+  if (!(hw instanceof Uint8Array) || hw.length > 8) {
+    throw new TypeError(`AF_PACKET hardware address must be at most 8 bytes, got ${describe(addr[4])}`);
+  }
+  out.fill(0, 0, SOCKADDR_LL_SIZE);
+  out.writeUInt16LE(AF_PACKET, 0);
+  out.writeUInt16BE(proto, 2);
+  out.writeInt32LE(index, 4);
+  out.writeUInt16LE(hatype, 8);
+  out[10] = pkttype;
+  out[11] = hw.length;
+  out.set(hw, 12);
+  return SOCKADDR_LL_SIZE;
+}

@@ -21,10 +21,11 @@
  */
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
-import { OSError, TimeoutError, ClosedError } from '../errors.js';
-import {
-  describe, toBytesOrUtf8, toOptions, toSignal, toSize, toTimeoutMs, toWritableBytes, type FileLike,
-} from '../validate.js';
+import { OSError, ClosedError } from '../errors.js';
+import { describe, toBytesOrUtf8, toSize, toWritableBytes } from '../validate.js';
+import { Op, fail, loopRan, overBudget, yieldTurn, type Readiness, type SockOpOptions } from './asyncop.js';
+import * as D from './asyncdgram.js';
+import type { FileArg } from './sendfile.js';
 import { Reactor as LoopReactor } from '../loop/reactor.js';
 import { adoptSocket, type SendData, type Socket } from './socket.js';
 import { isNumericHost, type AddressLike } from './address.js';
@@ -32,163 +33,11 @@ import type { SocketAddress } from './sockaddr.js';
 import { resolveHostAsync } from './resolve.js';
 import { NEG_EAGAIN, tryAcceptFd, acceptedAddress } from './transfer.js';
 
-/** Options of every socket operation: `timeout` in milliseconds, `signal` to abort. */
-export interface SockOpOptions {
-  /** Milliseconds for the whole operation; `null`/`undefined`/`Infinity`: no limit. */
-  timeout?: number | null;
-  /** Aborts the operation with the signal's reason. */
-  signal?: AbortSignal | null;
-}
+export { YIELD_OPS, YIELD_BYTES, type SockOpOptions, type ReadinessOptions, type Readiness } from './asyncop.js';
 
-/** Options the socket operations pass to {@link Readiness} waits. */
-export interface ReadinessOptions {
-  /** Milliseconds before the wait rejects with a `TimeoutError`. */
-  timeout?: number;
-  /** Rejects the wait with the signal's reason when aborted. */
-  signal?: AbortSignal;
-}
-
-/**
- * What the socket operations need from an event loop: a promise that settles once a
- * file object is readable, or writable. The event loop's `Reactor` has exactly these
- * methods; any object with them can drive the operations.
- */
-export interface Readiness {
-  /** Resolves once `fileobj` is readable; rejects on timeout, abort or close. */
-  readable(fileobj: FileLike, options?: ReadinessOptions): Promise<void>;
-  /** Resolves once `fileobj` is writable; rejects on timeout, abort or close. */
-  writable(fileobj: FileLike, options?: ReadinessOptions): Promise<void>;
-}
-
-const ETIMEDOUT = errno.ETIMEDOUT;
 const EINPROGRESS = errno.EINPROGRESS;
 /** Receive scratch: results are copied out exactly, so one buffer serves every call. */
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
-
-/** Operations completed without waiting after which the next one yields a loop turn. */
-export const YIELD_OPS = 128;
-/** Bytes moved without waiting after which the next operation yields a loop turn. */
-export const YIELD_BYTES = 1024 * 1024;
-
-/**
- * The work done by operations that completed without waiting since the event loop last
- * ran, as far as this module can tell: the count starts again whenever an operation
- * comes back from a readiness wait or a yield (either means a loop turn went by). It
- * costs nothing per turn; work spread over turns by other means (timers) is counted as
- * one streak, which at worst yields once more than needed.
- */
-let streakOps = 0;
-let streakBytes = 0;
-
-/** After a readiness wait or a yield: the event loop has run. */
-function loopRan(): void {
-  streakOps = 0;
-  streakBytes = 0;
-}
-
-/**
- * Counts an operation step that completed without waiting; true when the work done since
- * the event loop last ran is over budget, and the caller must yield before going on.
- */
-function overBudget(bytes: number): boolean {
-  streakBytes += bytes;
-  return ++streakOps >= YIELD_OPS || streakBytes >= YIELD_BYTES;
-}
-
-/** One turn of Node's event loop (timers and I/O callbacks run first); the count restarts. */
-async function yieldTurn(): Promise<void> {
-  await new Promise<void>((resolve) => { setImmediate(resolve); });
-  loopRan();
-}
-
-/** Tracks one operation's deadline and signal across its waits. */
-class Op {
-  readonly #deadline: number;
-  readonly #signal: AbortSignal | undefined;
-  readonly #what: string;
-  readonly #timeout: number;
-
-  /**
-   * @param what     the operation's name, for messages.
-   * @param options  `{ timeout, signal }`, checked: anything but an object (a bare number
-   *   of milliseconds included) is a TypeError naming the options.
-   */
-  constructor(what: string, options: unknown) {
-    this.#what = what;
-    const opts = toOptions<SockOpOptions>(options, `${what} options`, '{ timeout, signal }');
-    this.#timeout = toTimeoutMs(opts.timeout, `${what} timeout`);
-    this.#deadline = this.#timeout < 0 ? -1 : performance.now() + this.#timeout;
-    const s = toSignal(opts.signal, `${what} signal`) ?? undefined;
-    this.#signal = s;
-    s?.throwIfAborted();
-  }
-
-  #options(): ReadinessOptions | undefined {
-    if (this.#deadline < 0 && !this.#signal) return undefined; // nothing to allocate
-    const o: ReadinessOptions = {};
-    if (this.#signal) o.signal = this.#signal;
-    if (this.#deadline >= 0) {
-      const left = this.#deadline - performance.now();
-      if (left <= 0) throw this.timedOut();
-      o.timeout = Math.ceil(left); // whole ms: never shorter, and a readable message
-    }
-    return o;
-  }
-
-  /** The TimeoutError this operation rejects with. */
-  timedOut(): OSError {
-    return new TimeoutError(ETIMEDOUT, `${this.#what} timed out after ${this.#timeout} ms`);
-  }
-
-  /** Waits until `sock` is readable (the caller then calls {@link loopRan}). */
-  readable(r: Readiness, sock: Socket): Promise<void> {
-    return r.readable(sock, this.#options());
-  }
-
-  /** Waits until `sock` is writable (the caller then calls {@link loopRan}). */
-  writable(r: Readiness, sock: Socket): Promise<void> {
-    return r.writable(sock, this.#options());
-  }
-
-  /**
-   * Yields one loop turn in the middle of an operation, then checks that the deadline and
-   * the signal still allow going on. (An operation that has its result yields with the
-   * plain {@link yieldTurn} and returns it: the bytes or the connection are taken.)
-   */
-  async yieldAndCheck(): Promise<void> {
-    await yieldTurn();
-    this.#signal?.throwIfAborted();
-    if (this.#deadline >= 0 && this.#deadline - performance.now() <= 0) throw this.timedOut();
-  }
-
-  /** Races `p` (which cannot itself be cancelled) against the deadline and the signal. */
-  race<T>(p: Promise<T>): Promise<T> {
-    const o = this.#options();
-    if (o === undefined) return p;
-    return new Promise<T>((resolve, reject) => {
-      const sig = o.signal;
-      const done = (): void => {
-        if (timer) clearTimeout(timer);
-        sig?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
-        done();
-        reject(sig!.reason);
-      };
-      const timer = o.timeout === undefined ? undefined : setTimeout(() => {
-        done();
-        reject(this.timedOut());
-      }, Math.ceil(o.timeout));
-      sig?.addEventListener('abort', onAbort, { once: true });
-      p.then((v) => { done(); resolve(v); }, (e) => { done(); reject(e); });
-    });
-  }
-}
-
-function fail(negErrno: number, syscall: string, sock: Socket): OSError {
-  const fd = sock.fileno();
-  return OSError.fromErrno(-negErrno, syscall, fd < 0 ? 'socket is closed' : `fd ${fd}`);
-}
 
 /** The first `r` bytes received into `big` (or the shared scratch) as a Buffer of their own. */
 function received(big: Buffer | null, r: number, n: number): Buffer {
@@ -360,6 +209,35 @@ export class Reactor extends LoopReactor implements Readiness {
   sockAccept(sock: Socket, options?: SockOpOptions): Promise<[Socket, SocketAddress]> {
     if (this.closed) return Promise.reject(closedError());
     return sockAccept(this, sock, options);
+  }
+
+  /** Receives a datagram of up to `n` bytes: `[data, address]` (asyncio's `sock_recvfrom`). */
+  sockRecvfrom(sock: Socket, n: number, options?: SockOpOptions): Promise<[Buffer, SocketAddress | null]> {
+    if (this.closed) return Promise.reject(closedError());
+    return D.sockRecvfrom(this, sock, n, options);
+  }
+
+  /** Receives into `buf` (up to `nbytes`, 0: all of it): `[count, address]` (asyncio's `sock_recvfrom_into`). */
+  sockRecvfromInto(sock: Socket, buf: ArrayBufferView | ArrayBuffer, nbytes = 0,
+    options?: SockOpOptions): Promise<[number, SocketAddress | null]> {
+    if (this.closed) return Promise.reject(closedError());
+    return D.sockRecvfromInto(this, sock, buf, nbytes, options);
+  }
+
+  /** Sends one datagram to `address`; resolves with the bytes sent (asyncio's `sock_sendto`). */
+  sockSendto(sock: Socket, data: SendData, address: AddressLike, options?: SockOpOptions): Promise<number> {
+    if (this.closed) return Promise.reject(closedError());
+    return D.sockSendto(this, sock, data, address, options);
+  }
+
+  /**
+   * Sends `count` bytes (default: all) of `file` (an fd, a `fileno()` object or a
+   * `FileHandle`) from `offset` with `sendfile(2)` (read-and-send for pipes); resolves with
+   * the bytes sent (asyncio's `sock_sendfile`).
+   */
+  sockSendfile(sock: Socket, file: FileArg, offset = 0, count: number | null = null, options?: SockOpOptions): Promise<number> {
+    if (this.closed) return Promise.reject(closedError());
+    return D.sockSendfile(this, sock, file, offset, count, options);
   }
 
   /** Connects a non-blocking socket (host names resolve off the event loop). */

@@ -11,7 +11,7 @@ import { check, closeFd, raise, retry, sysretStarted } from '../sys/call.js';
 import { fdClosing } from '../sys/closing.js';
 import {
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
-  SO_ERROR, F_GETFL, F_SETFL, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
+  SO_ERROR, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, O_NONBLOCK, SOMAXCONN, POLLIN, POLLOUT,
 } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
 import { OSError, TimeoutError } from '../errors.js';
@@ -19,7 +19,8 @@ import { describe, secondsToMs, toCInt } from '../validate.js';
 import { encodeAddress, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, where } from './scratch.js';
-import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
+import { messageMethods, type MessageMethods } from './socket-msg.js';
+import { defaultTimeoutField } from './defaults.js';
 import { readyNow, waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
@@ -94,6 +95,7 @@ export class Socket {
       this.#proto = toCInt(pro, 'proto');
       const fl = check(libc.fcntl(fd, F_GETFL, 'int', 0), 'fcntl', `fileno ${fd}`);
       this.#timeout = (fl & O_NONBLOCK) === 0 ? -1 : 0;
+      if (defaultTimeoutField() >= 0) this.#setTimeout(defaultTimeoutField()); // as CPython's
       return;
     }
     const fam = toCInt(family ?? AF_INET, 'family');
@@ -104,6 +106,8 @@ export class Socket {
     this.#type = typ & ~TYPE_FLAGS;
     this.#proto = pro;
     this.#timeout = (typ & SOCK_NONBLOCK) === 0 ? -1 : 0;
+    // Python: a new socket takes the default timeout unless created SOCK_NONBLOCK.
+    if (this.#timeout < 0 && defaultTimeoutField() >= 0) this.#setTimeout(defaultTimeoutField());
   }
 
   /** The address family, e.g. `AF_INET`. */
@@ -189,15 +193,6 @@ export class Socket {
     this.#timeout = t;
   }
 
-  /** The EAGAIN hook for the fd-passing calls, when this socket has a timeout. */
-  #againHook(): WaitAgain | undefined {
-    if (this.#timeout <= 0) return undefined;
-    let deadline = -1;
-    return (events) => {
-      deadline = T.again(this.#fd, this.#timeout, -EAGAIN, events, deadline, events === POLLIN ? 'recvmsg' : 'sendmsg');
-    };
-  }
-
   /** Binds to `addr` (see {@link AddressLike}). */
   bind(addr: AddressLike): void {
     const len = encodeAddress(this.#family, addr, ADDR);
@@ -225,7 +220,9 @@ export class Socket {
         continue;
       }
       const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
-      return [adoptSocket(r, this.#family, this.#type, this.#proto, false), addr];
+      const conn = adoptSocket(r, this.#family, this.#type, this.#proto, false);
+      if (defaultTimeoutField() >= 0) conn.settimeout(defaultTimeoutField()); // as CPython's accept
+      return [conn, addr];
     }
   }
 
@@ -321,17 +318,12 @@ export class Socket {
     return T.sendto(this.#fd, this.#timeout, this.#family, data, three ? a : 0, three ? b : a);
   }
 
-  /** Sends `data` with the fds `fds` attached (SCM_RIGHTS); returns the byte count sent. */
-  sendFds(data: SendData | readonly SendData[], fds: readonly number[], flags = 0): number {
-    return sendFds(this.#fd, data, fds, flags, this.#againHook());
-  }
-
-  /**
-   * Receives up to `bufsize` bytes and up to `maxfds` fds (SCM_RIGHTS); the received fds
-   * are close-on-exec and belong to the caller.
-   */
-  recvFds(bufsize: number, maxfds: number, flags = 0): [Buffer, number[]] {
-    return recvFds(this.#fd, bufsize, maxfds, flags, this.#againHook());
+  /** A new socket on a duplicate of this socket's fd (close-on-exec), as Python's `dup()`. */
+  dup(): Socket {
+    const fd = check(libc.fcntl(this.#fd, F_DUPFD_CLOEXEC, 'int', 0), 'dup', this.#where());
+    const s = adoptSocket(fd, this.#family, this.#type, this.#proto, false);
+    s.#timeout = this.#timeout; // the duplicate shares the file status flags (O_NONBLOCK)
+    return s;
   }
 
   // ---- the non-throwing fast path (see docs/sockets.md) --------------------------------
@@ -439,6 +431,13 @@ export class Socket {
     return this.toString();
   }
 }
+
+// The message, batch and file methods (sendmsg, recvmsg, recvmsgInto, sendFds, recvFds,
+// recvmmsg, sendmmsg, recvmmsgInto, sendmmsgFrom, their fast-path forms, sendfile) live in
+// socket-msg.ts: declared here as part of Socket, and copied onto its prototype.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface Socket extends MessageMethods {}
+Object.assign(Socket.prototype, messageMethods);
 
 /**
  * Internal (not exported from the package root): wraps an fd the kernel has just created

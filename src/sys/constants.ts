@@ -197,3 +197,93 @@ export const SOMAXCONN = 4096;
 export const EAI_AGAIN = -3;
 /** getaddrinfo error: the name does not resolve. */
 export const EAI_NONAME = -2;
+
+// ---- ancillary data, credentials, packet info, batches, netlink, packet sockets ----------
+// (Linux values, the same on x86-64 and arm64.)
+
+/** `SCM_CREDENTIALS`: a `struct ucred` (pid, uid, gid) in a control message. */
+export const SCM_CREDENTIALS = 2;
+/** `SO_PASSCRED`: receive the sender's credentials with every message (AF_UNIX). */
+export const SO_PASSCRED = 16;
+/** `SO_PEERCRED`: the peer's `struct ucred` (12 bytes: pid, uid, gid) at connect time. */
+export const SO_PEERCRED = 17;
+/** `SO_TIMESTAMPNS`: receive a `struct timespec` with every datagram. */
+export const SO_TIMESTAMPNS = 35;
+/** `SCM_TIMESTAMPNS`: the control message type of `SO_TIMESTAMPNS`. */
+export const SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
+/** `SO_BINDTODEVICE`. */
+export const SO_BINDTODEVICE = 25;
+/** `SO_BROADCAST`. */
+export const SO_BROADCAST = 6;
+/** `SO_RCVTIMEO` (Linux's old 16-byte `struct timeval` form). */
+export const SO_RCVTIMEO = 20;
+/** `SO_SNDTIMEO`. */
+export const SO_SNDTIMEO = 21;
+/** `SO_ZEROCOPY`: allow `MSG_ZEROCOPY` sends. */
+export const SO_ZEROCOPY = 60;
+/** `IP_TOS`: the TOS byte; also the control message type of `IP_RECVTOS`. */
+export const IP_TOS = 1;
+/** `IP_PKTINFO`: receive a `struct in_pktinfo` (ifindex, spec_dst, addr) per datagram. */
+export const IP_PKTINFO = 8;
+/** `IP_RECVTOS`: receive the TOS byte per datagram (control message type `IP_TOS`). */
+export const IP_RECVTOS = 13;
+/** `IPV6_RECVPKTINFO`: receive a `struct in6_pktinfo` per datagram. */
+export const IPV6_RECVPKTINFO = 49;
+/** `IPV6_PKTINFO`: the control message type of `IPV6_RECVPKTINFO` (20 bytes: address, ifindex). */
+export const IPV6_PKTINFO = 50;
+/** `SOL_UDP` (= `IPPROTO_UDP`). */
+export const SOL_UDP = 17;
+/** `UDP_SEGMENT`: generic segmentation offload size for sends (GSO). */
+export const UDP_SEGMENT = 103;
+/** `UDP_GRO`: receive coalesced datagrams (GRO); the segment size comes as a control message. */
+export const UDP_GRO = 104;
+
+/** `MSG_DONTROUTE`. */
+export const MSG_DONTROUTE = 0x4;
+/** `MSG_PROXY`. */
+export const MSG_PROXY = 0x10;
+/** `MSG_CONFIRM`. */
+export const MSG_CONFIRM = 0x800;
+/** `MSG_ERRQUEUE`: read the socket's error queue. */
+export const MSG_ERRQUEUE = 0x2000;
+/** `MSG_FIN`. */
+export const MSG_FIN = 0x200;
+/** `MSG_SYN`. */
+export const MSG_SYN = 0x400;
+/** `MSG_RST`. */
+export const MSG_RST = 0x1000;
+/** `MSG_MORE`: more data follows (cork). */
+export const MSG_MORE = 0x8000;
+/** `MSG_WAITFORONE`: `recvmmsg` returns once one message arrived. */
+export const MSG_WAITFORONE = 0x10000;
+/** `MSG_BATCH`. */
+export const MSG_BATCH = 0x40000;
+/** `MSG_ZEROCOPY`: send without copying (needs `SO_ZEROCOPY`). */
+export const MSG_ZEROCOPY = 0x4000000;
+/** `MSG_FASTOPEN`: TCP Fast Open on `sendto`/`sendmsg`. */
+export const MSG_FASTOPEN = 0x20000000;
+
+/** `AF_NETLINK`: kernel/user messaging; addresses are `[pid, groups]`. */
+export const AF_NETLINK = 16;
+/** `AF_PACKET`: raw link-layer packets (needs CAP_NET_RAW). */
+export const AF_PACKET = 17;
+/** `NETLINK_ROUTE`: routing and link information (rtnetlink). */
+export const NETLINK_ROUTE = 0;
+/** `NETLINK_USERSOCK`. */
+export const NETLINK_USERSOCK = 2;
+/** `NETLINK_SOCK_DIAG`. */
+export const NETLINK_SOCK_DIAG = 4;
+/** `NETLINK_KOBJECT_UEVENT`. */
+export const NETLINK_KOBJECT_UEVENT = 15;
+/** `NETLINK_GENERIC`. */
+export const NETLINK_GENERIC = 16;
+/** `ETH_P_ALL`: every protocol (AF_PACKET), in host order as Python's constant. */
+export const ETH_P_ALL = 3;
+/** `ETH_P_IP`. */
+export const ETH_P_IP = 0x0800;
+/** `F_DUPFD_CLOEXEC`: `fcntl` duplicate with close-on-exec set. */
+export const F_DUPFD_CLOEXEC = 1030;
+/** `SEEK_SET`. */
+export const SEEK_SET = 0;
+/** `SEEK_CUR`. */
+export const SEEK_CUR = 1;

@@ -102,3 +102,23 @@ export { koffi };
 export const inet_pton = fn('int inet_pton(int af, const char *src, void *dst)');
 /** `const char *inet_ntop(int af, const void *src, void *dst, unsigned int size)` */
 export const inet_ntop = fn('const char *inet_ntop(int af, const void *src, void *dst, unsigned int size)');
+
+// Batched datagrams, sendfile and credentials (src/net/mmsg.ts, src/net/msg.ts, src/net/sendfile.ts).
+/** `int recvmmsg(int fd, void *msgvec, unsigned int vlen, int flags, void *timeout)` */
+export const recvmmsg = fn('int recvmmsg(int fd, void *msgvec, unsigned int vlen, int flags, void *timeout)');
+/** `int sendmmsg(int fd, void *msgvec, unsigned int vlen, int flags)` */
+export const sendmmsg = fn('int sendmmsg(int fd, void *msgvec, unsigned int vlen, int flags)');
+/** `long sendfile(int out_fd, int in_fd, int64_t *offset, unsigned long count)` (offset: 8 bytes in a Buffer, or null) */
+export const sendfile = fn('long sendfile(int out_fd, int in_fd, void *offset, unsigned long count)');
+/** `long lseek(int fd, long offset, int whence)` */
+export const lseek = fn('long lseek(int fd, long offset, int whence)');
+/** `int getpid(void)` */
+export const getpid = fn('int getpid(void)');
+/** `unsigned int getuid(void)` */
+export const getuid = fn('unsigned int getuid(void)');
+/** `unsigned int getgid(void)` */
+export const getgid = fn('unsigned int getgid(void)');
+/** `const char *if_indextoname(unsigned int ifindex, void *ifname)` (ifname: 16 bytes; NULL on error) */
+export const if_indextoname = fn('void *if_indextoname(unsigned int ifindex, void *ifname)');
+/** `unsigned int if_nametoindex(const char *ifname)` (0 when there is none) */
+export const if_nametoindex = fn('unsigned int if_nametoindex(const char *ifname)');

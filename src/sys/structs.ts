@@ -82,3 +82,22 @@ export const ADDRINFO_ADDR = 24;
 export const ADDRINFO_CANONNAME = 32;
 /** Offset of `ai_next`. */
 export const ADDRINFO_NEXT = 40;
+
+/** `struct msghdr` fields not named above: `msg_name` at 0, `msg_namelen` at 8, `msg_flags` at 48. */
+export const MSGHDR_NAME = 0;
+/** Offset of `msg_namelen`. */
+export const MSGHDR_NAMELEN = 8;
+/** Offset of `msg_flags`. */
+export const MSGHDR_FLAGS = 48;
+/** `struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; }`: 64 bytes on LP64. */
+export const MMSGHDR_SIZE = 64;
+/** Offset of `msg_len` in `struct mmsghdr`. */
+export const MMSGHDR_LEN = 56;
+/** `struct ucred { pid_t pid; uid_t uid; gid_t gid; }`: 12 bytes. */
+export const UCRED_SIZE = 12;
+/** `struct sockaddr_nl { sa_family_t; unsigned short pad; __u32 pid; __u32 groups; }`: 12 bytes. */
+export const SOCKADDR_NL_SIZE = 12;
+/** `struct sockaddr_ll`: 20 bytes. */
+export const SOCKADDR_LL_SIZE = 20;
+/** The most iovecs one `sendmsg`/`recvmsg` takes (Linux's `UIO_MAXIOV`). */
+export const UIO_MAXIOV = 1024;
