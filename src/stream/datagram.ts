@@ -183,20 +183,7 @@ export class DatagramSocket extends EventEmitter {
    * `unix-dgram`), or passed to `callback` when given.
    */
   bind(address: AddressLike, callback?: (err: Error | null) => void): this {
-    this.#checkOpen('bind');
-    try {
-      this.socket.bind(address);
-      this.#startReading();
-    } catch (err) {
-      this.#fail(err as Error, callback);
-      return this;
-    }
-    process.nextTick(() => {
-      if (this.#closed) return;
-      this.emit('listening');
-      callback?.(null);
-    });
-    return this;
+    return this.#attach('bind', address, 'listening', callback);
   }
 
   /**
@@ -206,9 +193,15 @@ export class DatagramSocket extends EventEmitter {
    * `'error'` or goes to `callback`.
    */
   connect(address: AddressLike, callback?: (err: Error | null) => void): this {
-    this.#checkOpen('connect');
+    return this.#attach('connect', address, 'connect', callback);
+  }
+
+  /** bind() or connect(): the call, reading started, then `event` and the callback next tick. */
+  #attach(op: 'bind' | 'connect', address: AddressLike, event: string,
+    callback: ((err: Error | null) => void) | undefined): this {
+    this.#checkOpen(op);
     try {
-      this.socket.connect(address);
+      this.socket[op](address);
       this.#startReading();
     } catch (err) {
       this.#fail(err as Error, callback);
@@ -216,7 +209,7 @@ export class DatagramSocket extends EventEmitter {
     }
     process.nextTick(() => {
       if (this.#closed) return;
-      this.emit('connect');
+      this.emit(event);
       callback?.(null);
     });
     return this;
