@@ -135,7 +135,7 @@ test('invalid requests reject with TypeError naming the problem (and fail nothin
   assert.throws(() => new HttpClient({ maxConnectionsPerOrigin: 0 }), RangeError);
   assert.throws(() => new HttpClient({ timeout: -5 }), RangeError);
   assert.throws(() => new HttpClient({ reactor: {} }), { name: 'TypeError', message: /iomux Reactor, got Object$/ });
-  assert.throws(() => new HttpClient(5), { name: 'TypeError', message: /HttpClient options must be an object like \{ reactor, maxConnectionsPerOrigin, timeout \}, got 5$/ });
+  assert.throws(() => new HttpClient(5), { name: 'TypeError', message: /HttpClient options must be an object like \{ reactor, maxConnectionsPerOrigin, timeout, maxResponseSize, maxRedirections, pipelining \}, got 5$/ });
   assert.throws(() => client.request(srv.url(), 'cb'), { name: 'TypeError', message: /callback must be a function, got "cb"$/ });
 });
 
@@ -674,12 +674,15 @@ const code = (dts) => dts.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, 
 describe('types', () => {
   test('dist/index.d.ts: HttpClient, HttpResponse, HttpParseError and the option types, no any', () => {
     const idx = readFileSync(new URL('../dist/http/index.d.ts', import.meta.url), 'utf8');
-    for (const name of ['HttpClient', 'HttpResponse', 'HttpParseError', 'HttpClientOptions', 'RequestOptions', 'RequestCallback']) {
+    for (const name of ['HttpClient', 'HttpResponse', 'HttpStreamResponse', 'HttpParseError', 'ResponseTooLargeError', 'PipelineAbortedError',
+      'HttpClientOptions', 'ClientRequestOptions', 'RequestOptions', 'RequestCallback', 'BodyStream']) {
       assert.match(idx, new RegExp(`\\b${name}\\b`));
     }
     const cl = readFileSync(new URL('../dist/http/client.d.ts', import.meta.url), 'utf8');
     assert.doesNotMatch(code(cl), /\bany\b/);
-    assert.match(cl, /request\(input: string \| URL \| RequestOptions\): Promise<HttpResponse>/);
-    assert.match(cl, /request\(input: string \| URL \| RequestOptions, callback: RequestCallback\): void/);
+    assert.match(cl, /request\(input: string \| URL \| ClientRequestOptions\): Promise<HttpResponse>/);
+    assert.match(cl, /request\(input: string \| URL \| ClientRequestOptions, callback: RequestCallback\): void/);
+    assert.match(cl, /stream\(input: string \| URL \| ClientRequestOptions\): Promise<HttpStreamResponse>/);
+    assert.match(cl, /interface ClientRequestOptions extends RequestOptions/);
   });
 });

@@ -36,6 +36,8 @@ export interface ClientCore {
   /** One receive buffer for all connections: the parser copies out what it keeps. */
   readonly readBuf: Buffer;
   readonly maxConnections: number;
+  /** Requests one connection may have in flight at once (1: no pipelining). */
+  readonly pipelining: number;
   /** Set when the client closes (or the batch ends): no connection goes idle after that. */
   closed: boolean;
   /**
@@ -57,6 +59,6 @@ export interface PoolPort<C> {
   detach(c: C): void;
   /** Opens connections for queued requests while there is room. */
   pump(): void;
-  /** Opens a new connection for `ex` (also past the limit: a stale-connection retry). */
-  open(ex: Exchange): void;
+  /** Sends again an exchange that got no response on a connection now gone. */
+  requeue(ex: Exchange): void;
 }

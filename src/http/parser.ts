@@ -4,7 +4,7 @@
  * called straight on a shared receive buffer. One parser serves one connection and is
  * `reset` before each request.
  */
-import { HttpParseError } from './errors.js';
+import { HttpParseError, ResponseTooLargeError } from './errors.js';
 import { DEFAULT_LIMITS, checkHeadStart, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
 
 const enum S {
@@ -61,6 +61,17 @@ function hexValue(c: number): number {
   return -1;
 }
 
+/**
+ * Receives a response as it is parsed, instead of the parser keeping the body: the final
+ * head once it is complete, then the body's bytes as they arrive.
+ */
+export interface BodySink {
+  /** The final (non-1xx) head is parsed; `status`, `headers`... are set. */
+  onHead(): void;
+  /** Body bytes `buf[start, end)`: the buffer is the caller's and is reused after the call. */
+  onBody(buf: Buffer, start: number, end: number): void;
+}
+
 /** Parses one response at a time; see {@link ResponseParser.feed}. */
 export class ResponseParser {
   /** Final status code (never 1xx once `done`). */
@@ -79,6 +90,10 @@ export class ResponseParser {
   done = false;
   /** Some byte of the response (interim ones included) has arrived since `reset`. */
   started = false;
+  /** Where the body goes instead of the parser's buffer (a streamed response), if anywhere. */
+  sink: BodySink | null = null;
+  /** Most body bytes kept in the parser's buffer (not counting a sink's). */
+  maxBody = Infinity;
 
   private readonly limits: ParserLimits;
   private state = S.Head;
@@ -106,8 +121,13 @@ export class ResponseParser {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
-  /** Prepares for the response to a new request; `method` HEAD means no body. */
-  reset(method: string): void {
+  /**
+   * Prepares for the response to a new request; `method` HEAD means no body; `maxBody`
+   * bounds a body the parser keeps.
+   */
+  reset(method: string, maxBody = Infinity): void {
+    this.sink = null;
+    this.maxBody = maxBody;
     this.status = 0;
     this.statusText = '';
     this.headers = {};
@@ -210,7 +230,12 @@ export class ResponseParser {
   /** Copies body bytes out of the caller's buffer into the body buffer. */
   private keep(buf: Buffer, p: number, n: number): void {
     if (n === 0) return;
+    if (this.sink !== null) {
+      this.sink.onBody(buf, p, p + n);
+      return;
+    }
     const need = this.bodyLen + n;
+    if (need > this.maxBody) throw new ResponseTooLargeError(this.maxBody, need);
     let b = this.bodyBuf;
     if (b === null) {
       // The first piece gets an exact buffer: often it is the whole body.
@@ -302,6 +327,10 @@ export class ResponseParser {
     this.versionMinor = h.versionMinor;
     this.headers = h.headers;
     this.keepAlive = h.keepAlive;
+    if (this.sink !== null) this.sink.onHead();
+    else if (h.contentLength > this.maxBody && !this.noBody && h.status !== 204 && h.status !== 304) {
+      throw new ResponseTooLargeError(this.maxBody, h.contentLength, true);
+    }
     if (this.noBody || h.status === 204 || h.status === 304) {
       this.finish();
     } else if (h.chunked) {
@@ -313,7 +342,7 @@ export class ResponseParser {
       else {
         this.state = S.Length;
         this.remaining = h.contentLength;
-        if (h.contentLength <= PREALLOC_MAX) this.bodyBuf = Buffer.allocUnsafe(h.contentLength);
+        if (h.contentLength <= PREALLOC_MAX && this.sink === null) this.bodyBuf = Buffer.allocUnsafe(h.contentLength);
       }
     } else {
       // No length: the body runs until the server closes (RFC 9112 6.3, rules 7 and 8).
