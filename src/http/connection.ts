@@ -554,8 +554,9 @@ export class Connection implements Holder, BodySink {
     } else {
       // The server closes it: requests written behind this one were not answered.
       const rest = this.#inflight.splice(0);
-      this.#drop();
+      this.#drop(false);
       this.#reroute(rest, null);
+      this.pool.pump(); // after the reroute: an empty pool would have left the client
     }
     if (body !== null) body.push(null);
     else ex.settle(null, res!);
