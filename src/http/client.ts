@@ -273,7 +273,7 @@ export class HttpClient {
       done(e as Error);
       return;
     }
-    const settle: Done = (err, res) => {
+    const settle: Done = !streamed && redirects === 0 ? done : (err, res) => {
       if (err !== null) {
         done(err);
         return;

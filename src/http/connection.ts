@@ -50,8 +50,8 @@ export class Connection implements Holder, BodySink {
   /** Exchanges whose requests are sent or being sent, in order; the first one's response is parsed. */
   readonly #inflight: Exchange[] = [];
   /** Buffers still to write, and for each the exchange whose request it ends (or null). */
-  #out: Buffer[] = [];
-  #outEnds: Array<Exchange | null> = [];
+  readonly #out: Buffer[] = [];
+  readonly #outEnds: Array<Exchange | null> = [];
   #outIdx = 0;
   #outOff = 0;
   /** A request body still being read from its async iterable, and its progress. */
@@ -277,8 +277,8 @@ export class Connection implements Holder, BodySink {
         return;
       }
     }
-    this.#out = [];
-    this.#outEnds = [];
+    out.length = 0;
+    this.#outEnds.length = 0;
     this.#outIdx = 0;
     this.#wantWrite(false);
     if (this.#iterEx !== null && !this.#pulling) {
