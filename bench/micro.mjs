@@ -97,7 +97,7 @@ export async function runMicro({ quick = false, log = (s) => process.stderr.writ
       for (let i = 0; i < e.length; i++) sink += e[i][0].data + e[i][1];
     }, timing).ns;
     // Differences of two measurements: clamp run-to-run noise at 0.
-    add('iterating a select() result with `for...of` (per event)', Math.max(0, (viaForOf - base) / 30), 'the "live" generator installed on the array');
+    add('iterating a select() result with `for...of` (per event)', Math.max(0, (viaForOf - base) / 30), 'SelectResult iterator (skips pairs unregistered meanwhile)');
     add('iterating a select() result with an index loop (per event)', Math.max(0, (viaIndex - base) / 30));
 
     // 2. One echo: send 1000 bytes on one end of a socketpair, receive them on the other.

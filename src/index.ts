@@ -8,6 +8,7 @@ export {
   PermissionError, ChildProcessError, IsADirectoryError, NotADirectoryError, ProcessLookupError,
   KeyError, ClosedError, errno, errorcode,
 } from './errors.js';
+export type { ErrnoName } from './errors.js';
 export {
   POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND,
   POLLMSG, POLLRDHUP, EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLET, EPOLLONESHOT,
@@ -26,3 +27,4 @@ export * from './net/index.js';
 // socket operations added (an explicit export wins over the event loop's `export *`).
 export { Reactor } from './net/index.js';
 export * from './http/index.js';
+export * from './stream/index.js';

@@ -36,7 +36,7 @@ test('create, fileno, closed, close-on-exec, idempotent close, Symbol.dispose', 
 test('bad sizehint and flags', () => {
   assert.throws(() => epoll(0), RangeError);
   assert.throws(() => epoll(-2), RangeError);
-  // A number that is not an integer is a bad number (RangeError, SPEC "Errors"); a
+  // A number that is not an integer is a bad number (RangeError); a
   // non-number is a TypeError; any flags number but 0 / EPOLL_CLOEXEC is OSError EINVAL.
   assert.throws(() => epoll(1.5), RangeError);
   assert.throws(() => epoll('1'), TypeError);

@@ -3,6 +3,7 @@
 // refused connects, resets, and bad arguments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import {
   Reactor, socket, socketpair, os, TimeoutError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
@@ -216,4 +217,104 @@ test('Reactor sockRecv(sock, 0) / sockRecvInto(sock, empty) resolve at once, as 
   assert.equal(await r.sockRecvInto(a, Buffer.alloc(0)), 0);
   await r.sockSendall(b, 'x');
   assert.equal((await r.sockRecv(a, 10)).toString(), 'x');
+});
+
+/** Rejects after `ms` unless `p` settles first: an operation that ignores its arguments would hang. */
+const settlesWithin = (p, ms = 2000) => Promise.race([p, new Promise((_, reject) => {
+  setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref();
+})]);
+
+test('options passed the wrong way are TypeErrors naming the options, never ignored', async (t) => {
+  const r = reactorFor(t);
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK));
+  const l = asyncListener(t);
+  const c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+  closer(t, c);
+  const names = (op) => (e) => e instanceof TypeError && e.message.includes(`${op} options`) && e.message.includes('5000');
+  await assert.rejects(settlesWithin(r.sockRecv(a, 10, 5000)), names('sockRecv'));
+  await assert.rejects(settlesWithin(r.sockRecvInto(a, Buffer.alloc(4), 5000)), names('sockRecvInto'));
+  await assert.rejects(settlesWithin(r.sockSendall(a, 'x', 5000)), names('sockSendall'));
+  await assert.rejects(settlesWithin(r.sockAccept(l, 5000)), names('sockAccept'));
+  await assert.rejects(settlesWithin(r.sockConnect(c, l.getsockname(), 5000)), names('sockConnect'));
+  await assert.rejects(settlesWithin(r.sockRecv(a, 10, 'soon')), (e) => e instanceof TypeError && /sockRecv options .*"soon"/.test(e.message));
+  await assert.rejects(settlesWithin(r.sockRecv(a, 10, [50])), TypeError);
+  await assert.rejects(r.sockRecv(a, 10, { timeout: 'soon' }), (e) => e instanceof TypeError && /timeout/.test(e.message));
+  await assert.rejects(r.sockRecv(a, 1.5), (e) => e instanceof RangeError && /1\.5/.test(e.message));
+  // null and undefined are no options, as everywhere.
+  b.send('xy');
+  assert.equal((await r.sockRecv(a, 1, null)).toString(), 'x');
+  assert.equal((await r.sockRecv(a, 1, undefined)).toString(), 'y');
+});
+
+test('byte views by their bytes: sockSendall(Uint16Array(3)) sends 6; sockRecvInto of a string is a TypeError naming buf', async (t) => {
+  const r = reactorFor(t);
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK));
+  await r.sockSendall(a, new Uint16Array([0x6261, 0x6463, 0x6665]));
+  assert.equal((await r.sockRecv(b, 100)).toString(), 'abcdef');
+  await r.sockSendall(a, new Float32Array(2).buffer);
+  const into = new Uint16Array(8);
+  assert.equal(await r.sockRecvInto(b, into), 8, 'a count of bytes');
+  for (const bad of ['abc', 42, null]) {
+    await assert.rejects(r.sockRecvInto(b, bad), (e) => e instanceof TypeError && /sockRecvInto buf/.test(e.message), String(bad));
+  }
+  await assert.rejects(r.sockSendall(a, 42), (e) => e instanceof TypeError && /sockSendall data/.test(e.message));
+});
+
+/**
+ * Runs `body` while a 5 ms interval ticks; returns the longest gap between ticks (ms),
+ * the body's own time included.
+ */
+async function longestTimerGap(body) {
+  let last = performance.now();
+  let gap = 0;
+  const iv = setInterval(() => {
+    const now = performance.now();
+    gap = Math.max(gap, now - last);
+    last = now;
+  }, 5);
+  try {
+    await body();
+  } finally {
+    clearInterval(iv);
+  }
+  return Math.max(gap, performance.now() - last);
+}
+
+test('a loop of await sockRecv/sockRecvInto against a peer that keeps the socket full lets timers run', async (t) => {
+  const r = reactorFor(t);
+  const [a, b] = closer(t, ...socketpair());
+  a.setblocking(false);
+  const child = spawn('cat', ['/dev/zero'], { stdio: ['ignore', b.fileno(), 'ignore'] });
+  t.after(() => child.kill());
+  b.close();
+  await r.sockRecv(a, 1); // the peer is writing
+  // Some work per read keeps the peer ahead, so every read finds data without waiting.
+  const work = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+  let bytes = 0;
+  const gap = await longestTimerGap(async () => {
+    const until = performance.now() + 400;
+    const into = Buffer.alloc(1024);
+    while (performance.now() < until) {
+      bytes += (await r.sockRecv(a, 1024)).length;
+      work(0.05);
+      bytes += await r.sockRecvInto(a, into);
+      work(0.05);
+    }
+  });
+  assert.ok(bytes > 0);
+  assert.ok(gap < 200, `timers waited ${gap.toFixed(0)} ms while ${bytes} bytes came in`);
+});
+
+// (The reader empties the socket about as fast as sendall fills it, so sendall also waits
+// for writability now and then; this checks the whole call keeps timers running.)
+test('sockSendall of a large buffer to a fast reader lets timers run', async (t) => {
+  const r = reactorFor(t);
+  const [a, b] = closer(t, ...socketpair());
+  a.setblocking(false);
+  const child = spawn('cat', [], { stdio: [b.fileno(), 'ignore', 'ignore'] });
+  t.after(() => child.kill());
+  b.close();
+  const data = Buffer.alloc(256 * 1024 * 1024);
+  const gap = await longestTimerGap(() => r.sockSendall(a, data));
+  assert.ok(gap < 200, `timers waited ${gap.toFixed(0)} ms during a 256 MB sendall`);
 });

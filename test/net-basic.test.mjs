@@ -784,13 +784,14 @@ test('TypeScript: the socket API in dist/index.d.ts is typed without any', () =>
   assert.ok(!/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, '')), 'no any in socket.d.ts');
   for (const m of ['fileno', 'setblocking', 'getblocking', 'bind', 'listen', 'accept', 'connect', 'connectEx',
     'recv', 'recvInto', 'send', 'sendall', 'recvfrom', 'sendto', 'sendFds', 'recvFds', 'shutdown', 'getsockname',
-    'getpeername', 'setsockopt', 'getsockopt', 'close', '[Symbol.dispose]']) {
+    'getpeername', 'setsockopt', 'getsockopt', 'close', '[Symbol.dispose]', 'tryRecvInto', 'trySend', 'tryAccept']) {
     assert.ok(dts.includes(`${m}(`), m);
   }
   assert.match(dts, /get family\(\): number/);
   assert.match(dts, /get type\(\): number/);
   assert.match(dts, /accept\(\): \[Socket, SocketAddress\]/);
   assert.match(dts, /recvFds\([^)]*\): \[Buffer, number\[\]\]/);
+  assert.match(dts, /tryAccept\(\): Socket \| number/);
 });
 
 test('TypeScript: a user program compiles against the socket types (strict), and a wrong type does not', () => {
@@ -801,7 +802,8 @@ test('TypeScript: a user program compiles against the socket types (strict), and
     symlinkSync(root, join(proj, 'node_modules', 'iomux'));
     symlinkSync(join(root, 'node_modules', '@types'), join(proj, 'node_modules', '@types'));
     writeFileSync(join(proj, 'ok.ts'), `
-      import { socket, socketpair, Socket, SOL_SOCKET, SO_ERROR, SO_LINGER, AF_INET6, type SocketAddress } from 'iomux';
+      import { socket, socketpair, Socket, Reactor, NEG_EAGAIN, SOL_SOCKET, SO_ERROR, SO_LINGER, AF_INET6 } from 'iomux';
+      import type { SocketAddress, SockOpOptions } from 'iomux';
       const s: Socket = socket();
       const n: number = s.getsockopt(SOL_SOCKET, SO_ERROR);
       const b: Buffer = s.getsockopt(SOL_SOCKET, SO_LINGER, 8);
@@ -817,24 +819,54 @@ test('TypeScript: a user program compiles against the socket types (strict), and
       s.setsockopt(SOL_SOCKET, SO_ERROR, Buffer.alloc(4));
       socket(AF_INET6, undefined, undefined, 3).connect(['::1', 80]);
       const dispose: () => void = s[Symbol.dispose];
-      void [n, b, c, addr, data, fds, r, k, d2, from, e, sent, dispose];
+      const rx = new Reactor();
+      const opts: SockOpOptions = { timeout: 5 };
+      const got: Promise<Buffer> = rx.sockRecv(x, 10, opts);
+      const done: Promise<void> = rx.sockSendall(y, new Uint16Array(3));
+      const acc: Socket | number = s.tryAccept();
+      const fast: number = x.tryRecvInto(new Uint8Array(4), 0, 2) + y.trySend(Buffer.from('a'));
+      const again: boolean = fast === NEG_EAGAIN;
+      void [n, b, c, addr, data, fds, r, k, d2, from, e, sent, dispose, got, done, acc, again];
     `);
     writeFileSync(join(proj, 'bad.ts'), `
-      import { socket, SOL_SOCKET, SO_ERROR } from 'iomux';
+      import { socket, Reactor, SOL_SOCKET, SO_ERROR } from 'iomux';
       const b: Buffer = socket().getsockopt(SOL_SOCKET, SO_ERROR);
       socket().bind(42);
+      void new Reactor().sockRecv(socket(), 10, 5000);
+      socket().tryRecvInto('text');
       void b;
     `);
+    // --pretty false: the messages are matched below, and a terminal's FORCE_COLOR (which
+    // Node's test runner passes on) would otherwise colour and reformat them.
     const tsc = (file) => spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--strict', '--noEmit',
-      '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,esnext.disposable',
-      '--types', 'node', file], { encoding: 'utf8', cwd: proj });
+      '--pretty', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
+      '--lib', 'es2022,esnext.disposable', '--types', 'node', file],
+    { encoding: 'utf8', cwd: proj, env: { ...process.env, FORCE_COLOR: '1' } });
     const ok = tsc('ok.ts');
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     const bad = tsc('bad.ts');
     assert.notEqual(bad.status, 0);
     assert.match(bad.stdout, /bad\.ts\(3,[0-9]+\).*TS2322/);
     assert.match(bad.stdout, /bad\.ts\(4,[0-9]+\)/);
+    assert.match(bad.stdout, /bad\.ts\(5,[0-9]+\)/, 'a bare number where the options belong');
+    assert.match(bad.stdout, /bad\.ts\(6,[0-9]+\)/, 'a string where the fast path takes bytes');
   } finally {
     rmSync(proj, { recursive: true, force: true });
   }
+});
+
+test('close() announces the fd to close watchers just before closing it (detach does not)', async (t) => {
+  const { onFdClosing } = await import('../dist/sys/closing.js');
+  const seen = [];
+  const stop = onFdClosing((fd) => seen.push([fd, os.getBlocking(fd)])); // still open: no EBADF
+  t.after(stop);
+  const [a, b] = closer(t, ...socketpair());
+  const fa = a.fileno();
+  a.close();
+  assert.deepEqual(seen, [[fa, true]]);
+  a.close();
+  assert.equal(seen.length, 1, 'an idempotent close announces once');
+  const fd = b.detach();
+  assert.equal(seen.length, 1, 'detach gives the fd away without closing it');
+  os.close(fd);
 });

@@ -8,10 +8,10 @@ import { Worker } from 'node:worker_threads';
 import {
   socket, socketpair, DefaultSelector, EVENT_READ, EVENT_WRITE, BlockingIOError, AF_INET, AF_INET6, AF_UNIX,
   SOCK_SEQPACKET, SOL_SOCKET, SO_SNDBUF, IPPROTO_TCP, TCP_NODELAY, BrokenPipeError, SOCK_DGRAM, SHUT_WR,
-  MSG_PEEK,
+  MSG_PEEK, Socket, os, errno, NEG_EAGAIN, SOCK_STREAM,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
-import { closer, isErrno, unixPath, abstractName } from './helpers/net.mjs';
+import { closer, listener, isErrno, unixPath, abstractName } from './helpers/net.mjs';
 
 guardFds();
 
@@ -342,4 +342,88 @@ test('recv on a blocking socket blocks the calling thread until data arrives', a
   assert.ok(took >= 200, `recv returned after ${took} ms`);
   assert.equal(timerRan, false, 'the event loop did not run while recv blocked');
   await exited;
+});
+
+test('fast path: tryRecvInto/trySend return counts, 0 at EOF and -errno, never throwing for the outcome', (t) => {
+  const [a, b] = closer(t, ...socketpair());
+  const buf = Buffer.alloc(16);
+  // Never blocks, even on a blocking socket (MSG_DONTWAIT).
+  assert.equal(a.getblocking(), true);
+  assert.equal(a.tryRecvInto(buf), NEG_EAGAIN);
+  assert.equal(NEG_EAGAIN, -errno.EAGAIN);
+  assert.equal(b.trySend(Buffer.from('hello world')), 11);
+  assert.equal(a.tryRecvInto(buf, 4, 5), 5, 'offset and length in bytes');
+  assert.equal(buf.toString('latin1', 4, 9), 'hello');
+  assert.equal(a.tryRecvInto(buf, 0, 0), 0, 'a length of 0 reads nothing');
+  assert.equal(a.tryRecvInto(buf), 6);
+  assert.equal(buf.toString('latin1', 0, 6), ' world');
+  assert.equal(b.trySend(Buffer.from('xyz'), 1), 2, 'from offset 1 to the end');
+  assert.equal(b.trySend(Buffer.from('xyz'), 0, 1), 1);
+  assert.equal(a.tryRecvInto(buf), 3);
+  assert.equal(buf.toString('latin1', 0, 3), 'yzx');
+  // A full send buffer: a partial count, then NEG_EAGAIN.
+  const big = Buffer.alloc(1024 * 1024);
+  let r;
+  let sent = 0;
+  while ((r = b.trySend(big)) > 0) sent += r;
+  assert.equal(r, NEG_EAGAIN);
+  assert.ok(sent > 0);
+  // The peer closed: 0 at EOF once the data is read; a send is -EPIPE, never SIGPIPE.
+  const [c, d] = closer(t, ...socketpair());
+  d.close();
+  assert.equal(c.tryRecvInto(buf), 0);
+  assert.equal(c.trySend(Buffer.from('x')), -errno.EPIPE);
+  // A closed socket: -EBADF.
+  c.close();
+  assert.equal(c.tryRecvInto(buf), -errno.EBADF);
+  assert.equal(c.trySend(buf), -errno.EBADF);
+  assert.equal(c.tryAccept(), -errno.EBADF);
+});
+
+test('fast path: only argument mistakes throw (TypeError naming buf, RangeError for the range)', (t) => {
+  const [a] = closer(t, ...socketpair());
+  const buf = Buffer.alloc(8);
+  for (const bad of ['text', new Uint16Array(4), new ArrayBuffer(8), null, 8]) {
+    assert.throws(() => a.tryRecvInto(bad), (e) => e instanceof TypeError && /\bbuf\b/.test(e.message), String(bad));
+    assert.throws(() => a.trySend(bad), (e) => e instanceof TypeError && /\bbuf\b/.test(e.message), String(bad));
+  }
+  for (const [off, len] of [[-1, 1], [0, 9], [8, 1], [1.5, 1], [0, 1.5], [NaN, 1], [0, -1]]) {
+    assert.throws(() => a.tryRecvInto(buf, off, len), RangeError, `${off}, ${len}`);
+    assert.throws(() => a.trySend(buf, off, len), RangeError, `${off}, ${len}`);
+  }
+  assert.throws(() => a.tryRecvInto(buf, '0'), TypeError);
+  assert.throws(() => a.trySend(buf, 0, '1'), TypeError);
+});
+
+test('fast path: tryAccept returns a non-blocking close-on-exec Socket, or NEG_EAGAIN', (t) => {
+  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
+  assert.equal(l.getblocking(), true);
+  assert.equal(l.tryAccept(), NEG_EAGAIN, 'never blocks, even on a blocking listener');
+  const c = socket();
+  closer(t, c);
+  c.connect(l.getsockname());
+  const s = l.tryAccept();
+  assert.ok(s instanceof Socket);
+  closer(t, s);
+  assert.equal(s.getblocking(), false);
+  assert.equal(os.getBlocking(s), false);
+  assert.equal(os.getInheritable(s), false);
+  assert.deepEqual([s.family, s.type], [AF_INET, SOCK_STREAM]);
+  assert.deepEqual(s.getpeername(), c.getsockname());
+  assert.equal(l.tryAccept(), NEG_EAGAIN);
+});
+
+test('byte views are counted in bytes: send(Uint16Array(3)) sends 6 bytes; recvInto of a string is a TypeError naming buf', (t) => {
+  const [a, b] = closer(t, ...socketpair());
+  assert.equal(a.send(new Uint16Array([0x6261, 0x6463, 0x6665])), 6);
+  assert.equal(b.recv(100).toString(), 'abcdef');
+  a.sendall(new DataView(new ArrayBuffer(4)));
+  a.sendall(new Float64Array(1).buffer);
+  assert.equal(b.recv(100).length, 12);
+  a.sendall('xyz');
+  const into = new Uint32Array(2);
+  assert.equal(b.recvInto(into), 3, 'a count of bytes');
+  for (const f of [() => b.recvInto('abcdef'), () => b.recvfromInto('abcdef'), () => b.recvInto(42)]) {
+    assert.throws(f, (e) => e instanceof TypeError && /\bbuf\b/.test(e.message) && !/^buffer\b/.test(e.message), f.toString());
+  }
 });

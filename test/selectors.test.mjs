@@ -1,40 +1,101 @@
-// Conformance suite for every selector class (SPEC "High level: the selectors module",
-// CPython's BaseSelector semantics): one set of tests, run against each class.
+// The selectors (Python's `selectors` module, CPython's BaseSelector behaviour): the
+// module's exports, SelectorKey, then one set of tests run against every selector
+// class, then what is particular to epoll and to DefaultSelector. Real pipes and
+// socketpairs throughout.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, closeSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import {
-  SelectSelector, PollSelector, EpollSelector, DefaultSelector, SelectorKey, EVENT_READ, EVENT_WRITE,
-  KeyError, ClosedError, OSError, PermissionError, os, socketpair, SelectResult,
-} from 'iomux';
+import { spawn, spawnSync } from 'node:child_process';
+import * as io from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
+import { pipeFor as pipe, selectorFor as selector } from './helpers/sys.mjs';
 
 guardFds();
 
+const {
+  SelectSelector, PollSelector, EpollSelector, DefaultSelector, SelectorKey, BaseSelector, SelectResult,
+  EVENT_READ, EVENT_WRITE, KeyError, ClosedError, OSError, PermissionError, os, socketpair,
+} = io;
 const READ = EVENT_READ;
 const WRITE = EVENT_WRITE;
 const CLASSES = [SelectSelector, PollSelector, EpollSelector, DefaultSelector];
-
-/** A pipe closed after the test (ends already closed by the test are skipped). */
-function pipe(t) {
-  const p = os.pipe();
-  const open = new Set(p);
-  t.after(() => { for (const fd of open) os.close(fd); });
-  const closeEnd = (fd) => { open.delete(fd); os.close(fd); };
-  return [p[0], p[1], closeEnd];
-}
-
-function selector(t, Cls) {
-  const s = new Cls();
-  t.after(() => s.close());
-  return s;
-}
+const cwd = new URL('..', import.meta.url).pathname;
 
 const fileobj = (fd) => ({ fileno: () => fd });
-const sorted = (events) => [...events].map(([k, e]) => [k.fd, e]).sort((a, b) => a[0] - b[0]);
+/** [fd, events] of a select() result, sorted by fd. */
+const fds = (events) => [...events].map(([k, e]) => [k.fd, e]).sort((a, b) => a[0] - b[0]);
+const sorted = fds;
+
+test('EVENT_READ = 1, EVENT_WRITE = 2', () => {
+  assert.equal(EVENT_READ, 1);
+  assert.equal(EVENT_WRITE, 2);
+});
+
+test('the selector classes are exported: SelectSelector, PollSelector, EpollSelector, DefaultSelector', () => {
+  for (const Cls of CLASSES) {
+    assert.equal(typeof Cls, 'function');
+    const s = new Cls();
+    assert.ok(s instanceof BaseSelector);
+    for (const m of ['register', 'unregister', 'modify', 'select', 'getKey', 'getMap', 'close']) {
+      assert.equal(typeof s[m], 'function', `${Cls.name}#${m}`);
+    }
+    assert.equal(typeof s[Symbol.dispose], 'function');
+    s.close();
+  }
+});
+
+test('DefaultSelector is the best one the platform has: epoll on Linux (unless IOMUX_SELECTOR forces another)', () => {
+  const forced = (process.env.IOMUX_SELECTOR ?? '').trim().toLowerCase();
+  const expected = { '': EpollSelector, epoll: EpollSelector, poll: PollSelector, select: SelectSelector }[forced];
+  assert.equal(DefaultSelector, expected);
+  const s = new DefaultSelector();
+  assert.ok(s instanceof expected);
+  s.close();
+});
+
+test('IOMUX_SELECTOR=epoll|poll|select forces the choice; any other value fails when a selector is made', () => {
+  const script = `import { DefaultSelector } from 'iomux';
+    try { const s = new DefaultSelector(); console.log(DefaultSelector.name + ' ' + s.constructor.name); s.close(); }
+    catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+  const run = (v) => {
+    const env = { ...process.env };
+    if (v === undefined) delete env.IOMUX_SELECTOR;
+    else env.IOMUX_SELECTOR = v;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', cwd });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  assert.equal(run(undefined), 'EpollSelector EpollSelector');
+  assert.equal(run('select'), 'SelectSelector SelectSelector');
+  assert.equal(run('POLL'), 'PollSelector PollSelector', 'case does not matter');
+  assert.match(run('kqueue'), /^RangeError: IOMUX_SELECTOR="kqueue".*epoll, poll, select/);
+  assert.match(run('toString'), /^RangeError: /, 'inherited property names are not backends');
+});
+
+describe('SelectorKey', () => {
+  test('a frozen { fileobj, fd, events, data }', (t) => {
+    const s = selector(t, PollSelector);
+    const [r] = pipe(t);
+    const obj = { fileno: () => r };
+    const data = { any: 'thing' };
+    const key = s.register(obj, READ, data);
+    assert.ok(Object.isFrozen(key));
+    assert.deepEqual(Object.keys(key), ['fileobj', 'fd', 'events', 'data']);
+    assert.deepEqual(key, { fileobj: obj, fd: r, events: READ, data });
+    assert.equal(key.fileobj, obj);
+    assert.equal(key.data, data);
+    assert.ok(key instanceof SelectorKey);
+    assert.throws(() => { key.fd = 99; }, TypeError);
+    assert.throws(() => { key.extra = 1; }, TypeError);
+    assert.equal(key.fd, r);
+    const k2 = s.modify(obj, READ | WRITE);
+    assert.deepEqual(k2, { fileobj: obj, fd: r, events: READ | WRITE, data: undefined });
+    assert.ok(Object.isFrozen(k2) && k2 instanceof SelectorKey);
+    assert.ok(!({ fileobj: r, fd: r, events: 1, data: 0 } instanceof SelectorKey));
+  });
+});
 
 for (const Cls of CLASSES) {
   const name = Cls === DefaultSelector ? `DefaultSelector (${process.env.IOMUX_SELECTOR || 'default'})` : Cls.name;
@@ -261,7 +322,7 @@ for (const Cls of CLASSES) {
       assert.deepEqual(sorted(s.select(0)), [[a.fileno(), READ | WRITE]]);
     });
 
-    test("the seeds' style: callbacks in key.data, dispatched from the select loop", (t) => {
+    test("callbacks in key.data, dispatched from the select loop", (t) => {
       const s = selector(t, Cls);
       const [r1, w1] = pipe(t);
       const [r2, w2] = pipe(t);
@@ -417,6 +478,307 @@ for (const Cls of CLASSES) {
       s2[Symbol.dispose]();
       assert.equal(s2.getMap(), null);
     });
+
+    test('register(fileobj, events, data?) → key', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      const k = s.register(r, READ);
+      assert.deepEqual(k, { fileobj: r, fd: r, events: READ, data: undefined });
+      const obj = { fileno: () => w };
+      const k2 = s.register(obj, WRITE, 'd');
+      assert.equal(k2.fileobj, obj);
+      assert.equal(k2.data, 'd');
+      assert.equal(s.getKey(obj), k2);
+      assert.equal(s.getKey(w), k2);
+    });
+
+    test('register: events 0 or with bits beyond READ|WRITE → RangeError, checked first', (t) => {
+      const s = selector(t, Cls);
+      const [r] = pipe(t);
+      for (const bad of [0, 4, 5, 7, 8, 0x100, -1, -3, 2 ** 31, 1.5, NaN, Infinity]) {
+        assert.throws(() => s.register(r, bad), RangeError, `events ${bad}`);
+        for (const notFile of ['x', {}, null, -1, { fileno: () => -1 }]) {
+          assert.throws(() => s.register(notFile, bad), RangeError, 'events are checked before the file object');
+        }
+      }
+      assert.equal(s.getMap().size, 0);
+    });
+
+    test('register: not a file-like → TypeError; a negative fd → RangeError', (t) => {
+      const s = selector(t, Cls);
+      for (const bad of ['3', {}, null, undefined, [], 1.5, NaN, 3n, { fileno: 3 }, { fileno: () => '3' }, { fileno: () => 1.5 }]) {
+        assert.throws(() => s.register(bad, READ), TypeError);
+      }
+      for (const bad of [-1, -100, { fileno: () => -1 }, { fileno: () => -7 }]) {
+        assert.throws(() => s.register(bad, READ), RangeError);
+      }
+      assert.equal(s.getMap().size, 0);
+    });
+
+    test('register: the same fd already registered (by any object) → KeyError', (t) => {
+      const s = selector(t, Cls);
+      const [r] = pipe(t);
+      const k = s.register({ fileno: () => r }, READ);
+      assert.throws(() => s.register(r, WRITE), KeyError);
+      assert.throws(() => s.register({ fileno: () => r }, READ), KeyError);
+      assert.equal(s.getKey(r), k);
+      assert.equal(s.getMap().size, 1);
+    });
+
+    test('register: a kernel refusal (epoll and a regular file: EPERM) propagates and nothing stays registered', (t) => {
+      const s = selector(t, Cls);
+      const file = openSync(new URL(import.meta.url), 'r');
+      t.after(() => closeSync(file));
+      if (!(s instanceof EpollSelector)) {
+        s.register(file, READ); // poll and select accept regular files (always ready)
+        assert.equal(s.unregister(file).fd, file);
+        return;
+      }
+      assert.throws(() => s.register(file, READ), (e) => e instanceof PermissionError && e instanceof OSError && e.code === 'EPERM');
+      assert.equal(s.getMap().size, 0);
+      assert.equal(s.getMap().get(file), undefined);
+      assert.throws(() => s.getKey(file), KeyError);
+      assert.throws(() => s.unregister(file), KeyError);
+      assert.throws(() => s.register(file, READ), PermissionError);
+    });
+
+    test('unregister(fileobj) → the key; not registered → KeyError', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      const obj = { fileno: () => r };
+      const k = s.register(obj, READ);
+      assert.throws(() => s.unregister(w), KeyError);
+      assert.equal(s.unregister(r), k, 'found by fd for an object registered as an object');
+      assert.throws(() => s.unregister(obj), KeyError);
+      assert.throws(() => s.unregister(r), KeyError);
+      const k2 = s.register(w, WRITE);
+      assert.equal(s.unregister({ fileno: () => w }), k2);
+    });
+
+    test('unregister works after the fd was closed, and after the number was reused by another file', (t) => {
+      const s = selector(t, Cls);
+      const [r, w, closeEnd] = pipe(t);
+      const kr = s.register(r, READ);
+      const kw = s.register(w, WRITE);
+      closeEnd(r);
+      assert.equal(s.unregister(r), kr);
+      closeEnd(w);
+      // Open eventfds until one takes w's number (the kernel hands out the lowest free).
+      const extra = [];
+      t.after(() => { for (const fd of extra) os.close(fd); });
+      while (extra.length < 200 && extra.at(-1) !== w) extra.push(os.eventfd(0));
+      assert.equal(extra.at(-1), w, 'the number was reused');
+      assert.equal(s.unregister(w), kw);
+      assert.equal(s.getMap().size, 0);
+      // The new file registers and works normally afterwards.
+      const kn = s.register(w, READ | WRITE);
+      assert.deepEqual(fds(s.select(0)), [[w, WRITE]]);
+      assert.equal(s.unregister(w), kn);
+    });
+
+    test('an object whose fileno() now returns -1 is still found by identity', (t) => {
+      const s = selector(t, Cls);
+      const [a, b] = socketpair();
+      t.after(() => { a.close(); b.close(); });
+      const k = s.register(a, READ, 'sock');
+      a.close();
+      assert.equal(a.fileno(), -1);
+      assert.equal(s.getKey(a), k);
+      assert.equal(s.getMap().get(a), k);
+      assert.ok(s.getMap().has(a));
+      assert.equal(s.unregister(a), k);
+      assert.throws(() => s.unregister(a), RangeError, 'no longer registered: the -1 itself is the error');
+    });
+
+    test('modify(fileobj, events, data?) → the new key; not registered → KeyError; omitting data sets undefined', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      assert.throws(() => s.modify(r, READ), KeyError);
+      assert.throws(() => s.modify(r, READ, 'x'), KeyError);
+      const k1 = s.register(w, READ, 'one');
+      const k2 = s.modify(w, WRITE, 'two');
+      assert.notEqual(k2, k1);
+      assert.deepEqual(k2, { fileobj: w, fd: w, events: WRITE, data: 'two' });
+      assert.equal(s.getKey(w), k2);
+      assert.deepEqual(fds(s.select(0)), [[w, WRITE]]);
+      const k3 = s.modify(w, WRITE);
+      assert.equal(k3.data, undefined, 'omitting data sets it to undefined, as in CPython');
+      assert.ok('data' in k3);
+      assert.equal(s.getKey(w), k3);
+      assert.equal(s.modify(w, WRITE), k3, 'no change at all: the same key back');
+      for (const bad of [0, 4, -1, 1.5]) assert.throws(() => s.modify(w, bad), RangeError);
+      assert.equal(s.getKey(w), k3, 'a rejected modify changes nothing');
+    });
+
+    test('modify: a change of data alone makes no syscall', (t) => {
+      const s = selector(t, Cls);
+      const [r, , closeEnd] = pipe(t);
+      s.register(r, READ, 'a');
+      closeEnd(r); // from now on any epoll_ctl on r fails (EBADF)
+      const k = s.modify(r, READ, 'b');
+      assert.deepEqual(k, { fileobj: r, fd: r, events: READ, data: 'b' });
+      assert.equal(s.getKey(r), k);
+      if (s instanceof EpollSelector) {
+        // A change of events does reach the kernel, which refuses now.
+        assert.throws(() => s.modify(r, WRITE, 'c'), (e) => e instanceof OSError && e.code === 'EBADF');
+        assert.equal(s.getMap().size, 0, 'as CPython: a refused modify drops the registration');
+      } else {
+        s.unregister(r);
+      }
+    });
+
+    test('select(timeout?) → Array<[key, events]>, events masked to key.events; level-triggered', (t) => {
+      const s = selector(t, Cls);
+      const [a, b] = socketpair();
+      t.after(() => { a.close(); b.close(); });
+      const ka = s.register(a, READ, 'a');
+      const kb = s.register(b, READ | WRITE, 'b');
+      let res = s.select(0);
+      assert.ok(Array.isArray(res));
+      assert.deepEqual([...res], [[kb, WRITE]], 'b is writable; a, READ only, is not reported for writability');
+      a.send(Buffer.from('hi'));
+      res = s.select(0);
+      assert.deepEqual([...res], [[kb, READ | WRITE]]);
+      for (const [key, ev] of res) assert.equal(ev & ~key.events, 0);
+      // Level-triggered: still ready until read.
+      assert.deepEqual([...s.select(0)], [[kb, READ | WRITE]]);
+      assert.deepEqual([...s.select(0.01)], [[kb, READ | WRITE]]);
+      b.recv(10);
+      assert.deepEqual([...s.select(0)], [[kb, WRITE]]);
+      b.send(Buffer.from('x'));
+      assert.deepEqual(fds(s.select(0)), [[a.fileno(), READ], [b.fileno(), WRITE]].sort((x, y) => x[0] - y[0]));
+      assert.equal(s.select(0).find(([k]) => k === ka)[1], READ);
+    });
+
+    test('select: seconds; null/undefined block; <= 0 polls', async (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      s.register(r, READ);
+      for (const timeout of [0, -1, -0.5, -Infinity]) {
+        const t0 = performance.now();
+        assert.deepEqual([...s.select(timeout)], []);
+        assert.ok(performance.now() - t0 < 500, `select(${timeout}) polls`);
+      }
+      let t0 = performance.now();
+      assert.deepEqual([...s.select(0.08)], []);
+      let ms = performance.now() - t0;
+      assert.ok(ms >= 75 && ms < 3000, `select(0.08) waited ${ms} ms`);
+      t0 = performance.now();
+      assert.deepEqual([...s.select(1e-6)], []);
+      ms = performance.now() - t0;
+      assert.ok(ms >= 0.9, `select(1e-6) waited only ${ms} ms: fractions of a ms round up`);
+      for (const timeout of [null, undefined, 'omitted']) {
+        const child = spawn(process.execPath, ['-e', 'setTimeout(() => require("fs").writeSync(3, "x"), 60)'], {
+          stdio: ['ignore', 'ignore', 'inherit', w],
+        });
+        const exited = new Promise((res) => child.on('exit', res));
+        t0 = performance.now();
+        const res = timeout === 'omitted' ? s.select() : s.select(timeout);
+        ms = performance.now() - t0;
+        await exited;
+        assert.ok(ms >= 30, `select(${timeout}) returned after ${ms} ms`);
+        assert.deepEqual(fds(res), [[r, READ]]);
+        os.read(r, 10);
+      }
+    });
+
+    test('select: error/hang-up conditions report as READ|WRITE before masking', (t) => {
+      const s = selector(t, Cls);
+      const pairs = [socketpair(), socketpair(), socketpair()];
+      t.after(() => { for (const [x, y] of pairs) { x.close(); y.close(); } });
+      const [[a1, b1], [a2, b2], [a3, b3]] = pairs;
+      s.register(a1, READ);
+      s.register(a2, WRITE);
+      s.register(a3, READ | WRITE);
+      b1.close(); b2.close(); b3.close();
+      const got = new Map(fds(s.select(0)));
+      assert.equal(got.get(a1.fileno()), READ);
+      assert.equal(got.get(a2.fileno()), WRITE);
+      assert.equal(got.get(a3.fileno()), READ | WRITE);
+      // A pipe's read end after its writer closed (POLLHUP alone) is readable.
+      const [r, w, closeEnd] = pipe(t);
+      s.register(r, READ);
+      closeEnd(w);
+      assert.equal(new Map(fds(s.select(0))).get(r), READ);
+    });
+
+    test('getKey(fileobj) → key; not registered → KeyError; after close() → ClosedError', (t) => {
+      const s = new Cls();
+      const [r, w] = pipe(t);
+      const k = s.register(r, READ);
+      assert.equal(s.getKey(r), k);
+      assert.equal(s.getKey({ fileno: () => r }), k);
+      assert.throws(() => s.getKey(w), KeyError);
+      s.close();
+      assert.throws(() => s.getKey(r), (e) => e instanceof ClosedError && e.code === 'ERR_CLOSED');
+      assert.throws(() => s.getKey(w), ClosedError);
+    });
+
+    test('getMap(): a read-only ReadonlyMap<number, SelectorKey> keyed by fd, get/has also accept the file-like', (t) => {
+      const s = selector(t, Cls);
+      const [r, w] = pipe(t);
+      const obj = { fileno: () => w };
+      const m = s.getMap();
+      assert.equal(m.size, 0);
+      const kr = s.register(r, READ);
+      const kw = s.register(obj, WRITE);
+      assert.equal(m.size, 2, 'live');
+      assert.equal(m.get(r), kr);
+      assert.equal(m.get(w), kw);
+      assert.equal(m.get(obj), kw);
+      assert.equal(m.get({ fileno: () => r }), kr);
+      assert.equal(m.has(r), true);
+      assert.equal(m.has(obj), true);
+      assert.equal(m.has(w + 1000), false);
+      assert.equal(m.get(w + 1000), undefined);
+      for (const bad of ['x', null, undefined, -1, {}, 1.5]) {
+        assert.equal(m.get(bad), undefined);
+        assert.equal(m.has(bad), false);
+      }
+      assert.deepEqual([...m], [[r, kr], [w, kw]]);
+      assert.deepEqual([...m.keys()], [r, w]);
+      assert.deepEqual([...m.values()], [kr, kw]);
+      assert.deepEqual([...m.entries()], [[r, kr], [w, kw]]);
+      assert.deepEqual(new Map(m), new Map([[r, kr], [w, kw]]));
+      const seen = [];
+      m.forEach((v, k, map) => seen.push([k, v, map === m]));
+      assert.deepEqual(seen, [[r, kr, true], [w, kw, true]]);
+      for (const mut of ['set', 'delete', 'clear']) assert.equal(typeof m[mut], 'undefined', `no ${mut}()`);
+      assert.throws(() => { 'use strict'; m.size = 5; }, TypeError);
+      assert.equal(m.size, 2);
+      s.unregister(obj);
+      assert.equal(m.size, 1);
+      assert.equal(m.has(w), false);
+    });
+
+    test('getMap(): null after close(); a map taken before close() is then empty', (t) => {
+      const s = new Cls();
+      const [r] = pipe(t);
+      const k = s.register(r, READ);
+      const m = s.getMap();
+      assert.equal(m.get(r), k);
+      s.close();
+      assert.equal(s.getMap(), null);
+      assert.equal(m.size, 0);
+      assert.equal(m.get(r), undefined);
+      assert.equal(m.has(r), false);
+      assert.deepEqual([...m], []);
+      assert.deepEqual([...m.keys()], []);
+    });
+
+    test('close() and [Symbol.dispose](): idempotent; afterwards every method but getMap() → ClosedError', (t) => {
+      const [r, w] = pipe(t);
+      for (const how of ['close', 'dispose']) {
+        const s = new Cls();
+        s.register(r, READ);
+        if (how === 'close') { s.close(); s.close(); } else { s[Symbol.dispose](); s[Symbol.dispose](); s.close(); }
+        assert.equal(s.getMap(), null);
+        const calls = [() => s.register(w, WRITE), () => s.unregister(r), () => s.modify(r, WRITE), () => s.select(0),
+          () => s.select(), () => s.getKey(r)];
+        if (typeof s.fileno === 'function') calls.push(() => s.fileno());
+        for (const call of calls) assert.throws(call, (e) => e instanceof ClosedError && e.code === 'ERR_CLOSED', `${how}: ${call}`);
+      }
+    });
   });
 }
 
@@ -455,6 +817,28 @@ describe('EpollSelector specifics', () => {
     assert.equal(ready.length, 100);
     for (const [k, ev] of ready) assert.equal(ev, READ | WRITE, `fd ${k.fd}`);
   });
+
+  test('fileno(): its close-on-exec epoll fd, released by close()', () => {
+    const s = new EpollSelector();
+    const fd = s.fileno();
+    assert.ok(Number.isInteger(fd) && fd >= 0);
+    assert.equal(s.fileno(), fd);
+    assert.equal(os.getInheritable(fd), false);
+    s.close();
+    assert.throws(() => os.getInheritable(fd), (e) => e instanceof OSError && e.code === 'EBADF');
+    assert.equal(typeof new PollSelector().fileno, 'undefined');
+    assert.equal(typeof new SelectSelector().fileno, 'undefined');
+  });
+
+  test('the epoll fd is readable while select() would report something', (t) => {
+    const s = new EpollSelector();
+    t.after(() => s.close());
+    const [r, w] = pipe(t);
+    s.register(r, READ);
+    assert.deepEqual(io.select([s.fileno()], [], [], 0)[0], []);
+    os.write(w, 'x');
+    assert.deepEqual(io.select([s.fileno()], [], [], 0)[0], [s.fileno()]);
+  });
 });
 
 describe('DefaultSelector', () => {
@@ -480,3 +864,4 @@ describe('DefaultSelector', () => {
     assert.match(run('kqueue').stdout.trim(), /^RangeError: IOMUX_SELECTOR="kqueue" .*epoll, poll, select/);
   });
 });
+

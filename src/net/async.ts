@@ -15,8 +15,9 @@
  * sockRecv()` against a peer that keeps the socket full would never let timers or I/O
  * callbacks run. Every operation therefore counts the work done without waiting since
  * the event loop last ran; past {@link YIELD_OPS} operations or {@link YIELD_BYTES}
- * bytes it yields one turn (`setImmediate`) before resolving. `sockSendall` of a large
- * buffer to a fast reader yields the same way between its sends.
+ * bytes it yields one turn (`setImmediate`) before resolving (with its result: data
+ * received is never dropped for a timeout). `sockSendall` of a large buffer to a fast
+ * reader yields the same way between its sends, and checks its timeout and signal then.
  */
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
@@ -25,7 +26,7 @@ import {
   describe, toBytesOrUtf8, toOptions, toSignal, toSize, toTimeoutMs, toWritableBytes, type FileLike,
 } from '../validate.js';
 import { Reactor as LoopReactor } from '../loop/reactor.js';
-import { adoptSocket, type Socket } from './socket.js';
+import { adoptSocket, type SendData, type Socket } from './socket.js';
 import { isNumericHost, type AddressLike } from './address.js';
 import type { SocketAddress } from './sockaddr.js';
 import { resolveHostAsync } from './resolve.js';
@@ -145,8 +146,12 @@ class Op {
     return r.writable(sock, this.#options());
   }
 
-  /** Yields one loop turn, then checks that the deadline and the signal still allow going on. */
-  async yieldTurn(): Promise<void> {
+  /**
+   * Yields one loop turn in the middle of an operation, then checks that the deadline and
+   * the signal still allow going on. (An operation that has its result yields with the
+   * plain {@link yieldTurn} and returns it: the bytes or the connection are taken.)
+   */
+  async yieldAndCheck(): Promise<void> {
     await yieldTurn();
     this.#signal?.throwIfAborted();
     if (this.#deadline >= 0 && this.#deadline - performance.now() <= 0) throw this.timedOut();
@@ -204,7 +209,7 @@ export async function sockRecv(reactor: Readiness, sock: Socket, n: number, opti
     const r = sock.tryRecvInto(big ?? SCRATCH, 0, n);
     if (r >= 0) {
       const out = received(big, r, n);
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      if (!waited && overBudget(r)) await yieldTurn();
       return out;
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
@@ -228,7 +233,7 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
   for (;;) {
     const r = sock.tryRecvInto(b, 0, b.length);
     if (r >= 0) {
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      if (!waited && overBudget(r)) await yieldTurn();
       return r;
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
@@ -242,7 +247,7 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
  * `ArrayBufferView` (sent by bytes: a `Uint16Array(3)` is 6 bytes), an `ArrayBuffer`, or
  * a string (UTF-8). On a timeout or abort part of the data may have been sent.
  */
-export async function sockSendall(reactor: Readiness, sock: Socket, data: ArrayBufferView | ArrayBuffer | string,
+export async function sockSendall(reactor: Readiness, sock: Socket, data: SendData,
   options?: SockOpOptions): Promise<void> {
   const b = toBytesOrUtf8(data, 'sockSendall data');
   const op = new Op('sockSendall', options);
@@ -252,7 +257,8 @@ export async function sockSendall(reactor: Readiness, sock: Socket, data: ArrayB
     const r = sock.trySend(b, off, b.length - off);
     if (r >= 0) {
       off += r;
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      // Counted whether or not more is left; the yield only when more is left.
+      if (!waited && overBudget(r) && off < b.length) await op.yieldAndCheck();
       waited = false;
     } else if (r === NEG_EAGAIN) {
       await op.writable(reactor, sock);
@@ -275,7 +281,7 @@ export async function sockAccept(reactor: Readiness, sock: Socket, options?: Soc
     if (r >= 0) {
       const addr = acceptedAddress();
       const conn = adoptSocket(r, sock.family, sock.type, sock.proto, true);
-      if (!waited && overBudget(0)) await op.yieldTurn();
+      if (!waited && overBudget(0)) await yieldTurn();
       return [conn, addr];
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'accept', sock);
@@ -303,7 +309,7 @@ export async function sockConnect(reactor: Readiness, sock: Socket, addr: Addres
     copy[0] = host;
     target = copy as unknown as AddressLike;
   }
-  // Non-blocking, connectEx never waits: 0, EINPROGRESS (EINTR too: the kernel goes on)
+  // Non-blocking, connectEx never waits: 0, EINPROGRESS (also after a signal: the kernel goes on)
   // or the errno.
   const r = sock.connectEx(target);
   if (r === 0) return;
@@ -345,7 +351,7 @@ export class Reactor extends LoopReactor {
   }
 
   /** Sends all of `data` (any byte view by its bytes, or a string as UTF-8). */
-  sockSendall(sock: Socket, data: ArrayBufferView | ArrayBuffer | string, options?: SockOpOptions): Promise<void> {
+  sockSendall(sock: Socket, data: SendData, options?: SockOpOptions): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     return sockSendall(this, sock, data, options);
   }

@@ -2,12 +2,12 @@
  * The `Socket` class: Python's `socket.socket` over a raw, close-on-exec fd, so it works
  * with every selector and the Reactor. Blocking methods block the thread (as Python's
  * do); in non-blocking mode an operation that would block throws `BlockingIOError`.
- * Signals (EINTR) are retried (PEP 475). A closed socket has fd -1, so every operation on
+ * Calls a signal interrupts are retried (PEP 475). A closed socket has fd -1, so every operation on
  * it fails with `OSError` EBADF, as in Python. `settimeout(seconds)` gives Python's third
  * mode: a non-blocking fd whose operations wait up to that long, then throw TimeoutError.
  */
 import * as libc from '../sys/libc.js';
-import { check, raise, sysret } from '../sys/call.js';
+import { check, closeFd, raise, retry, sysretStarted } from '../sys/call.js';
 import { fdClosing } from '../sys/closing.js';
 import {
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
@@ -20,11 +20,10 @@ import { encodeAddress, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, where } from './scratch.js';
 import { sendFds, recvFds, type WaitAgain } from './fdpass.js';
-import { waitFd } from './wait.js';
+import { readyNow, waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
 
-const EINTR = errno.EINTR;
 const EAGAIN = errno.EAGAIN;
 const ECONNRESET = errno.ECONNRESET;
 const EINPROGRESS = errno.EINPROGRESS;
@@ -41,6 +40,13 @@ const ADOPT_NONBLOCKING: unique symbol = Symbol('adopt a non-blocking fd');
 type Adopt = typeof ADOPT_BLOCKING | typeof ADOPT_NONBLOCKING;
 /** The constructor as {@link adoptSocket} calls it. */
 type AdoptingConstructor = new (family: number, type: number, proto: number, fileno: number, adopt: Adopt) => Socket;
+
+/**
+ * Bytes to send: a `Buffer`/`Uint8Array`, any other `ArrayBufferView` or an `ArrayBuffer`
+ * (sent by its bytes: a `Uint16Array(3)` is 6 bytes, as CPython takes any buffer), or a
+ * string (sent as UTF-8).
+ */
+export type SendData = ArrayBufferView | ArrayBuffer | string;
 
 /**
  * A socket, as Python's `socket.socket`: `new Socket(family, type, proto, fileno?)` or
@@ -126,9 +132,9 @@ export class Socket {
     if (fd < 0) return;
     this.#fd = -1;
     fdClosing(fd); // a Reactor waiting on the fd rejects those waits and forgets it
-    const r = sysret(libc.close(fd));
-    // EINTR: Linux has released the fd already; ECONNRESET: the peer reset (Python ignores it).
-    if (r < 0 && r !== -EINTR && r !== -ECONNRESET) raise(r, 'close', `fd ${fd}`);
+    const r = closeFd(fd);
+    // ECONNRESET: the peer reset (Python ignores it).
+    if (r < 0 && r !== -ECONNRESET) raise(r, 'close', `fd ${fd}`);
   }
 
   /** Gives up ownership: returns the fd and leaves this socket closed (fd -1). */
@@ -213,8 +219,7 @@ export class Socket {
     let deadline = -1;
     for (;;) {
       ADDRLEN.writeUInt32LE(ADDR.length, 0);
-      const r = sysret(libc.accept4(this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC));
-      if (r === -EINTR) continue; // EINTR: retry (PEP 475).
+      const r = retry(libc.accept4, this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
       if (r < 0) {
         deadline = T.again(this.#fd, this.#timeout, r, POLLIN, deadline, 'accept');
         continue;
@@ -247,12 +252,11 @@ export class Socket {
   /** Connects; returns 0, a positive errno, or TIMED_OUT. */
   #connect(addr: AddressLike): number {
     const len = encodeAddress(this.#family, addr, ADDR);
-    const r = sysret(libc.connect(this.#fd, ADDR, len));
-    if (r >= 0) return 0;
-    // EINTR: the connection carries on in the kernel, as with EINPROGRESS. Non-blocking:
+    // A signal does not stop the connection (it comes back as EINPROGRESS). Non-blocking:
     // report it in progress; blocking or with a timeout: wait for the outcome (PEP 475).
-    if (r !== -EINTR && (r !== -EINPROGRESS || this.#timeout <= 0)) return -r;
-    if (this.#timeout === 0) return EINPROGRESS;
+    const r = sysretStarted(libc.connect(this.#fd, ADDR, len));
+    if (r >= 0) return 0;
+    if (r !== -EINPROGRESS || this.#timeout === 0) return -r;
     try {
       waitFd(this.#fd, POLLOUT, this.#timeout < 0 ? -1 : performance.now() + this.#timeout * 1000, 'connect');
     } catch (e) {
@@ -272,17 +276,19 @@ export class Socket {
 
   /**
    * Receives into `buf` (no copy): up to `nbytes` bytes (0 or omitted: the whole buffer).
-   * @returns the count received, 0 at EOF.
+   * `buf` is any `ArrayBufferView` or an `ArrayBuffer`, filled by bytes; a string is a
+   * TypeError naming `buf` (it has no memory to fill).
+   * @returns the count received in bytes, 0 at EOF.
    */
-  recvInto(buf: ArrayBufferView, nbytes = 0, flags = 0): number {
+  recvInto(buf: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
     return T.recvInto(this.#fd, this.#timeout, buf, nbytes, flags);
   }
 
   /**
-   * Sends `data` (a string is UTF-8) once: returns the count sent, which may be less
-   * than `data.length`. MSG_NOSIGNAL: a closed peer is BrokenPipeError, not SIGPIPE.
+   * Sends `data` (see {@link SendData}: byte views by their bytes, a string as UTF-8)
+   * once: returns the count of bytes sent, which may be less than all of them. MSG_NOSIGNAL: a closed peer is BrokenPipeError, not SIGPIPE.
    */
-  send(data: Uint8Array | string, flags = 0): number {
+  send(data: SendData, flags = 0): number {
     return T.send(this.#fd, this.#timeout, data, flags);
   }
 
@@ -290,7 +296,7 @@ export class Socket {
    * Sends all of `data`. On a non-blocking socket it throws `BlockingIOError` when the
    * buffer fills, as Python's does (how much went out is then unknown to the caller).
    */
-  sendall(data: Uint8Array | string, flags = 0): void {
+  sendall(data: SendData, flags = 0): void {
     T.sendall(this.#fd, this.#timeout, data, flags);
   }
 
@@ -303,20 +309,20 @@ export class Socket {
   }
 
   /** Receives into `buf` (up to `nbytes`, 0: all of it): `[count, address]` as `recvfrom`. */
-  recvfromInto(buf: ArrayBufferView, nbytes = 0, flags = 0): [number, SocketAddress | null] {
+  recvfromInto(buf: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): [number, SocketAddress | null] {
     return T.recvfromInto(this.#fd, this.#timeout, this.#family, buf, nbytes, flags);
   }
 
   /** Sends `data` to `addr` (`sendto(data, addr)` or `sendto(data, flags, addr)`); returns the count. */
-  sendto(data: Uint8Array | string, addr: AddressLike): number;
-  sendto(data: Uint8Array | string, flags: number, addr: AddressLike): number;
-  sendto(data: Uint8Array | string, a: unknown, b?: unknown): number {
+  sendto(data: SendData, addr: AddressLike): number;
+  sendto(data: SendData, flags: number, addr: AddressLike): number;
+  sendto(data: SendData, a: unknown, b?: unknown): number {
     const three = arguments.length >= 3;
     return T.sendto(this.#fd, this.#timeout, this.#family, data, three ? a : 0, three ? b : a);
   }
 
   /** Sends `data` with the fds `fds` attached (SCM_RIGHTS); returns the byte count sent. */
-  sendFds(data: Uint8Array | string | readonly (Uint8Array | string)[], fds: readonly number[], flags = 0): number {
+  sendFds(data: SendData | readonly SendData[], fds: readonly number[], flags = 0): number {
     return sendFds(this.#fd, data, fds, flags, this.#againHook());
   }
 
@@ -359,13 +365,16 @@ export class Socket {
   }
 
   /**
-   * Accepts one pending connection without blocking and without throwing for the
-   * outcome. The new socket is non-blocking and close-on-exec; its peer is
-   * `getpeername()`.
+   * Accepts one pending connection without throwing for the outcome. The new socket is
+   * non-blocking and close-on-exec; its peer is `getpeername()`. Meant for a non-blocking
+   * listener, where it never blocks; on a blocking one (or one with a timeout) it first
+   * asks whether a connection is pending (a zero-timeout poll), so it blocks only if
+   * another process takes that connection in between.
    * @returns the new Socket, or a negative errno: `NEG_EAGAIN` when no connection is
    *   pending, `-errno.EMFILE` at the fd limit, and so on.
    */
   tryAccept(): Socket | number {
+    if (this.#timeout !== 0 && this.#fd >= 0 && !readyNow(this.#fd, POLLIN)) return -EAGAIN;
     const r = T.tryAcceptFd(this.#fd);
     return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true);
   }

@@ -29,3 +29,22 @@ export class FileObj {
   constructor(fd) { this.fd = fd; }
   fileno() { return this.fd; }
 }
+
+/**
+ * A pipe `[r, w, closeEnd]` whose ends still open are closed after the test `t`;
+ * `closeEnd(fd)` closes one end early.
+ */
+export function pipeFor(t) {
+  const p = os.pipe();
+  const open = new Set(p);
+  t.after(() => { for (const fd of open) os.close(fd); });
+  const closeEnd = (fd) => { open.delete(fd); os.close(fd); };
+  return [p[0], p[1], closeEnd];
+}
+
+/** A new `Cls` selector, closed after the test `t`. */
+export function selectorFor(t, Cls) {
+  const s = new Cls();
+  t.after(() => s.close());
+  return s;
+}
