@@ -66,6 +66,7 @@ test('refused, invalid and resolved-by-name requests', async () => {
   const [refused, https, named] = batch.run();
   assert.ok(refused instanceof ConnectionRefusedError);
   assert.ok(https instanceof TypeError);
+  assert.match(https.message, /https: is not supported by HttpBatch .*use HttpClient/);
   assert.equal(named.text(), 'ok');
   assert.equal(errs.length, 2);
 });

@@ -84,7 +84,14 @@ export class HttpBatch {
     let req: PreparedRequest | null = null;
     let error: Error | null = null;
     try {
-      req = prepare(input, { timeout: this.#timeout, maxResponseSize: this.#maxResponseSize });
+      const r = prepare(input, { timeout: this.#timeout, maxResponseSize: this.#maxResponseSize });
+      if (r.origin.tls) {
+        throw new TypeError(`https: is not supported by HttpBatch (TLS runs on Node's event loop, which run() blocks): use HttpClient for ${r.url}`);
+      }
+      if (r.bodyStream !== null) {
+        throw new TypeError('HttpBatch takes no async iterable body (it would need the event loop run() blocks)');
+      }
+      req = r;
     } catch (e) {
       error = e as Error;
     }
@@ -108,6 +115,7 @@ export class HttpBatch {
       readBuf: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
       maxConnections: this.#max,
       pipelining: 1,
+      tls: null,
       closed: false,
       // One blocking lookup per host name and run.
       resolve(origin: Origin, done: ResolveDone): void {

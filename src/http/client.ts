@@ -8,7 +8,7 @@ import { describe, toFunction, toInteger, toOptions } from '../validate.js';
 import { Reactor } from '../loop/reactor.js';
 import { Exchange, type Done } from './exchange.js';
 import { Pool } from './pool.js';
-import type { ClientCore } from './core.js';
+import type { ClientCore, TlsConfig } from './core.js';
 import { resolveAsync } from './io.js';
 import { prepare, timeoutOption, checkMaxConnections, sizeOption, type RequestOptions, type PreparedRequest, type RequestDefaults } from './request.js';
 import { redirectRequest } from './redirect.js';
@@ -42,6 +42,34 @@ export interface HttpClientOptions {
    * `PipelineAbortedError`.
    */
   pipelining?: number;
+  /**
+   * HTTPS: certificate authorities to trust (PEM) instead of Node's default ones, e.g. a
+   * private CA's certificate.
+   */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** HTTPS: verify the server's certificate chain and name (default true). */
+  rejectUnauthorized?: boolean;
+  /**
+   * HTTPS: the server name sent as SNI and checked against the certificate, instead of
+   * the URL's host (useful when connecting by IP address). Applies to every https origin.
+   */
+  servername?: string;
+}
+
+/** Checks the HTTPS options. */
+function tlsOptions(o: HttpClientOptions): Omit<TlsConfig, 'reactor'> {
+  const ca = o.ca;
+  const pem = (v: unknown): boolean => typeof v === 'string' || Buffer.isBuffer(v);
+  if (ca !== undefined && !pem(ca) && !(Array.isArray(ca) && ca.every(pem))) {
+    throw new TypeError(`ca must be a PEM string or Buffer, or an array of them, got ${describe(ca)}`);
+  }
+  if (o.rejectUnauthorized !== undefined && typeof o.rejectUnauthorized !== 'boolean') {
+    throw new TypeError(`rejectUnauthorized must be a boolean, got ${describe(o.rejectUnauthorized)}`);
+  }
+  if (o.servername !== undefined && (typeof o.servername !== 'string' || o.servername === '')) {
+    throw new TypeError(`servername must be a non-empty string, got ${describe(o.servername)}`);
+  }
+  return { ca, rejectUnauthorized: o.rejectUnauthorized ?? true, servername: o.servername };
 }
 
 /** Request options of {@link HttpClient}: a request's own `maxRedirections` too. */
@@ -56,8 +84,11 @@ export type RequestCallback = (err: Error | null, res?: HttpResponse) => void;
 const READ_BUFFER_SIZE = 64 * 1024;
 
 /**
- * An HTTP/1.1 client for `http://` URLs (IPv4, bracketed IPv6 literals, host names
- * through the system resolver on libuv's thread pool).
+ * An HTTP/1.1 client for `http://` and `https://` URLs (IPv4, bracketed IPv6 literals,
+ * host names through the system resolver on libuv's thread pool). HTTPS is node:tls over
+ * a Duplex on the iomux socket: certificates verified by default (`ca`,
+ * `rejectUnauthorized`, `servername` options), ALPN `http/1.1`; a failed handshake is a
+ * `TlsError` naming the origin.
  *
  * Errors fail only their own request: `ConnectionRefusedError`, `TimeoutError` (the
  * `timeout` elapsed), the signal's reason (aborted), `HttpParseError` (malformed
@@ -76,6 +107,7 @@ export class HttpClient {
   readonly #defaults: RequestDefaults;
   readonly #maxRedirections: number;
   readonly #pipelining: number;
+  readonly #tlsOptions: Omit<TlsConfig, 'reactor'>;
   #core: ClientCore | null = null;
   #closed = false;
   #active = 0;
@@ -89,12 +121,13 @@ export class HttpClient {
    */
   constructor(options: HttpClientOptions = {}) {
     const o = toOptions<HttpClientOptions>(options, 'HttpClient options',
-      '{ reactor, maxConnectionsPerOrigin, timeout, maxResponseSize, maxRedirections, pipelining }');
+      '{ reactor, maxConnectionsPerOrigin, timeout, maxResponseSize, maxRedirections, pipelining, ca, rejectUnauthorized, servername }');
     this.#max = checkMaxConnections(o.maxConnectionsPerOrigin ?? 6);
     this.#timeout = timeoutOption(o.timeout ?? 30000);
     this.#defaults = { timeout: this.#timeout, maxResponseSize: sizeOption(o.maxResponseSize ?? Infinity, 'maxResponseSize') };
     this.#maxRedirections = toInteger(o.maxRedirections ?? 0, 'maxRedirections', 0);
     this.#pipelining = toInteger(o.pipelining ?? 1, 'pipelining', 1);
+    this.#tlsOptions = tlsOptions(o);
     if (o.reactor !== undefined && !(o.reactor instanceof Reactor)) {
       throw new TypeError(`reactor must be an iomux Reactor, got ${describe(o.reactor)}`);
     }
@@ -224,6 +257,7 @@ export class HttpClient {
       readBuf: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
       maxConnections: this.#max,
       pipelining: this.#pipelining,
+      tls: { reactor, ...this.#tlsOptions },
       closed: false,
       resolve: resolveAsync,
       poolEmpty(pool): void {

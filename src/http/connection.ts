@@ -10,10 +10,13 @@
  * socket call is the non-throwing kind: EAGAIN is a return value, not an exception.
  */
 import { Readable } from 'node:stream';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { SocketStream } from '../stream/duplex.js';
 import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser, type BodySink } from './parser.js';
-import { PipelineAbortedError } from './errors.js';
+import { PipelineAbortedError, TlsError } from './errors.js';
 import { HttpResponse, HttpStreamResponse } from './response.js';
 import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { Exchange, Holder } from './exchange.js';
@@ -30,7 +33,7 @@ const MAX_READS_PER_WAKEUP = 16;
 
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
-const enum C { Resolving, Connecting, Busy, Idle, Closed }
+const enum C { Resolving, Connecting, Handshake, Busy, Idle, Closed }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
@@ -62,6 +65,9 @@ export class Connection implements Holder, BodySink {
   /** A streamed response body being fed, and whether reading waits for its consumer. */
   #body: Readable | null = null;
   #paused = false;
+  /** HTTPS: the TLS socket over a Duplex over the connected socket; all I/O goes through it. */
+  #tls: TLSSocket | null = null;
+  #drainWait = false;
   #reading = false;
   #writing = false;
   #dropped = false;
@@ -221,6 +227,10 @@ export class Connection implements Holder, BodySink {
   }
 
   #connected(): void {
+    if (this.pool.origin.tls) {
+      this.#startTls();
+      return;
+    }
     this.#state = C.Busy;
     this.pool.core.driver.addReader(this.#sock!, this.#onReadable);
     this.#reading = true;
@@ -255,8 +265,81 @@ export class Connection implements Holder, BodySink {
     this.#flush();
   }
 
+  /**
+   * HTTPS: the connected socket becomes a Duplex (driven by the Reactor), node:tls runs
+   * over it: verification on unless turned off, SNI with the host name (or `servername`),
+   * ALPN `http/1.1`. Requests are written once the handshake is done.
+   */
+  #startTls(): void {
+    const cfg = this.pool.core.tls;
+    const o = this.pool.origin;
+    if (cfg === null) throw new TypeError(`${o.key}: https: needs HttpClient (TLS runs on Node's event loop)`);
+    this.#wantWrite(false);
+    this.#state = C.Handshake;
+    const sock = this.#sock!;
+    const duplex = new SocketStream(sock, { reactor: cfg.reactor });
+    const name = cfg.servername ?? o.host;
+    const t = tlsConnect({
+      socket: duplex, host: name, servername: isIP(name) === 0 ? name : undefined,
+      ca: cfg.ca, rejectUnauthorized: cfg.rejectUnauthorized, ALPNProtocols: ['http/1.1'],
+    });
+    this.#tls = t;
+    t.on('secureConnect', () => {
+      if (this.#tls !== t) return;
+      const alpn = t.alpnProtocol;
+      if (alpn !== false && alpn !== null && alpn !== 'http/1.1') {
+        this.#fail(new TlsError(o.key, new Error(`the server chose ALPN protocol ${JSON.stringify(alpn)}, not http/1.1`)));
+        return;
+      }
+      this.#state = C.Busy;
+      this.#flush();
+    });
+    t.on('data', (chunk: Buffer) => {
+      if (this.#tls === t) this.#consume(chunk, chunk.length);
+    });
+    t.on('end', () => {
+      if (this.#tls === t) this.#eof();
+    });
+    t.on('error', (err: Error & { errno?: number }) => {
+      if (this.#tls !== t) return;
+      if (this.#state === C.Handshake) this.#fail(new TlsError(o.key, err));
+      else if (err.errno === ECONNRESET || err.errno === EPIPE) this.#ioFailure(err.errno, 'recv');
+      else this.#fail(err);
+    });
+  }
+
+  /** HTTPS: hands what is queued to the TLS socket (it buffers); a streamed body waits for 'drain'. */
+  #flushTls(t: TLSSocket): void {
+    const out = this.#out;
+    for (let i = this.#outIdx; i < out.length; i++) {
+      t.write(out[i]!);
+      const done = this.#outEnds[i];
+      if (done !== null && done !== undefined) done.sent = true;
+    }
+    out.length = 0;
+    this.#outEnds.length = 0;
+    this.#outIdx = 0;
+    if (this.#iterEx === null || this.#pulling) return;
+    if (t.writableNeedDrain) {
+      if (!this.#drainWait) {
+        this.#drainWait = true;
+        t.once('drain', () => {
+          this.#drainWait = false;
+          if (this.#tls === t) this.#flush();
+        });
+      }
+      return;
+    }
+    if (this.#iter === null) this.#startBody();
+    else this.#pull();
+  }
+
   /** Writes what is queued; waits for writability when the buffer is full. */
   #flush(): void {
+    if (this.#tls !== null) {
+      this.#flushTls(this.#tls);
+      return;
+    }
     const out = this.#out;
     while (this.#outIdx < out.length) {
       const b = out[this.#outIdx]!;
@@ -449,6 +532,10 @@ export class Connection implements Holder, BodySink {
   #pause(): void {
     if (this.#paused || this.#sock === null) return;
     this.#paused = true;
+    if (this.#tls !== null) {
+      this.#tls.pause();
+      return;
+    }
     if (this.#reading) {
       this.pool.core.driver.removeReader(this.#sock);
       this.#reading = false;
@@ -458,6 +545,10 @@ export class Connection implements Holder, BodySink {
   #resume(body: Readable): void {
     if (this.#body !== body || !this.#paused || this.#sock === null || this.#state === C.Closed) return;
     this.#paused = false;
+    if (this.#tls !== null) {
+      this.#tls.resume();
+      return;
+    }
     try {
       this.pool.core.driver.addReader(this.#sock, this.#onReadable);
       this.#reading = true;
@@ -597,6 +688,14 @@ export class Connection implements Holder, BodySink {
     }
     const sock = this.#sock;
     if (sock === null) return;
+    const t = this.#tls;
+    if (t !== null) {
+      // The TLS socket owns the Duplex, which owns the socket: destroying it closes the fd.
+      this.#tls = null;
+      this.#sock = null;
+      t.destroy();
+      return;
+    }
     const driver = this.pool.core.driver;
     try {
       if (this.#reading) driver.removeReader(sock);

@@ -59,3 +59,22 @@ export class PipelineAbortedError extends Error {
   }
 }
 Object.defineProperty(PipelineAbortedError.prototype, 'name', { value: 'PipelineAbortedError', writable: true, configurable: true });
+
+/**
+ * A TLS handshake that failed (certificate not trusted, name mismatch, protocol error),
+ * naming the origin. `code` is the underlying error's code (for example
+ * `'UNABLE_TO_VERIFY_LEAF_SIGNATURE'`, `'ERR_TLS_CERT_ALTNAME_INVALID'`), `cause` the error.
+ */
+export class TlsError extends Error {
+  /** The underlying error's code, or `'ERR_TLS'`. */
+  readonly code: string;
+  /**
+   * @param origin `https://host:port` of the connection.
+   * @param cause  what node:tls reported.
+   */
+  constructor(origin: string, cause: Error & { code?: unknown }) {
+    super(`TLS connection to ${origin} failed: ${cause.message}`, { cause });
+    this.code = typeof cause.code === 'string' ? cause.code : 'ERR_TLS';
+  }
+}
+Object.defineProperty(TlsError.prototype, 'name', { value: 'TlsError', writable: true, configurable: true });

@@ -28,7 +28,7 @@ export function redirectRequest(req: PreparedRequest, status: number, location: 
   } catch {
     return null;
   }
-  if (target.protocol !== 'http:') return null;
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return null;
   const from = new URL(req.url);
   const sameOrigin = from.origin === target.origin;
   let method = req.method;

@@ -17,7 +17,7 @@ export type BodyStream = AsyncIterable<Uint8Array | string>;
 
 /** The options form of a request. */
 export interface RequestOptions {
-  /** An `http://` URL (host name, IPv4, or bracketed IPv6 literal). */
+  /** An `http://` or `https://` URL (host name, IPv4, or bracketed IPv6 literal). */
   url: string | URL;
   /** Request method; default `'GET'`. */
   method?: string;
@@ -45,8 +45,10 @@ export interface RequestOptions {
 
 /** Where a request goes: one pool per distinct origin. */
 export interface Origin {
-  /** `host:port` with IPv6 literals bracketed; the pool key. */
+  /** `host:port` with IPv6 literals bracketed (`https://host:port` for TLS); the pool key. */
   key: string;
+  /** HTTPS: TLS over the connection. */
+  tls: boolean;
   /** Host to resolve or connect to (no brackets). */
   host: string;
   port: number;
@@ -118,7 +120,7 @@ interface Target {
 const targetCache = new Map<string, Target>();
 const TARGET_CACHE_MAX = 512;
 
-/** Parses and checks an `http://` URL. */
+/** Parses and checks an `http://` or `https://` URL. */
 function parseUrl(input: string | URL): Target {
   if (typeof input === 'string') {
     const hit = targetCache.get(input);
@@ -148,13 +150,11 @@ function parseUrlUncached(input: string | URL): Target {
   } else {
     throw new TypeError(`url must be a string or a URL, got ${input === null ? 'null' : typeof input}`);
   }
-  if (u.protocol !== 'http:') {
-    if (u.protocol === 'https:') {
-      throw new TypeError(`https: is not supported (iomux speaks plain HTTP/1.1 only): ${describe(u.href)}`);
-    }
-    throw new TypeError(`unsupported URL scheme ${describe(u.protocol)} in ${describe(u.href)}: expected http:`);
+  const tls = u.protocol === 'https:';
+  if (u.protocol !== 'http:' && !tls) {
+    throw new TypeError(`unsupported URL scheme ${describe(u.protocol)} in ${describe(u.href)}: expected http: or https:`);
   }
-  const port = u.port === '' ? 80 : Number(u.port);
+  const port = u.port === '' ? (tls ? 443 : 80) : Number(u.port);
   let host = u.hostname;
   let family = 0;
   if (host.startsWith('[')) {
@@ -163,10 +163,10 @@ function parseUrlUncached(input: string | URL): Target {
   } else if (IPV4.test(host)) {
     family = AF_INET;
   }
-  const key = `${u.hostname}:${port}`;
+  const key = tls ? `https://${u.hostname}:${port}` : `${u.hostname}:${port}`;
   let origin = originCache.get(key);
   if (origin === undefined) {
-    origin = { key, host, port, family };
+    origin = { key, host, port, family, tls };
     if (originCache.size < 1000) originCache.set(key, origin);
   }
   const auth = u.username !== '' || u.password !== ''
