@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { request as undiciRequest, Pool as UndiciPool } from 'undici';
 import { HttpClient } from '../dist/index.js';
+import { makeCerts } from '../test/fixtures/http-certs.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => {
@@ -35,10 +36,20 @@ const ROUNDS = opt('rounds', quick ? 1 : 3);
 const BODY = opt('body', 64);
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const server = spawn(process.execPath, [fileURLToPath(new URL('./http/server.mjs', import.meta.url)), String(BODY)],
-  { stdio: ['pipe', 'pipe', 'inherit'] });
-const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+/** Starts the server (in a child process); resolves with it and its port. */
+async function startServer(args, env = process.env) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./http/server.mjs', import.meta.url)), String(BODY), ...args],
+    { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const p = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  return [child, p];
+}
+const [server, port] = await startServer([]);
 const url = `http://127.0.0.1:${port}/`;
+// HTTPS rows: the same server over TLS, with a certificate made for this run.
+const certs = makeCerts('iomux bench CA', [{ cn: 'localhost', san: 'IP:127.0.0.1' }]);
+const [tlsServer, tlsPort] = await startServer(['https'],
+  { ...process.env, BENCH_TLS_KEY: certs.servers[0].key, BENCH_TLS_CERT: certs.servers[0].cert });
+const tlsUrl = `https://127.0.0.1:${tlsPort}/`;
 
 const origin = url.slice(0, -1);
 
@@ -56,9 +67,9 @@ class CountingHandler {
   onError(err) { this.reject(err); }
 }
 
-const iomux = (pipelining) => () => {
-  const c = new HttpClient({ maxConnectionsPerOrigin: K, pipelining });
-  return { one: async () => (await c.request(url)).body.length, close: () => c.close() };
+const iomux = (pipelining, target = url) => () => {
+  const c = new HttpClient({ maxConnectionsPerOrigin: K, pipelining, ca: certs.ca });
+  return { one: async () => (await c.request(target)).body.length, close: () => c.close() };
 };
 const undiciReq = (pipelining) => () => {
   const dispatcher = new UndiciPool(origin, { connections: K, pipelining });
@@ -70,8 +81,8 @@ const undiciReq = (pipelining) => () => {
     close: () => dispatcher.close(),
   };
 };
-const undiciDispatch = (pipelining) => () => {
-  const dispatcher = new UndiciPool(origin, { connections: K, pipelining });
+const undiciDispatch = (pipelining, at = origin) => () => {
+  const dispatcher = new UndiciPool(at, { connections: K, pipelining, connect: { ca: certs.ca } });
   const opts = { path: '/', method: 'GET' };
   return {
     one: () => new Promise((resolve, reject) => dispatcher.dispatch(opts, new CountingHandler(resolve, reject))),
@@ -87,6 +98,8 @@ const allClients = {
   [`undici request() p${P}`]: undiciReq(P),
   'undici dispatch()': undiciDispatch(1),
   [`undici dispatch() p${P}`]: undiciDispatch(P),
+  'iomux HttpClient https': iomux(1, tlsUrl),
+  'undici dispatch() https': undiciDispatch(1, tlsUrl.slice(0, -1)),
   'fetch()': () => ({
     one: async () => (await (await fetch(url)).arrayBuffer()).byteLength,
     close: () => {},
@@ -149,6 +162,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 server.stdin.end();
+tlsServer.stdin.end();
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -157,7 +171,7 @@ const median = (xs) => {
 const summary = Object.fromEntries(names.map((n) => [n, {
   rps: median(results[n].map((x) => x.rps)), cpuUs: median(results[n].map((x) => x.cpuUs)),
 }]));
-const undiciNames = names.filter((n) => n.startsWith('undici'));
+const undiciNames = names.filter((n) => n.startsWith('undici') && !n.endsWith('https'));
 const baseName = undiciNames.length > 0
   ? undiciNames.reduce((a, b) => (summary[b].rps > summary[a].rps ? b : a)) : names[0];
 const base = summary[baseName];
@@ -165,7 +179,7 @@ console.log(`${N} GET requests per client and round, ${C} in flight over ${K} ke
 console.log(`(pN: up to N requests pipelined per connection), ${BODY}-byte bodies, against one Node http`);
 console.log(`server (child process); median of ${ROUNDS} round(s). CPU is the client process's user+system`);
 console.log(`time per request (the server runs in its own process). Ratios are against the fastest undici`);
-console.log(`configuration in this run: ${baseName}.\n`);
+console.log(`configuration in this run: ${baseName} (HTTPS rows: against the server's TLS twin, same settings).\n`);
 console.log(`| Client | req/s | vs ${baseName} | client CPU µs/req | vs ${baseName} |`);
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const n of names) {

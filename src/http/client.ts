@@ -92,8 +92,12 @@ const READ_BUFFER_SIZE = 64 * 1024;
  *
  * Errors fail only their own request: `ConnectionRefusedError`, `TimeoutError` (the
  * `timeout` elapsed), the signal's reason (aborted), `HttpParseError` (malformed
- * response), `ConnectionResetError` (closed mid-response), `ClosedError` (`close()`).
- * A connection that saw an error is never reused.
+ * response), `ConnectionResetError` (closed mid-response), `ResponseTooLargeError`
+ * (`maxResponseSize`), `TlsError` (HTTPS handshake), `PipelineAbortedError` (behind a
+ * failed request on a pipelined connection), `ClosedError` (`close()`). A connection that
+ * saw an error is never reused. An idempotent request (GET, HEAD, OPTIONS, TRACE, PUT,
+ * DELETE, without a streamed body) that a closing server left unanswered is sent once
+ * more on a fresh connection; others are never sent twice.
  *
  * With its own Reactor (the default) the client keeps the process alive only while
  * requests are in flight; idle keep-alive connections do not.
