@@ -199,7 +199,8 @@ export class HttpClient {
    * Sends a request and resolves as soon as the response head has arrived, with the body
    * to be read as it arrives (`res.body`, a `Readable` with backpressure: the connection
    * stops reading while the consumer is behind). The `timeout` covers the wait for the
-   * head; `maxResponseSize` does not apply. Read the body to its end (or destroy it, which
+   * head, the `signal` the body too (aborted, the body fails with its reason);
+   * `maxResponseSize` does not apply. Read the body to its end (or destroy it, which
    * closes the connection) so that the connection can serve other requests.
    */
   stream(input: string | URL | ClientRequestOptions): Promise<HttpStreamResponse> {
@@ -319,7 +320,14 @@ export class HttpClient {
       if (res instanceof HttpStreamResponse) {
         // In flight (keeping an own Reactor referenced) until its body has been read or dropped.
         if (this.#active++ === 0 && this.#own !== null) this.#own.ref();
-        res.body.once('close', this.#settledHook);
+        const body = res.body;
+        body.once('close', this.#settledHook);
+        // The signal goes on covering the body: aborted, the body fails with its reason.
+        if (signal !== undefined) {
+          const onAbort = (): void => { body.destroy(signal.reason as Error); };
+          signal.addEventListener('abort', onAbort, { once: true });
+          body.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
       }
       if (redirects === 0) {
         done(null, res);

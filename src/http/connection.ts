@@ -542,7 +542,7 @@ export class Connection implements Holder, BodySink {
     }
   }
 
-  #resume(body: Readable): void {
+  #resume(body: Readable | null): void {
     if (this.#body !== body || !this.#paused || this.#sock === null || this.#state === C.Closed) return;
     this.#paused = false;
     if (this.#tls !== null) {
@@ -634,8 +634,11 @@ export class Connection implements Holder, BodySink {
     }
     let res: HttpResponse | null = null;
     const body = this.#body;
-    if (body !== null) this.#body = null;
-    else res = new HttpResponse(p.status, p.statusText, p.headers, p.body, p.trailers, ex.req.url);
+    if (body !== null) {
+      this.#body = null;
+      // The body is whole: reading goes on for the next response, whatever its consumer's pace.
+      if (this.#paused) this.#resume(null);
+    } else res = new HttpResponse(p.status, p.statusText, p.headers, p.body, p.trailers, ex.req.url);
     // Reusable only after a clean finish: whole request sent and the server keeps it open.
     if (p.keepAlive && ex.sent && !this.pool.core.closed && !(leftover && this.#inflight.length === 0)) {
       ex.holder = null;
