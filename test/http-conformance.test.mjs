@@ -3,8 +3,10 @@
 // directory IOMUX_HTTP_CORPUS names). Every case that applies to a client in llhttp's
 // strict mode is served byte-exact by a raw loopback server, once in one write and once
 // one byte per write, then the connection is closed; the client's outcome must be what
-// llhttp's log implies (see test/fixtures/http-corpus.mjs). Where iomux deliberately
-// differs, the case is listed below with the reason and iomux's own expected outcome.
+// llhttp's log implies (see test/fixtures/http-corpus.mjs). A case holding several
+// responses is also answered to as many requests pipelined on one connection, each
+// outcome checked. Where iomux deliberately differs, the case is listed below with the
+// reason and iomux's own expected outcome.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -12,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpClient, HttpParseError, ConnectionResetError, Reactor } from 'iomux';
-import { readCorpus, expectation } from './fixtures/http-corpus.mjs';
+import { readCorpus, expectation, expectations } from './fixtures/http-corpus.mjs';
 import { guardFds } from './helpers/fds.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,7 +56,8 @@ if (!present) {
 
   before(async () => {
     reactor = new Reactor();
-    // GET|HEAD /<case index>/<one|bytes>: answer with the case's bytes, then close.
+    // GET|HEAD /<case index>/<one|bytes>/<n>: once n requests have arrived, answer with the
+    // case's bytes (in one write or byte by byte), then close.
     server = net.createServer((sock) => {
       sockets.add(sock);
       sock.setNoDelay(true);
@@ -66,8 +69,9 @@ if (!present) {
         if (answered) return; // the request's rest, if any: read and dropped
         head += d.toString('latin1');
         if (!head.includes('\r\n\r\n')) return;
+        const [, idx, mode, n] = /^[A-Z]+ \/(\d+)\/(\w+)\/(\d+) /.exec(head);
+        if (head.split('\r\n\r\n').length - 1 < Number(n)) return;
         answered = true;
-        const [, idx, mode] = /^[A-Z]+ \/(\d+)\/(\w+) /.exec(head);
         const input = cases[Number(idx)].input;
         if (mode === 'one') sock.write(input);
         else {
@@ -90,16 +94,21 @@ if (!present) {
   });
   guardFds(); // after the hooks above: its check runs once they have closed what they opened
 
-  /** What the client delivers for case `idx` served in `mode`. */
-  async function outcome(idx, mode, method) {
-    const client = new HttpClient({ reactor, timeout: 10000 });
+  /** What the client delivers for case `idx` served in `mode`, for each of `n` pipelined requests. */
+  async function outcomes(idx, mode, method, n = 1) {
+    const client = new HttpClient({ reactor, timeout: 10000, pipelining: n, maxConnectionsPerOrigin: 1 });
+    const one = async () => {
+      try {
+        const res = await client.request({ url: `http://127.0.0.1:${port}/${idx}/${mode}/${n}`, method });
+        return { kind: 'response', res };
+      } catch (e) {
+        if (e instanceof HttpParseError) return { kind: 'error', err: e };
+        if (e instanceof ConnectionResetError) return { kind: 'truncated', err: e };
+        throw e;
+      }
+    };
     try {
-      const res = await client.request({ url: `http://127.0.0.1:${port}/${idx}/${mode}`, method });
-      return { kind: 'response', res };
-    } catch (e) {
-      if (e instanceof HttpParseError) return { kind: 'error', err: e };
-      if (e instanceof ConnectionResetError) return { kind: 'truncated', err: e };
-      throw e;
+      return await Promise.all(Array.from({ length: n }, one));
     } finally {
       client.close();
     }
@@ -135,8 +144,19 @@ if (!present) {
         const want = diff?.expect ?? expectation(c);
         const method = c.meta.skipBody === true ? 'HEAD' : 'GET';
         const title = diff ? `${c.title} (differs from llhttp: ${diff.why})` : c.title;
+        const all = diff === undefined ? expectations(c) : [want];
         test(title, async () => {
-          for (const mode of ['one', 'bytes']) check(await outcome(idx, mode, method), want, `${label} [${mode === 'one' ? 'one write' : 'one byte per write'}]`);
+          for (const mode of ['one', 'bytes']) {
+            const [got] = await outcomes(idx, mode, method);
+            check(got, want, `${label} [${mode === 'one' ? 'one write' : 'one byte per write'}]`);
+          }
+          if (all.length > 1) {
+            // Several responses: as many requests pipelined on one connection.
+            for (const mode of ['one', 'bytes']) {
+              const got = await outcomes(idx, mode, method, all.length);
+              got.forEach((g, i) => check(g, all[i], `${label} [${all.length} pipelined, response ${i + 1}, ${mode}]`));
+            }
+          }
         });
       }
     });

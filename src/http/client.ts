@@ -336,8 +336,8 @@ export class HttpClient {
       let next: PreparedRequest | null;
       try {
         next = redirectRequest(req, res!.status, res!.headers['location'], this.#defaults);
-      } catch (e) {
-        next = null;
+      } catch {
+        next = null; // a Location that makes no valid request: the 3xx is the answer
       }
       if (next === null) {
         done(null, res);
