@@ -39,7 +39,7 @@ async function httpsServer(t, handler, { cert = certs.servers[0] } = {}) {
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   const port = srv.address().port;
   t.after(() => new Promise((r) => { for (const s of sockets) s.destroy(); srv.close(r); }));
-  return { port, seen, get connections() { return connections; }, url: (p = '/', host = '127.0.0.1') => `https://${host}:${port}${p}` };
+  return { port, seen, sockets, get connections() { return connections; }, url: (p = '/', host = '127.0.0.1') => `https://${host}:${port}${p}` };
 }
 
 const client = (t, opts) => {
@@ -119,7 +119,7 @@ test('a certificate for another name fails; servername sends SNI and checks that
   await assert.rejects(client(t, { ca: certs.ca, servername: 'wrong.test' }).request(multi.url('/')), { name: 'TlsError', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
 });
 
-test('a redirect from http to https and back; HttpBatch refuses https with a clear TypeError; options are checked', async (t) => {
+test('redirects within https and from http to https; HttpBatch refuses https with a clear TypeError; options are checked', async (t) => {
   const srv = await httpsServer(t, (req, res) => {
     if (req.url === '/go') { res.writeHead(302, { location: '/there' }); return res.end(); }
     hello(req, res);
@@ -128,6 +128,14 @@ test('a redirect from http to https and back; HttpBatch refuses https with a cle
   const r = await c.request(srv.url('/go'));
   assert.equal(r.text(), 'hello GET 0');
   assert.equal(r.url, srv.url('/there'));
+  // From a plain http server to the https one: another origin, followed over TLS.
+  const http = await import('node:http');
+  const plain = http.createServer((req, res) => { res.writeHead(301, { location: srv.url('/secure') }); res.end(); });
+  await new Promise((ok) => plain.listen(0, '127.0.0.1', ok));
+  t.after(() => new Promise((ok) => { plain.closeAllConnections(); plain.close(ok); }));
+  const up = await c.request({ url: `http://127.0.0.1:${plain.address().port}/`, headers: { authorization: 'Bearer x' } });
+  assert.equal(up.url, srv.url('/secure'));
+  assert.equal(up.text(), 'hello GET 0');
   const [res] = new HttpBatch().add(srv.url('/')).run();
   assert.ok(res instanceof TypeError);
   assert.match(res.message, /https: is not supported by HttpBatch/);
@@ -150,4 +158,20 @@ test('a server that is not TLS: a clear error naming the origin', async (t) => {
     assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${plain.address().port}`));
     return true;
   });
+});
+
+test('an idle TLS connection the server closes is dropped; a handshake that never ends times out', async (t) => {
+  const srv = await httpsServer(t, hello);
+  const c = client(t, { ca: certs.ca, timeout: 300 });
+  assert.equal((await c.request(srv.url('/1'))).text(), 'hello GET 0');
+  for (const s of [...srv.sockets]) s.destroy(); // the server drops its idle connection
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await c.request(srv.url('/2'))).text(), 'hello GET 0');
+  assert.equal(srv.connections, 2);
+  const silent = net.createServer((s) => s.on('error', () => {}).resume()); // accepts, never answers
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => { silent.close(r); for (const s of silentSockets) s.destroy(); }));
+  const silentSockets = new Set();
+  silent.on('connection', (s) => silentSockets.add(s));
+  await assert.rejects(c.request(`https://127.0.0.1:${silent.address().port}/`), { name: 'TimeoutError' });
 });
