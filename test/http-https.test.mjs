@@ -175,3 +175,29 @@ test('an idle TLS connection the server closes is dropped; a handshake that neve
   silent.on('connection', (s) => silentSockets.add(s));
   await assert.rejects(c.request(`https://127.0.0.1:${silent.address().port}/`), { name: 'TimeoutError' });
 });
+
+test('a streamed body over TLS: reading stops while the consumer is behind, then every byte arrives', async (t) => {
+  const total = 64 * 1024 * 1024;
+  const chunk = Buffer.alloc(64 * 1024, 3);
+  let written = 0;
+  const srv = await httpsServer(t, (req, res) => {
+    res.writeHead(200, { 'content-length': total });
+    const pump = () => {
+      while (written < total) {
+        written += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  const c = client(t, { ca: certs.ca, timeout: 0 });
+  const res = await c.stream(srv.url('/big'));
+  await new Promise((r) => setTimeout(r, 400));
+  const stalled = written;
+  t.diagnostic(`the server wrote ${(stalled / 2 ** 20).toFixed(1)} MiB of 64 while nobody read`);
+  assert.ok(stalled < 40 * 1024 * 1024, `the server wrote ${stalled} bytes while nobody read`);
+  let got = 0;
+  for await (const b of res.body) got += b.length;
+  assert.equal(got, total);
+});
