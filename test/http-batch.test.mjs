@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { HttpBatch, HttpResponse, TimeoutError, ConnectionRefusedError, ConnectionResetError } from 'iomux';
+import { HttpBatch, HttpResponse, TimeoutError, ConnectionRefusedError, ConnectionResetError, ResponseTooLargeError } from 'iomux';
 import { closedPort } from './fixtures/http-servers.mjs';
 import { guardFds } from './helpers/fds.mjs';
 
@@ -66,6 +66,7 @@ test('refused, invalid and resolved-by-name requests', async () => {
   const [refused, https, named] = batch.run();
   assert.ok(refused instanceof ConnectionRefusedError);
   assert.ok(https instanceof TypeError);
+  assert.match(https.message, /https: is not supported by HttpBatch .*use HttpClient/);
   assert.equal(named.text(), 'ok');
   assert.equal(errs.length, 2);
 });
@@ -126,7 +127,7 @@ test('requests to one origin share keep-alive connections, at most maxConnection
   assert.equal(seq[5].text(), 'on the same one');
   assert.throws(() => new HttpBatch({ maxConnectionsPerOrigin: 0 }), RangeError);
   assert.throws(() => new HttpBatch({ maxConnectionsPerOrigin: '2' }), { name: 'TypeError', message: /maxConnectionsPerOrigin must be an integer, got "2"$/ });
-  assert.throws(() => new HttpBatch(5), { name: 'TypeError', message: /HttpBatch options must be an object like \{ timeout, maxConnectionsPerOrigin \}, got 5$/ });
+  assert.throws(() => new HttpBatch(5), { name: 'TypeError', message: /HttpBatch options must be an object like \{ timeout, maxConnectionsPerOrigin, maxResponseSize \}, got 5$/ });
 });
 
 test('a stale keep-alive connection: an idempotent request is retried once on a fresh one, a POST fails', () => {
@@ -151,4 +152,13 @@ test('a timeout covers time spent waiting for a connection', () => {
   assert.equal(slow.text(), 'slow');
   assert.ok(queued instanceof TimeoutError, `got ${queued}`);
   assert.ok(Date.now() - t0 < 3000);
+});
+
+test('maxResponseSize bounds each response of a batch (and per request)', () => {
+  const [big, ok, own] = new HttpBatch({ maxResponseSize: 1000, timeout: 5000 })
+    .add(`${base}/big?n=3000`).add(`${base}/big?n=1000`).add({ url: `${base}/big?n=3000`, maxResponseSize: 3000 }).run();
+  assert.ok(big instanceof ResponseTooLargeError, String(big));
+  assert.match(big.message, /3000 bytes \(Content-Length\) exceeds maxResponseSize 1000/);
+  assert.equal(ok.body.length, 1000);
+  assert.equal(own.body.length, 3000);
 });

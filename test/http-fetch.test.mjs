@@ -5,15 +5,20 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startHttp, closedPort } from './fixtures/http-servers.mjs';
 import { guardFds } from './helpers/fds.mjs';
+import https from 'node:https';
+import { writeFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCerts } from './fixtures/http-certs.mjs';
 
 guardFds();
 
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 /** Runs `iomux fetch ...args` without blocking this thread (the server lives here). */
-function fetchCli(args) {
+function fetchCli(args, env = process.env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
@@ -56,7 +61,7 @@ test('failures: refused, timeout, 404, https; exit 1; the rest still fetched', a
   const srv = await server(t);
   const port = await closedPort();
   const r = await fetchCli([srv.url('/5'), `http://127.0.0.1:${port}/`, srv.url('/slow'), srv.url('/missing'),
-    'https://example.com/', '--timeout', '200']);
+    'ftp://example.com/', '--timeout', '200']);
   assert.equal(r.code, 1);
   const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
   assert.deepEqual(rows.map((c) => c[1]), ['200', 'ECONNREFUSED', 'ETIMEDOUT', '404', 'TypeError']);
@@ -77,4 +82,22 @@ test('--help, and bad command lines exit 2 with one line', async () => {
   assert.match(bad.stderr, /--concurrency must be an integer/);
   const unknown = await fetchCli(['http://x/', '--bogus']);
   assert.equal(unknown.code, 2);
+});
+
+test('https:// URLs: verified against the trusted CAs (NODE_EXTRA_CA_CERTS here); an unknown CA is a failed row', async (t) => {
+  const certs = makeCerts('iomux fetch test CA', [{ cn: 'localhost', san: 'DNS:localhost,IP:127.0.0.1' }]);
+  const srv = https.createServer(certs.servers[0], (req, res) => res.end('secure'));
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => { srv.closeAllConnections(); srv.close(r); }));
+  const dir = mkdtempSync(join(tmpdir(), 'iomux-ca-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'ca.pem'), certs.ca);
+  const url = `https://127.0.0.1:${srv.address().port}/`;
+  const ok = await fetchCli([url], { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(ok.stdout.trim().split('\n')[1].trim().split(/\s+/).slice(0, 3), [url, '200', '6']);
+  const bad = await fetchCli([url]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+  assert.match(bad.stderr, /TLS connection to https:\/\/127\.0\.0\.1:\d+ failed/);
 });

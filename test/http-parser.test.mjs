@@ -140,7 +140,50 @@ test('malformed framing is rejected', () => {
   rejects('HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n', /invalid Content-Length/);
   rejects('HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n', /invalid Content-Length/);
   rejects('HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n', /too large/);
-  rejects('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', /final transfer coding/);
+});
+
+test('a Transfer-Encoding whose final coding is not chunked: the body runs until close (RFC 9112 6.3)', () => {
+  for (const te of ['Transfer-Encoding: chunked, gzip', 'Transfer-Encoding: gzip', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: identity',
+    'Transfer-Encoding: chunkedchunked']) {
+    const r = parse(`HTTP/1.1 200 OK\r\n${te}\r\n\r\n2\r\nOK\r\n0\r\n\r\n`);
+    assert.equal(r.complete, true, te);
+    assert.equal(r.body, '2\r\nOK\r\n0\r\n\r\n', te);
+    assert.equal(r.keepAlive, false, te);
+    assert.equal(parse(`HTTP/1.1 200 OK\r\n${te}\r\n\r\nabc`, { eof: false }).complete, false, te);
+  }
+  // Chunked as the final coding still frames the body, whatever comes before it.
+  const r = parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nOK\r\n0\r\n\r\n', { eof: false });
+  assert.equal(r.complete, true);
+  assert.equal(r.body, 'OK');
+});
+
+test('empty lines before a status line are skipped: at the start and after an interim response', () => {
+  const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  for (const chunks of [`\r\n${ok}`, `\n\r\n${ok}`, ['\r', '\n', ok], `HTTP/1.1 100 Continue\r\n\r\n\r\n${ok}`,
+    [...`HTTP/1.1 100 Continue\r\n\r\n\r\n${ok}`]]) {
+    const r = parse(chunks, { eof: false });
+    assert.equal(r.complete, true, JSON.stringify(chunks));
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'ok');
+  }
+  rejects('\rHTTP/1.1 200 OK\r\n\r\n', /bare CR before the status line/);
+  rejects('\r\n'.repeat(40000), /empty lines before the status line/, { eof: false });
+});
+
+test('1xx interim responses (100, 103 with fields) before the final one', () => {
+  const r = parse('HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n'
+    + 'HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnop', { eof: false });
+  assert.equal(r.complete, true);
+  assert.equal(r.status, 404);
+  assert.equal(r.headers.link, undefined);
+  assert.equal(r.body, 'nop');
+});
+
+test('HTTP versions: 1.0 and 1.1, and 0.9 read as 1.0; others are refused', () => {
+  const r = parse('HTTP/0.9 200 OK\r\nContent-Length: 0\r\n\r\n', { eof: false });
+  assert.equal(r.complete, true);
+  assert.equal(r.keepAlive, false);
+  for (const v of ['1.2', '1.9', '2.0', '5.6', '0.0']) rejects(`HTTP/${v} 200 OK\r\n\r\n`, /unsupported HTTP version/);
 });
 
 test('obs-fold and bad field lines are rejected', () => {
@@ -164,7 +207,6 @@ test('bad status lines are rejected', () => {
   rejects('http/1.1 200 OK\r\n\r\n', /invalid status line/);
   rejects('HTTP/1.1  200 OK\r\n\r\n', /invalid status line/);
   rejects('HTTP/1.1 200 O\x01K\r\n\r\n', /control character/);
-  rejects('\r\nHTTP/1.1 200 OK\r\n\r\n', /invalid status line/);
   rejects('HTTP/1.1 101 Switching Protocols\r\n\r\n', /101/);
 });
 
@@ -180,6 +222,10 @@ test('the status line is checked as soon as it ends, and bytes that cannot start
   early('HTTP/1.1 101 Switching Protocols\r\n', /101/);
   // Interim responses: each status line is checked as it ends.
   early(['HTTP/1.1 100 Continue\r\n\r\nFTP'], /invalid status line "FTP"/);
+  // Field lines too, as each ends: a head that can never be valid fails without waiting.
+  early(['HTTP/1.1 200 OK\r\n Host: foo'], /obsolete line folding/);
+  early(['HTTP/1.1 200 OK\r\nA: b\r\nBad line\r\n'], /invalid header field line "Bad line"/);
+  early(['HTTP/1.1 200 OK\r\nA: b\r\n', 'B: \x01\r\n'], /control character/);
   // A good status line with the head still incomplete waits for more.
   for (const chunks of [['HTTP/1.1 200 OK\r\nContent-Le'], ['H', 'TTP/', '1', '.1 2', '00 OK\r', '\n'], ['HTTP/1.0 204 \n'],
     ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX: y\r\n']]) {
@@ -201,9 +247,27 @@ test('bad chunk sizes and chunk framing are rejected', () => {
   rejects(`${h}5\r\nhelloX\r\n`, /missing CRLF after chunk data/);
   rejects(`${h}5\r\nhello\rX`, /bare CR/);
   rejects(`${h}5;${'e'.repeat(5000)}\r\n`, /chunk extensions longer/);
-  rejects(`${h}5;a\x01\r\n`, /control byte/);
+  rejects(`${h}5;a\x01\r\n`, /invalid chunk extension: unexpected byte 0x1/);
   rejects(`${h}0\r\nbad trailer\r\n\r\n`, /invalid trailer field line/);
   rejects(`${h}0\r\nA: 1\r\n b\r\n\r\n`, /obsolete line folding in trailer/);
+});
+
+test('chunk extensions are checked against RFC 9112 7.1.1', () => {
+  const h = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+  for (const ext of [';a', ';a=b', ' ;a', ';a ;b', ';a = b', ';a="x; y"', ';a="q\\"q"', ';a=b;c;d="e"', '\t;\ta\t=\t"v"\t;b']) {
+    const r = parse(`${h}2${ext}\r\nOK\r\n0${ext}\r\n\r\n`, { eof: false });
+    assert.equal(r.complete, true, ext);
+    assert.equal(r.body, 'OK', ext);
+  }
+  rejects(`${h}2;\r\nOK\r\n0\r\n\r\n`, /invalid chunk extension.*name must follow/);
+  rejects(`${h}2; \r\n`, /invalid chunk extension/);
+  rejects(`${h}5;a="abc";b="def; ghi\r\nhello\r\n`, /invalid chunk extension.*quoted string/);
+  rejects(`${h}2;a=\r\n`, /invalid chunk extension/);
+  rejects(`${h}2;a=b c\r\n`, /invalid chunk extension/);
+  rejects(`${h}2;a b\r\n`, /invalid chunk extension/);
+  rejects(`${h}2;a=b \r\n`, /invalid chunk extension/);
+  rejects(`${h}2;a@b\r\n`, /invalid chunk extension/);
+  rejects(`${h}2;a="x\\\x01"\r\n`, /invalid chunk extension/);
 });
 
 test('limits: a 64 KiB head and the header count', () => {

@@ -14,7 +14,7 @@ import { Pool } from './pool.js';
 import type { ClientCore, ResolveDone, Addresses } from './core.js';
 import { SelectorLoop } from './selectorloop.js';
 import { resolveBlocking } from './io.js';
-import { prepare, timeoutOption, checkMaxConnections, type RequestOptions, type Origin, type PreparedRequest } from './request.js';
+import { prepare, timeoutOption, checkMaxConnections, sizeOption, type RequestOptions, type Origin, type PreparedRequest } from './request.js';
 import type { HttpResponse } from './response.js';
 import type { RequestCallback } from './client.js';
 
@@ -24,6 +24,8 @@ export interface HttpBatchOptions {
   timeout?: number;
   /** Open connections per origin (`host:port`); more requests wait their turn. Default 6. */
   maxConnectionsPerOrigin?: number;
+  /** Most bytes of body a response may have (`ResponseTooLargeError` past it). Default Infinity. */
+  maxResponseSize?: number;
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -52,6 +54,7 @@ export class HttpBatch {
   readonly #jobs: Job[] = [];
   readonly #timeout: number;
   readonly #max: number;
+  readonly #maxResponseSize: number;
   #ran = false;
 
   /**
@@ -60,8 +63,9 @@ export class HttpBatch {
    * @throws TypeError for an option of the wrong type; RangeError for a bad number.
    */
   constructor(options: HttpBatchOptions = {}) {
-    const o = toOptions<HttpBatchOptions>(options, 'HttpBatch options', '{ timeout, maxConnectionsPerOrigin }');
+    const o = toOptions<HttpBatchOptions>(options, 'HttpBatch options', '{ timeout, maxConnectionsPerOrigin, maxResponseSize }');
     this.#timeout = timeoutOption(o.timeout ?? 30000);
+    this.#maxResponseSize = sizeOption(o.maxResponseSize ?? Infinity, 'maxResponseSize');
     this.#max = checkMaxConnections(o.maxConnectionsPerOrigin ?? 6);
   }
 
@@ -80,7 +84,14 @@ export class HttpBatch {
     let req: PreparedRequest | null = null;
     let error: Error | null = null;
     try {
-      req = prepare(input, this.#timeout);
+      const r = prepare(input, { timeout: this.#timeout, maxResponseSize: this.#maxResponseSize });
+      if (r.origin.tls) {
+        throw new TypeError(`https: is not supported by HttpBatch (TLS runs on Node's event loop, which run() blocks): use HttpClient for ${r.url}`);
+      }
+      if (r.bodyStream !== null) {
+        throw new TypeError('HttpBatch takes no async iterable body (it would need the event loop run() blocks)');
+      }
+      req = r;
     } catch (e) {
       error = e as Error;
     }
@@ -103,6 +114,8 @@ export class HttpBatch {
       driver: loop,
       readBuf: Buffer.allocUnsafeSlow(READ_BUFFER_SIZE),
       maxConnections: this.#max,
+      pipelining: 1,
+      tls: null,
       closed: false,
       // One blocking lookup per host name and run.
       resolve(origin: Origin, done: ResolveDone): void {
@@ -140,7 +153,7 @@ export class HttpBatch {
         const req = job.req;
         if (req === null) continue;
         live++;
-        job.ex = new Exchange(req, (err, res) => deliver(job, err, res), onSettled);
+        job.ex = new Exchange(req, (err, res) => deliver(job, err, res as HttpResponse | undefined), onSettled);
         if (req.timeout > 0) {
           job.deadline = now + req.timeout;
           timed.push(job);

@@ -1,16 +1,23 @@
 /**
  * One keep-alive HTTP/1.1 connection driven by readiness callbacks (a Reactor's for
  * `HttpClient`, a blocking selector loop's for `HttpBatch`): resolve, connect (trying each
- * address in turn), write a request, parse its response, then go idle for the next.
+ * address in turn), write requests, parse their responses in order, then go idle for the
+ * next. With pipelining, several idempotent requests are written before their responses
+ * arrive; a response body can be parsed into one buffer or handed on as it arrives.
  *
  * Its read interest stays registered for the connection's whole life (no epoll_ctl per
  * request); write interest is added only while a connect or a send is waiting. Every
  * socket call is the non-throwing kind: EAGAIN is a return value, not an exception.
  */
+import { Readable } from 'node:stream';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { SocketStream } from '../stream/duplex.js';
 import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
-import { ResponseParser } from './parser.js';
-import { HttpResponse } from './response.js';
+import { ResponseParser, type BodySink } from './parser.js';
+import { PipelineAbortedError, TlsError } from './errors.js';
+import { HttpResponse, HttpStreamResponse } from './response.js';
 import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
 import type { Exchange, Holder } from './exchange.js';
 import type { Addresses, PoolPort } from './core.js';
@@ -26,23 +33,41 @@ const MAX_READS_PER_WAKEUP = 16;
 
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
-const enum C { Resolving, Connecting, Busy, Idle, Closed }
+const enum C { Resolving, Connecting, Handshake, Busy, Idle, Closed }
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/** A streamed response body holds this much before the connection stops reading. */
+const STREAM_HIGH_WATER = 64 * 1024;
 
 /** A connection of one origin's pool, driven by the pool's `Driver`. */
-export class Connection implements Holder {
+export class Connection implements Holder, BodySink {
   readonly pool: PoolPort<Connection>;
   readonly parser = new ResponseParser();
-  /** The exchange whose response this connection is reading, if any. */
-  ex: Exchange | null = null;
   /** Responses completed on this connection: > 0 means it is a reused keep-alive one. */
   served = 0;
   /** `Date.now()` after which the server may close it while idle (its `Keep-Alive: timeout`). */
   expires = Infinity;
   #state = C.Resolving;
   #sock: Socket | null = null;
-  #wire: Buffer[] | null = null;
-  #wireIdx = 0;
-  #wireOff = 0;
+  /** Exchanges whose requests are sent or being sent, in order; the first one's response is parsed. */
+  readonly #inflight: Exchange[] = [];
+  /** Buffers still to write, and for each the exchange whose request it ends (or null). */
+  readonly #out: Buffer[] = [];
+  readonly #outEnds: Array<Exchange | null> = [];
+  #outIdx = 0;
+  #outOff = 0;
+  /** A request body still being read from its async iterable, and its progress. */
+  #iter: AsyncIterator<Uint8Array | string> | null = null;
+  #iterEx: Exchange | null = null;
+  #iterSent = 0;
+  #pulling = false;
+  /** A streamed response body being fed, and whether reading waits for its consumer. */
+  #body: Readable | null = null;
+  #paused = false;
+  /** HTTPS: the TLS socket over a Duplex over the connected socket; all I/O goes through it. */
+  #tls: TLSSocket | null = null;
+  #drainWait = false;
   #reading = false;
   #writing = false;
   #dropped = false;
@@ -59,6 +84,29 @@ export class Connection implements Holder {
   /** Whether it waits, connected, for a request. */
   get idle(): boolean {
     return this.#state === C.Idle;
+  }
+
+  /** The exchange whose response is being read, if any. */
+  get ex(): Exchange | null {
+    return this.#inflight[0] ?? null;
+  }
+
+  /** Every exchange sent or being sent on it (for the client's close). */
+  get exchanges(): readonly Exchange[] {
+    return this.#inflight;
+  }
+
+  /**
+   * Whether `ex` may be written behind the requests already in flight: pipelining allows
+   * it, every request in flight and `ex` are idempotent without a streamed body, and no
+   * response is streamed (its consumer's pace would hold up the others).
+   */
+  canPipeline(ex: Exchange): boolean {
+    const n = this.#inflight.length;
+    if (n === 0 || n >= this.pool.core.pipelining || this.#state === C.Closed || this.#body !== null) return false;
+    if (!pipelinable(ex)) return false;
+    for (let i = 0; i < n; i++) if (!pipelinable(this.#inflight[i]!)) return false;
+    return true;
   }
 
   /** Opens the connection for `ex`, which it then sends. */
@@ -81,10 +129,11 @@ export class Connection implements Holder {
     });
   }
 
-  /** Sends `ex` on this idle connection. */
+  /** Sends `ex` on this connection: idle, or busy with requests `ex` may follow ({@link canPipeline}). */
   assign(ex: Exchange): void {
     this.#take(ex);
-    this.#state = C.Busy;
+    if (this.#state === C.Idle) this.#state = C.Busy;
+    if (this.#state !== C.Busy) return; // still connecting: written once connected
     try {
       this.#flush();
     } catch (e) {
@@ -94,8 +143,11 @@ export class Connection implements Holder {
 
   /** {@link Holder}: the exchange was cancelled; the connection cannot be trusted now. */
   abandon(ex: Exchange): void {
-    if (this.ex !== ex) return;
-    this.ex = null;
+    const i = this.#inflight.indexOf(ex);
+    if (i < 0) return;
+    this.#inflight.splice(i, 1);
+    // Its response may still come and would be taken for the next one's: start afresh.
+    this.#reroute(this.#inflight.splice(0), null);
     this.#drop();
   }
 
@@ -105,20 +157,34 @@ export class Connection implements Holder {
   }
 
   /** Closes the socket and leaves the pool without settling anything (the pool's close). */
-  shutdown(): void {
-    this.ex = null;
+  shutdown(err?: Error): void {
+    this.#inflight.length = 0;
     this.#dropped = true;
     this.#state = C.Closed;
+    this.#endBody(err ?? new Error('the connection was closed'));
     this.#closeSocket();
   }
 
   #take(ex: Exchange): void {
-    this.ex = ex;
     ex.holder = this;
-    this.parser.reset(ex.req.method);
-    this.#wire = ex.req.wire;
-    this.#wireIdx = 0;
-    this.#wireOff = 0;
+    ex.sent = false;
+    this.#inflight.push(ex);
+    if (this.#inflight.length === 1) this.#parseFor(ex);
+    const wire = ex.req.wire;
+    for (let i = 0; i < wire.length; i++) {
+      this.#out.push(wire[i]!);
+      this.#outEnds.push(i === wire.length - 1 && ex.req.bodyStream === null ? ex : null);
+    }
+    if (ex.req.bodyStream !== null) {
+      this.#iterEx = ex;
+      this.#iterSent = 0;
+    }
+  }
+
+  /** Readies the parser for `ex`'s response. */
+  #parseFor(ex: Exchange): void {
+    this.parser.reset(ex.req.method, ex.req.maxResponseSize);
+    if (ex.streamed) this.parser.sink = this;
   }
 
   /** `#tryNext`, with anything unexpected (a closed Reactor) failing this exchange only. */
@@ -161,6 +227,10 @@ export class Connection implements Holder {
   }
 
   #connected(): void {
+    if (this.pool.origin.tls) {
+      this.#startTls();
+      return;
+    }
     this.#state = C.Busy;
     this.pool.core.driver.addReader(this.#sock!, this.#onReadable);
     this.#reading = true;
@@ -195,18 +265,92 @@ export class Connection implements Holder {
     this.#flush();
   }
 
-  /** Writes what is left of the request; waits for writability when the buffer is full. */
+  /**
+   * HTTPS: the connected socket becomes a Duplex (driven by the Reactor), node:tls runs
+   * over it: verification on unless turned off, SNI with the host name (or `servername`),
+   * ALPN `http/1.1`. Requests are written once the handshake is done.
+   */
+  #startTls(): void {
+    const cfg = this.pool.core.tls;
+    const o = this.pool.origin;
+    if (cfg === null) throw new TypeError(`${o.key}: https: needs HttpClient (TLS runs on Node's event loop)`);
+    this.#wantWrite(false);
+    this.#state = C.Handshake;
+    const sock = this.#sock!;
+    const duplex = new SocketStream(sock, { reactor: cfg.reactor });
+    const name = cfg.servername ?? o.host;
+    const t = tlsConnect({
+      socket: duplex, host: name, servername: isIP(name) === 0 ? name : undefined,
+      ca: cfg.ca, rejectUnauthorized: cfg.rejectUnauthorized, ALPNProtocols: ['http/1.1'],
+    });
+    this.#tls = t;
+    t.on('secureConnect', () => {
+      if (this.#tls !== t) return;
+      const alpn = t.alpnProtocol;
+      if (alpn !== false && alpn !== null && alpn !== 'http/1.1') {
+        this.#fail(new TlsError(o.key, new Error(`the server chose ALPN protocol ${JSON.stringify(alpn)}, not http/1.1`)));
+        return;
+      }
+      this.#state = C.Busy;
+      this.#flush();
+    });
+    t.on('data', (chunk: Buffer) => {
+      if (this.#tls === t) this.#consume(chunk, chunk.length);
+    });
+    t.on('end', () => {
+      if (this.#tls === t) this.#eof();
+    });
+    t.on('error', (err: Error & { errno?: number }) => {
+      if (this.#tls !== t) return;
+      if (this.#state === C.Handshake) this.#fail(new TlsError(o.key, err));
+      else if (err.errno === ECONNRESET || err.errno === EPIPE) this.#ioFailure(err.errno, 'recv');
+      else this.#fail(err);
+    });
+  }
+
+  /** HTTPS: hands what is queued to the TLS socket (it buffers); a streamed body waits for 'drain'. */
+  #flushTls(t: TLSSocket): void {
+    const out = this.#out;
+    for (let i = this.#outIdx; i < out.length; i++) {
+      t.write(out[i]!);
+      const done = this.#outEnds[i];
+      if (done !== null && done !== undefined) done.sent = true;
+    }
+    out.length = 0;
+    this.#outEnds.length = 0;
+    this.#outIdx = 0;
+    if (this.#iterEx === null || this.#pulling) return;
+    if (t.writableNeedDrain) {
+      if (!this.#drainWait) {
+        this.#drainWait = true;
+        t.once('drain', () => {
+          this.#drainWait = false;
+          if (this.#tls === t) this.#flush();
+        });
+      }
+      return;
+    }
+    if (this.#iter === null) this.#startBody();
+    else this.#pull();
+  }
+
+  /** Writes what is queued; waits for writability when the buffer is full. */
   #flush(): void {
-    const wire = this.#wire;
-    if (wire === null) return;
-    while (this.#wireIdx < wire.length) {
-      const b = wire[this.#wireIdx]!;
-      const n = this.#sock!.trySend(b, this.#wireOff, b.length - this.#wireOff);
+    if (this.#tls !== null) {
+      this.#flushTls(this.#tls);
+      return;
+    }
+    const out = this.#out;
+    while (this.#outIdx < out.length) {
+      const b = out[this.#outIdx]!;
+      const n = this.#sock!.trySend(b, this.#outOff, b.length - this.#outOff);
       if (n >= 0) {
-        this.#wireOff += n;
-        if (this.#wireOff === b.length) {
-          this.#wireIdx++;
-          this.#wireOff = 0;
+        this.#outOff += n;
+        if (this.#outOff === b.length) {
+          const done = this.#outEnds[this.#outIdx];
+          if (done !== null && done !== undefined) done.sent = true;
+          this.#outIdx++;
+          this.#outOff = 0;
         }
       } else if (n === NEG_EAGAIN) {
         this.#wantWrite(true); // socket buffer full: continue when writable
@@ -216,8 +360,92 @@ export class Connection implements Holder {
         return;
       }
     }
-    this.#wire = null;
+    out.length = 0;
+    this.#outEnds.length = 0;
+    this.#outIdx = 0;
     this.#wantWrite(false);
+    if (this.#iterEx !== null && !this.#pulling) {
+      if (this.#iter === null) this.#startBody();
+      else this.#pull();
+    }
+  }
+
+  /** Starts reading the request body of `#iterEx` from its async iterable. */
+  #startBody(): void {
+    const ex = this.#iterEx!;
+    try {
+      this.#iter = ex.req.bodyStream![Symbol.asyncIterator]();
+    } catch (e) {
+      this.#fail(e as Error);
+      return;
+    }
+    this.#pull();
+  }
+
+  /** Takes the next piece of a streamed request body, frames it and writes it. */
+  #pull(): void {
+    const it = this.#iter!;
+    const ex = this.#iterEx!;
+    const stale = (): boolean => this.#iter !== it || this.#state === C.Closed;
+    let next: Promise<IteratorResult<Uint8Array | string>>;
+    try {
+      next = it.next();
+    } catch (e) {
+      this.#fail(e as Error);
+      return;
+    }
+    this.#pulling = true;
+    Promise.resolve(next).then((r) => {
+      if (stale()) return;
+      this.#pulling = false;
+      const want = ex.req.streamLength;
+      if (r.done === true) {
+        this.#iter = null;
+        this.#iterEx = null;
+        if (want >= 0 && this.#iterSent !== want) {
+          this.#fail(new RangeError(`request body had ${this.#iterSent} bytes but content-length is ${want}`));
+          return;
+        }
+        if (want < 0) this.#queue(LAST_CHUNK, ex);
+        else ex.sent = true;
+        this.#flush();
+        return;
+      }
+      const v = r.value;
+      let chunk: Buffer;
+      if (typeof v === 'string') chunk = Buffer.from(v, 'utf8');
+      else if (v instanceof Uint8Array) chunk = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      else {
+        this.#fail(new TypeError(`a request body piece must be a Buffer, Uint8Array or string, got ${typeof v}`));
+        return;
+      }
+      this.#iterSent += chunk.length;
+      if (want >= 0 && this.#iterSent > want) {
+        this.#fail(new RangeError(`request body has more than the ${want} bytes its content-length gives`));
+        return;
+      }
+      if (chunk.length === 0) {
+        this.#flush();
+        return;
+      }
+      if (want < 0) {
+        this.#queue(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), null);
+        this.#queue(chunk, null);
+        this.#queue(CRLF, null);
+      } else this.#queue(chunk, null);
+      // The next piece is taken once this one is written (#flush calls #pull).
+      this.#flush();
+    }, (err: unknown) => {
+      if (stale()) return;
+      this.#pulling = false;
+      this.#iter = null;
+      this.#fail(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  #queue(b: Buffer, ends: Exchange | null): void {
+    this.#out.push(b);
+    this.#outEnds.push(ends);
   }
 
   /**
@@ -245,23 +473,96 @@ export class Connection implements Holder {
     }
   }
 
-  /** Feeds received bytes to the parser; false when this connection is done reading now. */
+  /**
+   * Feeds received bytes to the parser, response after response (pipelining); false
+   * when this connection is done reading now (closed, or a streamed body's consumer is behind).
+   */
   #consume(buf: Buffer, n: number): boolean {
-    if (this.ex === null) {
-      // Bytes nobody asked for (or a late response to an abandoned request): unusable.
-      this.#drop();
-      return false;
+    let off = 0;
+    while (off < n) {
+      if (this.#inflight.length === 0) {
+        // Bytes nobody asked for (or a late response to an abandoned request): unusable.
+        this.#drop();
+        return false;
+      }
+      try {
+        off += this.parser.feed(buf, off, n);
+      } catch (e) {
+        this.#fail(e as Error);
+        return false;
+      }
+      if (this.#state === C.Closed) return false;
+      if (!this.parser.done) return !this.#paused;
+      if (!this.#complete(off < n)) return false;
     }
-    let used: number;
+    return !this.#paused;
+  }
+
+  /** {@link BodySink}: a streamed response's head: the exchange settles with it now. */
+  onHead(): void {
+    const ex = this.#inflight[0]!;
+    const p = this.parser;
+    const body = new Readable({
+      highWaterMark: STREAM_HIGH_WATER,
+      read: () => this.#resume(body),
+      destroy: (err, cb) => {
+        // The consumer let go before the end: the rest of the body cannot be skipped.
+        if (this.#body === body) {
+          this.#body = null;
+          this.#inflight.shift();
+          this.#reroute(this.#inflight.splice(0), null);
+          this.#drop();
+        }
+        cb(err);
+      },
+    });
+    this.#body = body;
+    ex.settle(null, new HttpStreamResponse(p.status, p.statusText, p.headers, body, p.trailers, ex.req.url));
+  }
+
+  /** {@link BodySink}: body bytes of a streamed response; reading pauses when its consumer is behind. */
+  onBody(buf: Buffer, start: number, end: number): void {
+    const body = this.#body;
+    if (body === null) return;
+    const chunk = Buffer.allocUnsafe(end - start);
+    buf.copy(chunk, 0, start, end);
+    if (!body.push(chunk)) this.#pause();
+  }
+
+  #pause(): void {
+    if (this.#paused || this.#sock === null) return;
+    this.#paused = true;
+    if (this.#tls !== null) {
+      this.#tls.pause();
+      return;
+    }
+    if (this.#reading) {
+      this.pool.core.driver.removeReader(this.#sock);
+      this.#reading = false;
+    }
+  }
+
+  #resume(body: Readable | null): void {
+    if (this.#body !== body || !this.#paused || this.#sock === null || this.#state === C.Closed) return;
+    this.#paused = false;
+    if (this.#tls !== null) {
+      this.#tls.resume();
+      return;
+    }
     try {
-      used = this.parser.feed(buf, 0, n);
+      this.pool.core.driver.addReader(this.#sock, this.#onReadable);
+      this.#reading = true;
     } catch (e) {
       this.#fail(e as Error);
-      return false;
     }
-    if (!this.parser.done) return true;
-    this.#complete(used < n);
-    return false;
+  }
+
+  /** Ends a streamed body with `err` (nothing when none is being fed). */
+  #endBody(err: Error): void {
+    const body = this.#body;
+    if (body === null) return;
+    this.#body = null;
+    body.destroy(err);
   }
 
   #eof(): void {
@@ -271,7 +572,7 @@ export class Connection implements Holder {
       return;
     }
     if (this.parser.eof()) {
-      this.#complete(true);
+      this.#complete(false);
       return;
     }
     if (this.#retryStale(ex)) return;
@@ -287,24 +588,43 @@ export class Connection implements Holder {
 
   /**
    * A reused keep-alive connection that the server closed before any byte of the response
-   * (it timed the connection out as we sent): an idempotent request goes once more, on a
+   * (it timed the connection out as we sent): idempotent requests go once more, on a
    * fresh connection.
    */
   #retryStale(ex: Exchange): boolean {
     if (this.served === 0 || this.parser.started || !ex.req.idempotent || ex.retried) return false;
-    ex.retried = true;
-    this.ex = null;
+    const all = this.#inflight.splice(0);
     this.#drop(false);
-    this.pool.open(ex);
+    this.#reroute(all, null);
     this.pool.pump();
     return true;
   }
 
-  #complete(leftover: boolean): void {
-    const ex = this.ex!;
-    this.ex = null;
+  /**
+   * Sends exchanges that were in flight here and got no response again through the pool
+   * (once each: they are idempotent, pipelining takes no other); those already sent again
+   * fail with {@link PipelineAbortedError} naming `cause`, if any.
+   */
+  #reroute(list: Exchange[], cause: Error | null): void {
+    for (const ex of list) {
+      ex.holder = null;
+      if (ex.settled) continue;
+      if (cause === null && !ex.retried && ex.req.idempotent) {
+        ex.retried = true;
+        this.pool.requeue(ex);
+      } else {
+        ex.settle(new PipelineAbortedError(this.pool.origin.key, ex.req, cause));
+      }
+    }
+  }
+
+  /**
+   * The head-of-line response is complete; false when the connection is gone after it.
+   * `leftover`: more bytes arrived after it, which only a pipelined request may claim.
+   */
+  #complete(leftover: boolean): boolean {
+    const ex = this.#inflight.shift()!;
     const p = this.parser;
-    const res = new HttpResponse(p.status, p.statusText, p.headers, p.body, p.trailers, ex.req.url);
     this.served++;
     const ka = p.headers['keep-alive'];
     if (ka !== undefined) {
@@ -312,23 +632,39 @@ export class Connection implements Holder {
       const m = KEEP_ALIVE_TIMEOUT.exec(ka);
       if (m !== null) this.expires = Date.now() + Number(m[1]) * 1000 - 1000;
     }
-    // Reusable only after a clean finish: whole request sent, nothing extra received.
-    if (p.keepAlive && !leftover && this.#wire === null && !this.pool.core.closed) {
-      this.#state = C.Idle;
+    let res: HttpResponse | null = null;
+    const body = this.#body;
+    if (body !== null) {
+      this.#body = null;
+      // The body is whole: reading goes on for the next response, whatever its consumer's pace.
+      if (this.#paused) this.#resume(null);
+    } else res = new HttpResponse(p.status, p.statusText, p.headers, p.body, p.trailers, ex.req.url);
+    // Reusable only after a clean finish: whole request sent and the server keeps it open.
+    if (p.keepAlive && ex.sent && !this.pool.core.closed && !(leftover && this.#inflight.length === 0)) {
       ex.holder = null;
+      if (this.#inflight.length > 0) this.#parseFor(this.#inflight[0]!);
+      else this.#state = C.Idle;
       this.pool.release(this);
     } else {
-      this.#drop();
+      // The server closes it: requests written behind this one were not answered.
+      const rest = this.#inflight.splice(0);
+      this.#drop(false);
+      this.#reroute(rest, null);
+      this.pool.pump(); // after the reroute: an empty pool would have left the client
     }
-    ex.settle(null, res);
+    if (body !== null) body.push(null);
+    else ex.settle(null, res!);
+    return this.#state !== C.Closed;
   }
 
-  /** Fails the current exchange and discards the connection (it is never reused). */
+  /** Fails the current exchange (and any pipelined behind it) and discards the connection. */
   #fail(err: Error): void {
-    const ex = this.ex;
-    this.ex = null;
+    const ex = this.#inflight.shift();
+    const rest = this.#inflight.splice(0);
     this.#drop();
+    this.#endBody(err);
     ex?.settle(err);
+    this.#reroute(rest, err);
   }
 
   /** Closes and leaves the pool, letting queued requests take the freed slot. */
@@ -342,8 +678,27 @@ export class Connection implements Holder {
   }
 
   #closeSocket(): void {
+    const it = this.#iter;
+    if (it !== null) {
+      this.#iter = null;
+      this.#iterEx = null;
+      // Tell the body's source nobody reads it any more.
+      try {
+        void Promise.resolve(it.return?.()).catch(() => {});
+      } catch {
+        // its return() threw: nothing more to do
+      }
+    }
     const sock = this.#sock;
     if (sock === null) return;
+    const t = this.#tls;
+    if (t !== null) {
+      // The TLS socket owns the Duplex, which owns the socket: destroying it closes the fd.
+      this.#tls = null;
+      this.#sock = null;
+      t.destroy();
+      return;
+    }
     const driver = this.pool.core.driver;
     try {
       if (this.#reading) driver.removeReader(sock);
@@ -356,4 +711,9 @@ export class Connection implements Holder {
     this.#sock = null;
     sock.close();
   }
+}
+
+/** Whether `ex` may share a connection with others in flight (pipelining). */
+function pipelinable(ex: Exchange): boolean {
+  return ex.req.idempotent && !ex.streamed && ex.req.bodyStream === null;
 }

@@ -4,6 +4,7 @@
  * selector loop) depend on this file and never on each other in a circle.
  */
 import type { FileLike } from '../validate.js';
+import type { ReadinessCallbacks } from '../stream/watch.js';
 import type { Exchange } from './exchange.js';
 import type { Origin } from './request.js';
 
@@ -29,6 +30,18 @@ export type Addresses = Array<[family: number, host: string]>;
 /** Receives the addresses of a host name, or why there are none. */
 export type ResolveDone = (err: Error | null, addrs?: Addresses) => void;
 
+/** How HTTPS connections are made: the TLS options and the Reactor their streams run on. */
+export interface TlsConfig {
+  /** Drives the Duplex under each TLS socket. */
+  readonly reactor: ReadinessCallbacks;
+  /** Certificate authorities to trust instead of Node's default ones. */
+  readonly ca: string | Buffer | Array<string | Buffer> | undefined;
+  /** Verify the server's certificate (default true). */
+  readonly rejectUnauthorized: boolean;
+  /** The name sent as SNI and verified, instead of the URL's host. */
+  readonly servername: string | undefined;
+}
+
 /** What every pool of one client (or one batch run) shares. */
 export interface ClientCore {
   /** Runs the connections' readiness callbacks. */
@@ -36,6 +49,10 @@ export interface ClientCore {
   /** One receive buffer for all connections: the parser copies out what it keeps. */
   readonly readBuf: Buffer;
   readonly maxConnections: number;
+  /** Requests one connection may have in flight at once (1: no pipelining). */
+  readonly pipelining: number;
+  /** How to make HTTPS connections; null where there is no event loop for TLS (HttpBatch). */
+  readonly tls: TlsConfig | null;
   /** Set when the client closes (or the batch ends): no connection goes idle after that. */
   closed: boolean;
   /**
@@ -57,6 +74,6 @@ export interface PoolPort<C> {
   detach(c: C): void;
   /** Opens connections for queued requests while there is room. */
   pump(): void;
-  /** Opens a new connection for `ex` (also past the limit: a stale-connection retry). */
-  open(ex: Exchange): void;
+  /** Sends again an exchange that got no response on a connection now gone. */
+  requeue(ex: Exchange): void;
 }

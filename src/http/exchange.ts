@@ -3,11 +3,11 @@
  * queue or a connection), its timer and abort listener, and the one callback that
  * settles it. Settling twice is impossible: the first outcome wins.
  */
-import type { HttpResponse } from './response.js';
+import type { HttpResponse, HttpStreamResponse } from './response.js';
 import type { PreparedRequest } from './request.js';
 
 /** Receives an exchange's outcome. */
-export type Done = (err: Error | null, res?: HttpResponse) => void;
+export type Done = (err: Error | null, res?: HttpResponse | HttpStreamResponse) => void;
 
 /** Whatever holds an exchange and must let go of it when the exchange is cancelled. */
 export interface Holder {
@@ -22,6 +22,10 @@ export class Exchange {
   holder: Holder | null = null;
   /** Already sent again once after a stale keep-alive connection dropped it. */
   retried = false;
+  /** The response is wanted as a stream: it settles when the head arrives. */
+  streamed = false;
+  /** Its whole request has been written on its current connection. */
+  sent = false;
   timer: ReturnType<typeof setTimeout> | null = null;
   abortHandler: (() => void) | null = null;
   #done: Done | null;
@@ -43,7 +47,7 @@ export class Exchange {
   }
 
   /** Delivers the outcome (ignored after the first) and releases timer and listener. */
-  settle(err: Error | null, res?: HttpResponse): void {
+  settle(err: Error | null, res?: HttpResponse | HttpStreamResponse): void {
     const done = this.#done;
     if (done === null) return;
     this.#done = null;

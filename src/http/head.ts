@@ -153,42 +153,69 @@ interface StatusLine {
 export function parseStatusLine(line: string): StatusLine {
   const m = STATUS_LINE.exec(line);
   if (m === null) throw new HttpParseError(`invalid status line ${describe(line)}`);
-  if (m[1] !== '1') throw new HttpParseError(`unsupported HTTP version in status line ${describe(line)}`);
+  // HTTP/1.0 and 1.1, and 0.9 (read as 1.0) as llhttp accepts it; nothing else frames as RFC 9112.
+  if (!(m[1] === '1' && (m[2] === '0' || m[2] === '1')) && !(m[1] === '0' && m[2] === '9')) {
+    throw new HttpParseError(`unsupported HTTP version in status line ${describe(line)}`);
+  }
   const reason = m[4] ?? '';
   if (BAD_VALUE_CHAR.test(reason)) throw new HttpParseError(`control character in status line ${describe(line)}`);
   const status = Number(m[3]);
   if (status < 100) throw new HttpParseError(`invalid status code ${m[3]}`);
-  return { versionMinor: Number(m[2]), status, reason };
+  return { versionMinor: m[1] === '0' ? 0 : Number(m[2]), status, reason };
 }
 
 const HTTP_PREFIX = 'HTTP/';
 
 /**
- * Checks the start of a response head that is not complete yet, so that a peer that is
- * not an HTTP server is found out without waiting for a head that never comes:
- * `buf[0, len)` holds the head's bytes so far and `scanned` how many of them are known
- * to hold no LF. When the status line has ended it is checked in full
- * ({@link parseStatusLine}); before that, the bytes must begin like `HTTP/`.
- * Returns the new `scanned`, or -1 once the status line has been checked and is valid.
- * @throws HttpParseError for a status line that cannot be valid.
+ * Checks one field line (without its terminator) as {@link parseHead} will, so that a
+ * head that can never be valid fails as soon as the line has arrived.
+ * @throws HttpParseError naming the line.
  */
-export function checkHeadStart(buf: Buffer, len: number, scanned: number): number {
-  const lf = buf.indexOf(10, scanned);
-  if (lf >= 0 && lf < len) {
-    const end = lf > 0 && buf[lf - 1] === 13 ? lf - 1 : lf;
-    const line = buf.toString('latin1', 0, end);
+function checkFieldLine(line: string, what: string): void {
+  const c0 = line.charCodeAt(0);
+  if (c0 === 32 || c0 === 9) throw new HttpParseError(`obsolete line folding in ${what} fields: ${describe(line)}`);
+  const colon = line.indexOf(':');
+  if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) throw new HttpParseError(`invalid ${what} field line ${describe(line)}`);
+  if (BAD_VALUE_CHAR.test(line.slice(colon + 1))) throw new HttpParseError(`control character in ${what} field ${describe(line)}`);
+}
+
+/**
+ * Checks the start of a response head that is not complete yet, so that a peer that is
+ * not an HTTP server, or a head that can never be valid, is found out without waiting
+ * for the rest (which may never come): `buf[0, len)` holds the head's bytes so far and
+ * `from` is where its first unchecked line starts (0 at first). Until the status line has
+ * ended the bytes must begin like `HTTP/`; then the status line is checked in full
+ * ({@link parseStatusLine}), and each field line as it ends.
+ * Returns the new `from` (the start of the first line not yet complete).
+ * @throws HttpParseError for a head that cannot be valid.
+ */
+export function checkHeadStart(buf: Buffer, len: number, from: number): number {
+  for (;;) {
+    const lf = buf.indexOf(10, from);
+    if (lf < 0 || lf >= len) break;
+    const end = lf > from && buf[lf - 1] === 13 ? lf - 1 : lf;
+    const line = buf.toString('latin1', from, end);
     if (line.includes('\r')) throw new HttpParseError(`bare CR in line ${describe(line)}`);
-    const s = parseStatusLine(line);
-    // 101 would switch protocols, which this client never asks for.
-    if (s.status === 101) throw new HttpParseError('unexpected 101 Switching Protocols');
-    return -1;
+    if (from === 0) {
+      const s = parseStatusLine(line);
+      // 101 would switch protocols, which this client never asks for.
+      if (s.status === 101) throw new HttpParseError('unexpected 101 Switching Protocols');
+    } else if (line !== '') {
+      checkFieldLine(line, 'header');
+    }
+    from = lf + 1;
   }
-  for (let i = 0; i < len && i < HTTP_PREFIX.length; i++) {
-    if (buf[i] !== HTTP_PREFIX.charCodeAt(i)) {
-      throw new HttpParseError(`invalid status line ${describe(buf.toString('latin1', 0, Math.min(len, 60)))}`);
+  if (from > 0 && from < len && (buf[from] === 32 || buf[from] === 9)) {
+    throw new HttpParseError(`obsolete line folding in header fields: ${describe(buf.toString('latin1', from, Math.min(len, from + 60)))}`);
+  }
+  if (from === 0) {
+    for (let i = 0; i < len && i < HTTP_PREFIX.length; i++) {
+      if (buf[i] !== HTTP_PREFIX.charCodeAt(i)) {
+        throw new HttpParseError(`invalid status line ${describe(buf.toString('latin1', 0, Math.min(len, 60)))}`);
+      }
     }
   }
-  return len;
+  return from;
 }
 
 /** Parses a complete response head (text decoded as latin1, including the empty line). */
@@ -206,12 +233,10 @@ export function parseHead(text: string, limits: ParserLimits): Head {
   const hasTransferEncoding = te !== undefined;
   if (hasTransferEncoding) {
     if (cl !== undefined) throw new HttpParseError('response has both Content-Length and Transfer-Encoding');
+    // Chunked framing only when chunked is the final coding; otherwise the body runs until
+    // the server closes (RFC 9112 6.3, rule 4, for a response).
     const codings = te.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
-    const at = codings.indexOf('chunked');
-    if (at >= 0 && at !== codings.length - 1) {
-      throw new HttpParseError(`chunked is not the final transfer coding in ${describe(te)}`);
-    }
-    chunked = at >= 0;
+    chunked = codings.length > 0 && codings[codings.length - 1] === 'chunked';
   } else if (cl !== undefined) {
     contentLength = contentLengthOf(cl);
   }
@@ -221,7 +246,7 @@ export function parseHead(text: string, limits: ParserLimits): Head {
     ? conn === undefined || !hasToken(conn, 'close')
     : conn !== undefined && hasToken(conn, 'keep-alive');
   // A 1.0 message with Transfer-Encoding is faulty framing: finish it, then close (RFC 9112 6.1).
-  if (hasTransferEncoding && versionMinor === 0) keepAlive = false;
+  if (hasTransferEncoding && (versionMinor === 0 || !chunked)) keepAlive = false;
   return { versionMinor, status, statusText: reason, headers, contentLength, chunked, keepAlive };
 }
 

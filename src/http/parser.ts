@@ -4,16 +4,30 @@
  * called straight on a shared receive buffer. One parser serves one connection and is
  * `reset` before each request.
  */
-import { HttpParseError } from './errors.js';
+import { HttpParseError, ResponseTooLargeError } from './errors.js';
 import { DEFAULT_LIMITS, checkHeadStart, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
 
 const enum S {
   Head,
+  HeadLf,
   Length,
   Eof,
   ChunkSize,
   ChunkSizeWs,
-  ChunkExt,
+  /** After `;`: optional whitespace, then an extension name. */
+  ExtPre,
+  ExtName,
+  /** Whitespace after a name: `=` or `;` must follow. */
+  ExtWsEq,
+  /** After `=`: optional whitespace, then a token or a quoted string. */
+  ExtPreValue,
+  ExtToken,
+  ExtQuoted,
+  ExtQuotedEsc,
+  /** Right after a quoted string: `;`, whitespace or the line end. */
+  ExtPostQuote,
+  /** Whitespace after a value: `;` must follow. */
+  ExtWsSemi,
   ChunkSizeLf,
   ChunkData,
   ChunkDataCr,
@@ -29,11 +43,33 @@ const PREALLOC_MAX = 16 * 1024 * 1024;
 /** Smallest body buffer once a body needs a second piece. */
 const MIN_GROWN = 16 * 1024;
 
+/** tchar (RFC 9110 5.6.2) by byte value. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = TCHAR[c + 32] = 1;
+
+/** qdtext (RFC 9110 5.6.4): HTAB, SP, visible ASCII but `"` and `\\`, obs-text. */
+function isQdtext(c: number): boolean {
+  return c === 9 || c === 32 || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80;
+}
+
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   const l = c | 0x20;
   if (l >= 97 && l <= 102) return l - 87;
   return -1;
+}
+
+/**
+ * Receives a response as it is parsed, instead of the parser keeping the body: the final
+ * head once it is complete, then the body's bytes as they arrive.
+ */
+export interface BodySink {
+  /** The final (non-1xx) head is parsed; `status`, `headers`... are set. */
+  onHead(): void;
+  /** Body bytes `buf[start, end)`: the buffer is the caller's and is reused after the call. */
+  onBody(buf: Buffer, start: number, end: number): void;
 }
 
 /** Parses one response at a time; see {@link ResponseParser.feed}. */
@@ -54,6 +90,10 @@ export class ResponseParser {
   done = false;
   /** Some byte of the response (interim ones included) has arrived since `reset`. */
   started = false;
+  /** Where the body goes instead of the parser's buffer (a streamed response), if anywhere. */
+  sink: BodySink | null = null;
+  /** Most body bytes kept in the parser's buffer (not counting a sink's). */
+  maxBody = Infinity;
 
   private readonly limits: ParserLimits;
   private state = S.Head;
@@ -61,11 +101,10 @@ export class ResponseParser {
   /** Partial head or trailer block, when it spans reads. */
   private block: Buffer | null = null;
   private blockLen = 0;
-  /**
-   * For a head spanning reads: how many of its bytes are known to hold no LF (the status
-   * line has not ended yet), or -1 once its status line has been checked.
-   */
-  private statusScan = 0;
+  /** For a head spanning reads: where its first line not yet checked starts. */
+  private headFrom = 0;
+  /** Empty lines skipped before the status line (bounded like a head). */
+  private skipped = 0;
   private remaining = 0;
   private sizeDigits = 0;
   private extBytes = 0;
@@ -82,8 +121,13 @@ export class ResponseParser {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
-  /** Prepares for the response to a new request; `method` HEAD means no body. */
-  reset(method: string): void {
+  /**
+   * Prepares for the response to a new request; `method` HEAD means no body; `maxBody`
+   * bounds a body the parser keeps.
+   */
+  reset(method: string, maxBody = Infinity): void {
+    this.sink = null;
+    this.maxBody = maxBody;
     this.status = 0;
     this.statusText = '';
     this.headers = {};
@@ -94,7 +138,8 @@ export class ResponseParser {
     this.state = S.Head;
     this.noBody = method === 'HEAD';
     this.blockLen = 0;
-    this.statusScan = 0;
+    this.headFrom = 0;
+    this.skipped = 0;
     this.bodyBuf = null;
     this.bodyLen = 0;
     this.result = null;
@@ -185,7 +230,12 @@ export class ResponseParser {
   /** Copies body bytes out of the caller's buffer into the body buffer. */
   private keep(buf: Buffer, p: number, n: number): void {
     if (n === 0) return;
+    if (this.sink !== null) {
+      this.sink.onBody(buf, p, p + n);
+      return;
+    }
     const need = this.bodyLen + n;
+    if (need > this.maxBody) throw new ResponseTooLargeError(this.maxBody, need);
     let b = this.bodyBuf;
     if (b === null) {
       // The first piece gets an exact buffer: often it is the whole body.
@@ -244,14 +294,27 @@ export class ResponseParser {
   }
 
   private feedHead(buf: Buffer, p: number, end: number): number {
+    if (this.blockLen === 0) {
+      // Empty lines before a status line are skipped (RFC 9112 2.2): some servers send
+      // one after an interim response or at the start.
+      const c = buf[p];
+      if (c === 10 || c === 13) {
+        if (++this.skipped > this.limits.maxHeaderBytes) {
+          throw new HttpParseError(`more than ${this.limits.maxHeaderBytes} bytes of empty lines before the status line`);
+        }
+        if (c === 13) this.state = S.HeadLf;
+        return p + 1;
+      }
+    }
     const got = this.takeBlock(buf, p, end, 'response head');
     if (got === null) {
-      // Incomplete: check what there is of the status line now rather than when (if ever)
-      // the head is complete.
-      if (this.statusScan >= 0) this.statusScan = checkHeadStart(this.block!, this.blockLen, this.statusScan);
+      // Incomplete: check the lines there are now rather than when (if ever) the head is
+      // complete.
+      this.headFrom = checkHeadStart(this.block!, this.blockLen, this.headFrom);
       return end;
     }
-    this.statusScan = 0; // the next head (after an interim response) starts unchecked
+    this.headFrom = 0; // the next head (after an interim response) starts unchecked
+    this.skipped = 0;
     const [text, next] = got;
     const h = parseHead(text, this.limits);
     if (h.status < 200) {
@@ -264,6 +327,10 @@ export class ResponseParser {
     this.versionMinor = h.versionMinor;
     this.headers = h.headers;
     this.keepAlive = h.keepAlive;
+    if (this.sink !== null) this.sink.onHead();
+    else if (h.contentLength > this.maxBody && !this.noBody && h.status !== 204 && h.status !== 304) {
+      throw new ResponseTooLargeError(this.maxBody, h.contentLength, true);
+    }
     if (this.noBody || h.status === 204 || h.status === 304) {
       this.finish();
     } else if (h.chunked) {
@@ -275,7 +342,7 @@ export class ResponseParser {
       else {
         this.state = S.Length;
         this.remaining = h.contentLength;
-        if (h.contentLength <= PREALLOC_MAX) this.bodyBuf = Buffer.allocUnsafe(h.contentLength);
+        if (h.contentLength <= PREALLOC_MAX && this.sink === null) this.bodyBuf = Buffer.allocUnsafe(h.contentLength);
       }
     } else {
       // No length: the body runs until the server closes (RFC 9112 6.3, rules 7 and 8).
@@ -296,6 +363,11 @@ export class ResponseParser {
   /** The byte-at-a-time states: chunk-size lines and the CRLF after chunk data. */
   private feedByte(c: number): void {
     switch (this.state) {
+      case S.HeadLf:
+        if (c !== 10) throw new HttpParseError(`bare CR before the status line (then byte 0x${c.toString(16)})`);
+        this.skipped++;
+        this.state = S.Head;
+        return;
       case S.ChunkSize: {
         const v = hexValue(c);
         if (v >= 0) {
@@ -318,13 +390,8 @@ export class ResponseParser {
         if (c === 59) this.enterExt();
         else if (c !== 32 && c !== 9) throw new HttpParseError(`invalid chunk size line: byte 0x${c.toString(16)} after whitespace`);
         return;
-      case S.ChunkExt:
-        if (c === 13) this.state = S.ChunkSizeLf;
-        else if (c === 10) this.endSizeLine();
-        else if ((c < 32 && c !== 9) || c === 127) throw new HttpParseError(`control byte 0x${c.toString(16)} in chunk extension`);
-        else if (++this.extBytes > this.limits.maxChunkExtBytes) {
-          throw new HttpParseError(`chunk extensions longer than ${this.limits.maxChunkExtBytes} bytes`);
-        }
+      default:
+        this.feedExt(c);
         return;
       case S.ChunkSizeLf:
         if (c !== 10) throw new HttpParseError('bare CR in chunk size line');
@@ -352,13 +419,83 @@ export class ResponseParser {
         if (c !== 10) throw new HttpParseError('bare CR at end of chunked body');
         this.finish();
         return;
+    }
+  }
+
+  /**
+   * Chunk extensions, checked against RFC 9112 7.1.1:
+   * `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`. Their content is
+   * not kept.
+   */
+  private feedExt(c: number): void {
+    if (++this.extBytes > this.limits.maxChunkExtBytes) {
+      throw new HttpParseError(`chunk extensions longer than ${this.limits.maxChunkExtBytes} bytes`);
+    }
+    const ws = c === 32 || c === 9;
+    switch (this.state) {
+      case S.ExtPre:
+        if (TCHAR[c] === 1) this.state = S.ExtName;
+        else if (!ws) this.badExt(c, 'a chunk extension name must follow ";"');
+        return;
+      case S.ExtName:
+        if (TCHAR[c] === 1) return;
+        if (c === 61) this.state = S.ExtPreValue;
+        else if (c === 59) this.state = S.ExtPre;
+        else if (ws) this.state = S.ExtWsEq;
+        else this.extLineEnd(c);
+        return;
+      case S.ExtWsEq:
+        if (c === 61) this.state = S.ExtPreValue;
+        else if (c === 59) this.state = S.ExtPre;
+        else if (!ws) this.badExt(c, '"=" or ";" must follow whitespace');
+        return;
+      case S.ExtPreValue:
+        if (c === 34) this.state = S.ExtQuoted;
+        else if (TCHAR[c] === 1) this.state = S.ExtToken;
+        else if (!ws) this.badExt(c, 'a token or a quoted string must follow "="');
+        return;
+      case S.ExtToken:
+        if (TCHAR[c] === 1) return;
+        if (c === 59) this.state = S.ExtPre;
+        else if (ws) this.state = S.ExtWsSemi;
+        else this.extLineEnd(c);
+        return;
+      case S.ExtQuoted:
+        if (c === 34) this.state = S.ExtPostQuote;
+        else if (c === 92) this.state = S.ExtQuotedEsc;
+        else if (!isQdtext(c)) this.badExt(c, 'in a quoted string (unclosed quote?)');
+        return;
+      case S.ExtQuotedEsc:
+        if (c === 9 || (c >= 32 && c !== 127)) this.state = S.ExtQuoted;
+        else this.badExt(c, 'after "\\" in a quoted string');
+        return;
+      case S.ExtPostQuote:
+        if (c === 59) this.state = S.ExtPre;
+        else if (ws) this.state = S.ExtWsSemi;
+        else this.extLineEnd(c);
+        return;
+      case S.ExtWsSemi:
+        if (c === 59) this.state = S.ExtPre;
+        else if (!ws) this.badExt(c, '";" must follow whitespace');
+        return;
       default:
         throw new Error(`response parser: byte in state ${this.state}`);
     }
   }
 
+  /** CR or LF ends a chunk-size line whose extensions are complete; any other byte is an error. */
+  private extLineEnd(c: number): void {
+    if (c === 13) this.state = S.ChunkSizeLf;
+    else if (c === 10) this.endSizeLine();
+    else this.badExt(c, '');
+  }
+
+  private badExt(c: number, why: string): never {
+    throw new HttpParseError(`invalid chunk extension: unexpected byte 0x${c.toString(16)}${why === '' ? '' : ` (${why})`}`);
+  }
+
   private enterExt(): void {
-    this.state = S.ChunkExt;
+    this.state = S.ExtPre;
     this.extBytes = 0;
   }
 

@@ -1,7 +1,8 @@
 /**
  * One origin's connections: at most `maxConnectionsPerOrigin` open at once, idle ones
  * reused most-recently-used first (the warmest, least likely to have been timed out by
- * the server), and a FIFO queue of requests waiting for a free connection.
+ * the server), with pipelining idempotent requests written behind others on a busy
+ * connection, and a FIFO queue of requests waiting for a free connection.
  */
 import { Connection } from './connection.js';
 import type { ClientCore, PoolPort } from './core.js';
@@ -26,7 +27,10 @@ export class Pool implements PoolPort<Connection> {
     this.origin = origin;
   }
 
-  /** Sends `ex` on an idle connection, on a new one if there is room, or queues it. */
+  /**
+   * Sends `ex` on an idle connection, on a new one if there is room, pipelined behind
+   * others on the least busy connection that allows it, or queues it.
+   */
   dispatch(ex: Exchange): void {
     let idle: Connection | undefined;
     while ((idle = this.#idle.pop()) !== undefined) {
@@ -42,21 +46,47 @@ export class Pool implements PoolPort<Connection> {
       this.open(ex);
       return;
     }
+    if (this.core.pipelining > 1) {
+      let best: Connection | null = null;
+      for (const c of this.conns) {
+        if (c.canPipeline(ex) && (best === null || c.exchanges.length < best.exchanges.length)) best = c;
+      }
+      if (best !== null) {
+        best.assign(ex);
+        return;
+      }
+    }
     this.#queue.push(ex);
   }
 
-  /** Opens a new connection for `ex` (also past the limit: a stale-connection retry). */
+  /** Sends again an exchange that got no response on a connection now gone (ahead of the queue). */
+  requeue(ex: Exchange): void {
+    if (this.#idle.length > 0 || this.conns.size < this.core.maxConnections) this.dispatch(ex);
+    else if (this.#head > 0) this.#queue[--this.#head] = ex;
+    else this.#queue.unshift(ex);
+  }
+
+  /** Opens a new connection for `ex`. */
   open(ex: Exchange): void {
     const c = new Connection(this);
     this.conns.add(c);
     c.start(ex);
   }
 
-  /** A connection finished its exchange and may be reused: next queued request, or idle. */
+  /**
+   * A connection finished an exchange and may be reused: it takes the next queued request
+   * (more while pipelining allows), or goes idle when it has nothing in flight.
+   */
   release(c: Connection): void {
-    const next = this.#dequeue();
-    if (next !== null) c.assign(next);
-    else this.#idle.push(c);
+    if (c.idle) {
+      const next = this.#dequeue();
+      if (next === null) {
+        this.#idle.push(c);
+        return;
+      }
+      c.assign(next);
+    }
+    for (let next = this.#peek(); next !== null && c.canPipeline(next); next = this.#peek()) c.assign(this.#dequeue()!);
   }
 
   /** A connection is gone. */
@@ -82,6 +112,17 @@ export class Pool implements PoolPort<Connection> {
     this.#queue = [];
     this.#head = 0;
     return out;
+  }
+
+  /** The next unsettled queued exchange, left in the queue. */
+  #peek(): Exchange | null {
+    const q = this.#queue;
+    while (this.#head < q.length) {
+      const ex = q[this.#head]!;
+      if (!ex.settled) return ex;
+      q[this.#head++] = undefined as unknown as Exchange;
+    }
+    return null;
   }
 
   #dequeue(): Exchange | null {

@@ -12,16 +12,31 @@ export type HeaderValue = string | number | readonly (string | number)[];
 /** Request headers: a plain object, a `Headers`/`Map`, or `[name, value]` pairs. */
 export type HeadersInit = Record<string, HeaderValue | undefined> | Iterable<readonly [string, HeaderValue]>;
 
+/** A request body given piece by piece: sent chunked unless a Content-Length header is given. */
+export type BodyStream = AsyncIterable<Uint8Array | string>;
+
 /** The options form of a request. */
 export interface RequestOptions {
-  /** An `http://` URL (host name, IPv4, or bracketed IPv6 literal). */
+  /** An `http://` or `https://` URL (host name, IPv4, or bracketed IPv6 literal). */
   url: string | URL;
   /** Request method; default `'GET'`. */
   method?: string;
   /** Extra request headers; `Host` and `Content-Length` are added when missing. */
   headers?: HeadersInit;
-  /** Request body; its length is sent as `Content-Length`. Strings are sent as UTF-8. */
-  body?: Buffer | Uint8Array | string;
+  /**
+   * Request body. A Buffer, Uint8Array or string (UTF-8) is sent with its length as
+   * `Content-Length`; an async iterable of them (a `Readable`, an async generator) is
+   * read as it is sent, with `Transfer-Encoding: chunked` unless the headers give a
+   * `Content-Length` (which it must then match). A request with an iterable body is
+   * never sent twice (no retry, no redirect that would resend it).
+   */
+  body?: Buffer | Uint8Array | string | BodyStream;
+  /**
+   * Most bytes of body a buffered response may have (default: the client's
+   * `maxResponseSize`); more fails the request with `ResponseTooLargeError` and closes the
+   * connection. Streamed responses are not limited.
+   */
+  maxResponseSize?: number;
   /** Whole-request timeout in milliseconds (0 or `Infinity`: none); default the client's. */
   timeout?: number;
   /** Cancels the request; it then fails with `signal.reason`. */
@@ -30,8 +45,10 @@ export interface RequestOptions {
 
 /** Where a request goes: one pool per distinct origin. */
 export interface Origin {
-  /** `host:port` with IPv6 literals bracketed; the pool key. */
+  /** `host:port` with IPv6 literals bracketed (`https://host:port` for TLS); the pool key. */
   key: string;
+  /** HTTPS: TLS over the connection. */
+  tls: boolean;
   /** Host to resolve or connect to (no brackets). */
   host: string;
   port: number;
@@ -51,6 +68,31 @@ export interface PreparedRequest {
   signal: AbortSignal | undefined;
   /** Safe to send again on a fresh connection when a stale one dropped it. */
   idempotent: boolean;
+  /** The body source still to be read and sent after `wire`, if any. */
+  bodyStream: BodyStream | null;
+  /** The length a streamed body must have (its Content-Length), or -1: sent chunked. */
+  streamLength: number;
+  /** Most body bytes a buffered response may have. */
+  maxResponseSize: number;
+  /** What it was prepared from (for a redirect, which prepares the next request from it). */
+  source: RequestOptions;
+  /** The Authorization value the URL's user info gave (`Basic ...`), or ''. */
+  urlAuth: string;
+}
+
+/** Defaults a request takes from its client. */
+export interface RequestDefaults {
+  timeout: number;
+  maxResponseSize: number;
+}
+
+/** Checks a size limit option: an integer >= 0, or Infinity. */
+export function sizeOption(v: unknown, what: string): number {
+  return v === Infinity ? v : toInteger(v, what, 0);
+}
+
+function isBodyStream(v: unknown): v is BodyStream {
+  return v !== null && typeof v === 'object' && typeof (v as BodyStream)[Symbol.asyncIterator] === 'function';
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -78,7 +120,7 @@ interface Target {
 const targetCache = new Map<string, Target>();
 const TARGET_CACHE_MAX = 512;
 
-/** Parses and checks an `http://` URL. */
+/** Parses and checks an `http://` or `https://` URL. */
 function parseUrl(input: string | URL): Target {
   if (typeof input === 'string') {
     const hit = targetCache.get(input);
@@ -108,13 +150,11 @@ function parseUrlUncached(input: string | URL): Target {
   } else {
     throw new TypeError(`url must be a string or a URL, got ${input === null ? 'null' : typeof input}`);
   }
-  if (u.protocol !== 'http:') {
-    if (u.protocol === 'https:') {
-      throw new TypeError(`https: is not supported (iomux speaks plain HTTP/1.1 only): ${describe(u.href)}`);
-    }
-    throw new TypeError(`unsupported URL scheme ${describe(u.protocol)} in ${describe(u.href)}: expected http:`);
+  const tls = u.protocol === 'https:';
+  if (u.protocol !== 'http:' && !tls) {
+    throw new TypeError(`unsupported URL scheme ${describe(u.protocol)} in ${describe(u.href)}: expected http: or https:`);
   }
-  const port = u.port === '' ? 80 : Number(u.port);
+  const port = u.port === '' ? (tls ? 443 : 80) : Number(u.port);
   let host = u.hostname;
   let family = 0;
   if (host.startsWith('[')) {
@@ -123,10 +163,10 @@ function parseUrlUncached(input: string | URL): Target {
   } else if (IPV4.test(host)) {
     family = AF_INET;
   }
-  const key = `${u.hostname}:${port}`;
+  const key = tls ? `https://${u.hostname}:${port}` : `${u.hostname}:${port}`;
   let origin = originCache.get(key);
   if (origin === undefined) {
-    origin = { key, host, port, family };
+    origin = { key, host, port, family, tls };
     if (originCache.size < 1000) originCache.set(key, origin);
   }
   const auth = u.username !== '' || u.password !== ''
@@ -145,7 +185,8 @@ function userInfo(raw: string, what: string, origin: string): string {
   }
 }
 
-function headerEntries(h: HeadersInit): Iterable<readonly [string, HeaderValue | undefined]> {
+/** The `[name, value]` pairs of a headers option. */
+export function headerEntries(h: HeadersInit): Iterable<readonly [string, HeaderValue | undefined]> {
   if (h === null || typeof h !== 'object') throw new TypeError(`headers must be an object, got ${describe(h)}`);
   if (Symbol.iterator in h) return h as Iterable<readonly [string, HeaderValue]>;
   return Object.entries(h);
@@ -174,9 +215,9 @@ export function checkMaxConnections(max: unknown, what = 'maxConnectionsPerOrigi
 
 /**
  * Validates and serializes a request.
- * @param defaultTimeout the client's timeout, used when the request has none.
+ * @param defaults the client's timeout and maxResponseSize, used when the request has none.
  */
-export function prepare(input: string | URL | RequestOptions, defaultTimeout: number): PreparedRequest {
+export function prepare(input: string | URL | RequestOptions, defaults: RequestDefaults): PreparedRequest {
   const opts: RequestOptions = typeof input === 'string' || input instanceof URL ? { url: input } : input;
   if (opts === null || typeof opts !== 'object') {
     throw new TypeError(`request() takes a URL or an options object, got ${opts === null ? 'null' : typeof opts}`);
@@ -189,10 +230,13 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
   if (KNOWN_METHODS.has(upper)) method = upper;
 
   let body: Buffer | null = null;
+  let bodyStream: BodyStream | null = null;
+  let streamLength = -1;
   if (opts.body !== undefined && opts.body !== null) {
     if (typeof opts.body === 'string') body = Buffer.from(opts.body, 'utf8');
     else if (opts.body instanceof Uint8Array) body = Buffer.from(opts.body.buffer, opts.body.byteOffset, opts.body.byteLength);
-    else throw new TypeError(`body must be a Buffer, Uint8Array or string, got ${typeof opts.body}`);
+    else if (isBodyStream(opts.body)) bodyStream = opts.body;
+    else throw new TypeError(`body must be a Buffer, Uint8Array, string or async iterable, got ${describe(opts.body)}`);
   }
 
   let fields = '';
@@ -206,7 +250,15 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
       const lower = name.toLowerCase();
       if (lower === 'content-length' || lower === 'transfer-encoding') {
         // The client frames the body itself: a caller's framing could only disagree with it.
-        if (lower === 'transfer-encoding') throw new TypeError('header "transfer-encoding" is not supported: pass the whole body');
+        if (lower === 'transfer-encoding') {
+          throw new TypeError('header "transfer-encoding" is not supported: an async iterable body is sent chunked');
+        }
+        if (bodyStream !== null) {
+          const v1 = checkValue(name, v);
+          if (!/^\d{1,15}$/.test(v1)) throw new TypeError(`header "content-length" must be a length, got ${describe(v)}`);
+          streamLength = Number(v1);
+          continue;
+        }
         const want = String(body?.length ?? 0);
         if (checkValue(name, v) !== want) {
           throw new TypeError(`header "content-length" is ${describe(v)} but the body has ${want} bytes`);
@@ -221,7 +273,8 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
   }
   let head = hasHost ? `${method} ${path} HTTP/1.1\r\n${fields}` : `${method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n${fields}`;
   if (auth !== '' && !hasAuth) head += `Authorization: Basic ${auth}\r\n`;
-  if (body !== null || NEEDS_LENGTH.has(method)) head += `Content-Length: ${body?.length ?? 0}\r\n`;
+  if (bodyStream !== null) head += streamLength >= 0 ? `Content-Length: ${streamLength}\r\n` : 'Transfer-Encoding: chunked\r\n';
+  else if (body !== null || NEEDS_LENGTH.has(method)) head += `Content-Length: ${body?.length ?? 0}\r\n`;
   head += '\r\n';
 
   let wire: Buffer[];
@@ -234,7 +287,11 @@ export function prepare(input: string | URL | RequestOptions, defaultTimeout: nu
     wire = [all];
   } else wire = [Buffer.from(head, 'latin1'), body];
 
-  const timeout = timeoutOption(opts.timeout ?? defaultTimeout);
+  const timeout = timeoutOption(opts.timeout ?? defaults.timeout);
   const signal = toSignal(opts.signal) ?? undefined;
-  return { method, url: String(opts.url), origin, wire, timeout, signal, idempotent: IDEMPOTENT.has(method) };
+  const maxResponseSize = opts.maxResponseSize === undefined ? defaults.maxResponseSize : sizeOption(opts.maxResponseSize, 'maxResponseSize');
+  return {
+    method, url: String(opts.url), origin, wire, timeout, signal, idempotent: IDEMPOTENT.has(method) && bodyStream === null,
+    bodyStream, streamLength, maxResponseSize, source: opts, urlAuth: auth !== '' && !hasAuth ? `Basic ${auth}` : '',
+  };
 }

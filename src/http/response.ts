@@ -1,6 +1,8 @@
 /**
- * A complete HTTP response as `HttpClient` delivers it: the body is fully read.
+ * HTTP responses as `HttpClient` delivers them: complete (`HttpResponse`, the body fully
+ * read) or streamed (`HttpStreamResponse`, the body read as it arrives).
  */
+import type { Readable } from 'node:stream';
 
 /** A response: status, headers (lower-case names, repeats joined by `', '`) and body. */
 export class HttpResponse {
@@ -47,5 +49,54 @@ export class HttpResponse {
    */
   json<T = unknown>(): T {
     return JSON.parse(this.text()) as T;
+  }
+}
+
+/**
+ * A response whose body is read as it arrives: `body` is a `Readable` (also an async
+ * iterable of Buffers) with backpressure: while the consumer is behind, the connection
+ * stops reading from the socket. The connection goes back to its pool once the body has
+ * been read to its end; destroying `body` early closes the connection.
+ */
+export class HttpStreamResponse {
+  /** Status code, e.g. 200 (never an interim 1xx). */
+  readonly status: number;
+  /** Reason phrase as the server sent it (may be empty). */
+  readonly statusText: string;
+  /** Header fields: a plain object, lower-case names, repeated fields joined by `', '`. */
+  readonly headers: Record<string, string>;
+  /** Trailer fields of a chunked body: filled in when the body has ended. */
+  readonly trailers: Record<string, string>;
+  /** The body as it arrives. */
+  readonly body: Readable;
+  /** The URL that was requested. */
+  readonly url: string;
+
+  /** Made by the client when a streamed response's head has arrived. */
+  constructor(status: number, statusText: string, headers: Record<string, string>, body: Readable,
+    trailers: Record<string, string> = {}, url = '') {
+    this.status = status;
+    this.statusText = statusText;
+    this.headers = headers;
+    this.body = body;
+    this.trailers = trailers;
+    this.url = url;
+  }
+
+  /** True for a 2xx status. */
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** Reads the rest of the body into one Buffer. */
+  async buffer(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const chunk of this.body) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  /** Reads the rest of the body, decoded as UTF-8. */
+  async text(): Promise<string> {
+    return (await this.buffer()).toString('utf8');
   }
 }
