@@ -5,7 +5,7 @@
  * never one above, and no import cycle may exist anywhere:
  *
  *   validate.ts + sys/  →  errors.ts  →  select/ + os.ts  →  selectors/  →  loop/  →
- *   net/  →  http/  →  cli/
+ *   net/  →  stream/  →  http/  →  cli/
  *
  * index.ts, the public API, sits on top: no module of the library imports it, and the
  * command line (cli/) imports nothing else of the package, so the public exports are
@@ -26,6 +26,7 @@ const LAYERS = [
   ['selectors', ['selectors/']],
   ['loop', ['loop/']],
   ['net', ['net/']],
+  ['stream', ['stream/']],
   ['http', ['http/']],
   ['cli', ['cli/']],
 ];
