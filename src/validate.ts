@@ -214,6 +214,16 @@ export function toSignal(s: unknown, what = 'signal'): AbortSignal | null {
 }
 
 /**
+ * A boolean flag (`setblocking(flag)`, boolean options): `true` or `false` only, so a
+ * `0`, `1` or `"false"` given by mistake is never taken for its truthiness.
+ * @throws TypeError for anything else.
+ */
+export function toBoolean(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`${what} must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+/**
  * A function argument (a callback).
  * @throws TypeError for anything else.
  */
@@ -253,8 +263,8 @@ const NO_WAIT: WaitOptions = Object.freeze({ timeout: -1, signal: null });
  * Checks the options of an asynchronous wait, `{ timeout?: ms, signal?: AbortSignal }`
  * (Node's style): {@link toOptions}, then {@link toTimeoutMs} and {@link toSignal} on
  * the fields. No options give a shared frozen object (nothing allocated).
- * @throws TypeError / RangeError as those helpers, naming `what.timeout` and `what.signal`
- *   only through the field name.
+ * @throws TypeError when `v` is not an object (the message names `what`); TypeError /
+ *   RangeError for a bad `timeout` or `signal` field (the message names the field).
  */
 export function toWaitOptions(v: unknown, what = 'options'): WaitOptions {
   if (v === null || v === undefined) return NO_WAIT;

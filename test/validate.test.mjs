@@ -104,6 +104,9 @@ test('signals, callbacks, options objects', () => {
   assert.equal(v.toSignal(like), like);
   throwsT(() => v.toSignal({ aborted: false }), /signal must be an AbortSignal, got Object/);
   throwsT(() => v.toSignal(true));
+  assert.equal(v.toBoolean(false, 'flag'), false);
+  throwsT(() => v.toBoolean(0, 'flag'), /^flag must be true or false, got 0$/);
+  throwsT(() => v.toBoolean('false', 'flag'), /got "false"/);
   const f = () => {};
   assert.equal(v.toFunction(f), f);
   throwsT(() => v.toFunction(3, 'onData'), /^onData must be a function, got 3$/);

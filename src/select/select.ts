@@ -4,7 +4,8 @@
  */
 import { raise } from '../sys/call.js';
 import { FD_SETSIZE } from '../sys/constants.js';
-import { SelectCall, FD_SET_SIZE, fdSet, fdIsSet } from '../sys/select.js';
+import { SelectCall, fdSet, fdIsSet } from '../sys/select.js';
+import { FD_SET_SIZE } from '../sys/structs.js';
 import { toFd, describe, secondsToMs, type FileLike } from '../validate.js';
 
 // Scratch memory: three fd_sets, reused by every call (one module instance per thread).

@@ -38,36 +38,17 @@ const removals = new WeakMap<object, Removals<any>>(); // eslint-disable-line @t
  * Array subclass through its constructor measured 5 times the cost of the array itself.
  * A result of zero or one pair is a plain Array, which behaves the same (nothing can
  * be passed over), so `instanceof SelectResult` holds only from two pairs up.
+ *
+ * Its own `[Symbol.iterator]()`, `values()` and `forEach()` (installed on the prototype
+ * below, with Array's signatures) visit every pair still registered, in order, each
+ * once, even while pairs are removed; `forEach` passes each pair's index in the result
+ * at the time of the call.
  * @typeParam T the type of the keys' `data`.
  */
 export class SelectResult<T = any> extends Array<SelectorEvent<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Arrays derived from a result (`map`, `filter`, `slice`...) are plain Arrays. */
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
-  }
-
-  /** Every pair still registered, in order, each once, even while pairs are removed. */
-  override [Symbol.iterator](): ArrayIterator<SelectorEvent<T>> {
-    return new ResultIterator(this) as unknown as ArrayIterator<SelectorEvent<T>>;
-  }
-
-  /** Same as iterating the result. */
-  override values(): ArrayIterator<SelectorEvent<T>> {
-    return new ResultIterator(this) as unknown as ArrayIterator<SelectorEvent<T>>;
-  }
-
-  /**
-   * Calls `fn(pair, index, result)` for every pair still registered, in order, each
-   * once, even while pairs are removed; `index` is the pair's place in the result at
-   * the time of the call.
-   */
-  override forEach(fn: (value: SelectorEvent<T>, index: number, array: SelectorEvent<T>[]) => void, thisArg?: unknown): void {
-    let i = 0;
-    for (const pair of this) {
-      const at = this[i] === pair ? i : this.indexOf(pair);
-      fn.call(thisArg, pair, at, this);
-      i = at + 1;
-    }
   }
 }
 
@@ -120,6 +101,29 @@ class ResultIterator<T> implements IterableIterator<SelectorEvent<T>> {
     return this;
   }
 }
+
+// Iterators inherit from %IteratorPrototype%, as Array's do (with its helpers where
+// Node has them: map, filter, take...).
+Object.setPrototypeOf(ResultIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object);
+
+function iterate<T>(this: SelectResult<T>): ResultIterator<T> {
+  return new ResultIterator(this);
+}
+
+function forEachLive<T>(this: SelectResult<T>, fn: (value: SelectorEvent<T>, index: number, array: SelectorEvent<T>[]) => void, thisArg?: unknown): void {
+  let i = 0;
+  for (const pair of this) {
+    const at = this[i] === pair ? i : this.indexOf(pair);
+    fn.call(thisArg, pair, at, this);
+    i = at + 1;
+  }
+}
+
+Object.defineProperties(SelectResult.prototype, {
+  [Symbol.iterator]: { value: iterate, writable: true, configurable: true },
+  values: { value: iterate, writable: true, configurable: true },
+  forEach: { value: forEachLive, writable: true, configurable: true },
+});
 
 const PROTO = SelectResult.prototype;
 

@@ -1,12 +1,13 @@
 /**
- * `SelectSelector`: the selector over select(2), straight on libc. It keeps its own
- * read and write `fd_set`s up to date on register/unregister and copies them into
- * scratch sets for each call. As in CPython, an fd >= FD_SETSIZE can be registered but
+ * `SelectSelector`: the selector over select(2), on the system layer's
+ * {@link SelectCall}. It keeps its own read and write `fd_set`s up to date on
+ * register/unregister and copies them into the call's sets before each attempt. As in CPython, an fd >= FD_SETSIZE can be registered but
  * makes `select()` throw.
  */
 import { raise } from '../sys/call.js';
 import { FD_SETSIZE } from '../sys/constants.js';
-import { SelectCall, FD_SET_SIZE, fdSet, fdClr, fdIsSet } from '../sys/select.js';
+import { SelectCall, fdSet, fdClr, fdIsSet } from '../sys/select.js';
+import { FD_SET_SIZE } from '../sys/structs.js';
 import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
 

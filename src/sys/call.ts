@@ -97,4 +97,3 @@ export function sysretStarted(ret: number): number {
   return e === EINTR ? -EINPROGRESS : -e;
 }
 
-export { OSError };

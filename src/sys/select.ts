@@ -5,9 +5,7 @@
  */
 import * as libc from './libc.js';
 import { retryWait } from './call.js';
-import { FD_SET_SIZE, TIMEVAL_SIZE, setTimeval } from './structs.js';
-
-export { FD_SET_SIZE };
+import { TIMEVAL_SIZE, setTimeval } from './structs.js';
 
 /** Adds `fd` (< FD_SETSIZE) to `set`. */
 export function fdSet(set: Uint8Array, fd: number): void {

@@ -40,29 +40,45 @@ export function setTimeval(words: Int32Array, ms: number): void {
 export const SOCKADDR_STORAGE_SIZE = 128;
 /** `struct sockaddr_un`'s `sun_path` length. */
 export const SUN_PATH_MAX = 108;
+/** `struct sockaddr_in`: family, port, address, padding. */
 export const SOCKADDR_IN_SIZE = 16;
+/** `struct sockaddr_in6`: family, port, flowinfo, address, scope id. */
 export const SOCKADDR_IN6_SIZE = 28;
 
 /** `struct msghdr` on LP64: name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad). */
 export const MSGHDR_SIZE = 56;
+/** Offset of `msg_iov`. */
 export const MSGHDR_IOV = 16;
+/** Offset of `msg_iovlen`. */
 export const MSGHDR_IOVLEN = 24;
+/** Offset of `msg_control`. */
 export const MSGHDR_CONTROL = 32;
+/** Offset of `msg_controllen`. */
 export const MSGHDR_CONTROLLEN = 40;
 /** `struct iovec { void *base; size_t len; }`. */
 export const IOVEC_SIZE = 16;
 /** `struct cmsghdr { size_t len; int level; int type; }` then data, 8-byte aligned. */
 export const CMSGHDR_SIZE = 16;
+/** `CMSG_SPACE(dataLen)`: header plus data padded to 8 bytes. */
 export const cmsgSpace = (dataLen: number): number => CMSGHDR_SIZE + ((dataLen + 7) & ~7);
+/** `CMSG_LEN(dataLen)`: header plus data, unpadded. */
 export const cmsgLen = (dataLen: number): number => CMSGHDR_SIZE + dataLen;
 
 /** `struct addrinfo` on LP64. */
 export const ADDRINFO_SIZE = 48;
+/** Offset of `ai_flags`. */
 export const ADDRINFO_FLAGS = 0;
+/** Offset of `ai_family`. */
 export const ADDRINFO_FAMILY = 4;
+/** Offset of `ai_socktype`. */
 export const ADDRINFO_SOCKTYPE = 8;
+/** Offset of `ai_protocol`. */
 export const ADDRINFO_PROTOCOL = 12;
+/** Offset of `ai_addrlen`. */
 export const ADDRINFO_ADDRLEN = 16;
+/** Offset of `ai_addr`. */
 export const ADDRINFO_ADDR = 24;
+/** Offset of `ai_canonname`. */
 export const ADDRINFO_CANONNAME = 32;
+/** Offset of `ai_next`. */
 export const ADDRINFO_NEXT = 40;
