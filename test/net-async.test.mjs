@@ -1,12 +1,13 @@
-// The Reactor's socket helpers (asyncio's loop.sock_*): connect/accept/sendall/recv over
+// The Reactor's socket operations (asyncio's loop.sock_*): connect/accept/sendall/recv over
 // loopback inside Node's event loop, megabytes with nothing lost, timeouts, aborts, EOF,
-// refused connects, resets, and bad arguments.
+// refused connects, resets, bad arguments and options, yielding to the event loop against
+// a fast peer, and a socket closed while an operation waits on it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import {
-  Reactor, socket, socketpair, os, TimeoutError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
+  Reactor, OSError, socket, socketpair, os, TimeoutError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError,
   ClosedError, GaiError, AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_LINGER,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
@@ -317,4 +318,29 @@ test('sockSendall of a large buffer to a fast reader lets timers run', async (t)
   const data = Buffer.alloc(256 * 1024 * 1024);
   const gap = await longestTimerGap(() => r.sockSendall(a, data));
   assert.ok(gap < 200, `timers waited ${gap.toFixed(0)} ms during a 256 MB sendall`);
+});
+
+test('closing a socket while sock* operations wait on it rejects them with EBADF; the reactor goes on', async (t) => {
+  const r = reactorFor(t);
+  const [a, b] = closer(t, ...socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK));
+  const l = asyncListener(t);
+  const recv = r.sockRecv(a, 10);
+  const into = r.sockRecvInto(a, Buffer.alloc(4));
+  const accept = r.sockAccept(l);
+  const full = Buffer.alloc(8 * 1024 * 1024);
+  const send = r.sockSendall(b, full);
+  await new Promise((resolve) => setImmediate(resolve));
+  a.close();
+  l.close();
+  b.close();
+  const ebadf = (e) => e instanceof OSError && e.code === 'EBADF' && /closed/.test(e.message);
+  await assert.rejects(settlesWithin(recv), ebadf);
+  await assert.rejects(settlesWithin(into), ebadf);
+  await assert.rejects(settlesWithin(accept), ebadf);
+  await assert.rejects(settlesWithin(send), ebadf);
+  // The reactor still works for other sockets, and a new socket may reuse the numbers.
+  const [c, d] = closer(t, ...socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK));
+  const p = r.sockRecv(c, 10);
+  d.send('after');
+  assert.equal((await settlesWithin(p)).toString(), 'after');
 });

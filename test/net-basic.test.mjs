@@ -1,6 +1,7 @@
-// Socket basics: every family (INET, INET6 on ::1, UNIX path and abstract) and type
-// (STREAM, DGRAM, SEQPACKET) over loopback, addresses both ways, blocking mode, EOF and
-// half-close, refused connects, options, wrapping an existing fd.
+// Socket basics: the constants, every family (INET, INET6 on ::1, UNIX path and abstract)
+// and type (STREAM, DGRAM, SEQPACKET) over loopback, addresses both ways, blocking mode,
+// EOF and half-close, connects, options, wrapping an existing fd, close and its
+// announcement, close-on-exec, and the TypeScript types.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -34,36 +35,6 @@ test('socket constants have their Linux values, exported at the root with Socket
   };
   for (const [name, value] of Object.entries(linux)) assert.equal(iomux[name], value, name);
   for (const name of ['Socket', 'socket', 'socketpair']) assert.equal(typeof iomux[name], 'function', name);
-});
-
-test('socket() defaults to AF_INET SOCK_STREAM, close-on-exec, blocking', (t) => {
-  const s = socket();
-  closer(t, s);
-  assert.ok(s instanceof Socket);
-  assert.equal(s.family, AF_INET);
-  assert.equal(s.type, SOCK_STREAM);
-  assert.equal(s.proto, 0);
-  assert.equal(typeof s.fileno(), 'number');
-  assert.equal(s.getblocking(), true);
-  assert.equal(os.getBlocking(s), true);
-  assert.equal(os.getInheritable(s), false);
-  assert.deepEqual(s.getsockname(), ['0.0.0.0', 0]);
-  const n = new Socket();
-  closer(t, n);
-  assert.equal(n.family, AF_INET, 'new Socket() works too');
-});
-
-test('SOCK_NONBLOCK in type: non-blocking, and type reports the bare type', (t) => {
-  const s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
-  closer(t, s);
-  assert.equal(s.type, SOCK_STREAM);
-  assert.equal(s.getblocking(), false);
-  assert.equal(os.getBlocking(s), false);
-  s.setblocking(true);
-  assert.equal(s.getblocking(), true);
-  assert.equal(os.getBlocking(s), true);
-  s.setblocking(false);
-  assert.equal(os.getBlocking(s), false);
 });
 
 test('AF_INET stream over 127.0.0.1: addresses, data both ways, EOF', (t) => {
@@ -189,29 +160,6 @@ test('AF_UNIX: binding "" autobinds an abstract name; a full 108-byte abstract n
   assert.equal(b.getsockname(), long);
 });
 
-test('socketpair: defaults, dgram and seqpacket', (t) => {
-  const [a, b] = socketpair();
-  closer(t, a, b);
-  assert.equal(a.family, AF_UNIX);
-  assert.equal(a.type, SOCK_STREAM);
-  assert.equal(os.getInheritable(a), false);
-  a.sendall('x');
-  assert.equal(b.recv(1).toString(), 'x');
-  for (const type of [SOCK_DGRAM, SOCK_SEQPACKET]) {
-    const [c, d] = socketpair(AF_UNIX, type);
-    closer(t, c, d);
-    assert.equal(c.type, type);
-    c.send('ab');
-    c.send('cd');
-    assert.equal(d.recv(10).toString(), 'ab');
-    assert.equal(d.recv(10).toString(), 'cd');
-  }
-  const [e, f] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
-  closer(t, e, f);
-  assert.equal(e.getblocking(), false);
-  assert.equal(e.type, SOCK_STREAM);
-});
-
 test('recvInto fills the caller\'s buffer (nbytes limits it); MSG_PEEK leaves data', (t) => {
   const [a, b] = socketpair();
   closer(t, a, b);
@@ -225,29 +173,6 @@ test('recvInto fills the caller\'s buffer (nbytes limits it); MSG_PEEK leaves da
   assert.equal(Buffer.from(u16.buffer).toString(), '3456');
   assert.equal(b.recvInto(buf.subarray(5)), 3, 'subarray offsets are honoured');
   assert.equal(buf.toString(), '012..789');
-});
-
-test('non-blocking: recv/accept throw BlockingIOError (EAGAIN), MSG_DONTWAIT too', (t) => {
-  const [a, b] = socketpair();
-  closer(t, a, b);
-  assert.throws(() => a.recv(1, MSG_DONTWAIT), (e) => e instanceof BlockingIOError && e.errno === 11 && e.code === 'EAGAIN');
-  a.setblocking(false);
-  assert.throws(() => a.recv(1), BlockingIOError);
-  assert.throws(() => a.recvInto(Buffer.alloc(1)), BlockingIOError);
-  assert.throws(() => a.recvfrom(1), BlockingIOError);
-  const l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
-  closer(t, l);
-  l.bind(['127.0.0.1', 0]);
-  l.listen(5);
-  assert.throws(() => l.accept(), (e) => e instanceof BlockingIOError && e.syscall === 'accept');
-  const c = socket();
-  closer(t, c);
-  c.connect(l.getsockname());
-  assert.deepEqual(select([l], [], [], 5)[0], [l]);
-  const [s] = l.accept();
-  closer(t, s);
-  assert.equal(s.getblocking(), true, 'accepted from a non-blocking listener: still blocking (Linux, as Python)');
-  assert.equal(os.getBlocking(s), true);
 });
 
 test('shutdown(SHUT_WR) half-closes: the peer sees EOF and can still answer', (t) => {
@@ -287,90 +212,6 @@ test('refused connects: ConnectionRefusedError, connectEx errno, non-blocking EI
   }
 });
 
-test('non-blocking connect throws BlockingIOError EINPROGRESS, then completes', (t) => {
-  const l = listener(t, AF_INET, ['127.0.0.1', 0]);
-  const c = socket();
-  closer(t, c);
-  c.setblocking(false);
-  try {
-    c.connect(l.getsockname());
-  } catch (e) {
-    assert.ok(e instanceof BlockingIOError);
-    assert.equal(e.errno, 115);
-    assert.equal(e.code, 'EINPROGRESS');
-  }
-  assert.deepEqual(select([], [c], [], 5)[1], [c]);
-  assert.equal(c.getsockopt(SOL_SOCKET, SO_ERROR), 0);
-  const [s] = l.accept();
-  closer(t, s);
-  assert.deepEqual(s.getpeername(), c.getsockname());
-});
-
-test('setsockopt/getsockopt: ints and raw bytes', (t) => {
-  const s = socket();
-  closer(t, s);
-  assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 0);
-  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-  assert.equal(s.getsockopt(SOL_SOCKET, SO_REUSEADDR), 1);
-  s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-  assert.equal(s.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
-  assert.equal(s.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_STREAM);
-  const linger = Buffer.alloc(8);
-  linger.writeInt32LE(1, 0);
-  linger.writeInt32LE(7, 4);
-  s.setsockopt(SOL_SOCKET, SO_LINGER, linger);
-  const got = s.getsockopt(SOL_SOCKET, SO_LINGER, 8);
-  assert.ok(Buffer.isBuffer(got));
-  assert.equal(got.length, 8);
-  assert.deepEqual([got.readInt32LE(0), got.readInt32LE(4)], [1, 7]);
-  s.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536);
-  assert.ok(s.getsockopt(SOL_SOCKET, SO_RCVBUF) >= 65536);
-});
-
-test('wrapping an existing fd: family/type/proto read from the kernel; explicit ones win', (t) => {
-  const [a, b] = socketpair(AF_UNIX, SOCK_DGRAM);
-  closer(t, b);
-  const fd = a.detach();
-  assert.equal(a.fileno(), -1);
-  assert.equal(a.closed, true);
-  const w = socket(undefined, undefined, undefined, fd);
-  closer(t, w);
-  assert.equal(w.fileno(), fd);
-  assert.equal(w.family, AF_UNIX);
-  assert.equal(w.type, SOCK_DGRAM);
-  assert.equal(w.proto, 0);
-  w.send('wrapped');
-  assert.equal(b.recv(10).toString(), 'wrapped');
-  const l = socket(AF_INET6);
-  const fd2 = l.detach();
-  const w2 = new Socket(null, null, null, fd2);
-  closer(t, w2);
-  assert.equal(w2.family, AF_INET6);
-  assert.equal(w2.type, SOCK_STREAM);
-  assert.equal(w2.proto, 6, 'TCP');
-  const [c, d] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
-  closer(t, d);
-  const w3 = socket(AF_UNIX, SOCK_STREAM, 0, c.detach());
-  closer(t, w3);
-  assert.equal(w3.getblocking(), false, 'the wrapped fd\'s blocking mode is read');
-  const [r, wr] = os.pipe();
-  t.after(() => { os.close(r); os.close(wr); });
-  assert.throws(() => socket(undefined, undefined, undefined, r), (e) => e instanceof OSError && e.code === 'ENOTSOCK');
-});
-
-test('close() is idempotent, fileno() is then -1; Symbol.dispose closes', () => {
-  const s = socket();
-  const fd = s.fileno();
-  assert.ok(fd >= 0);
-  s.close();
-  assert.equal(s.fileno(), -1);
-  assert.equal(s.closed, true);
-  s.close();
-  const d = socket();
-  d[Symbol.dispose]();
-  assert.equal(d.fileno(), -1);
-});
-
 test('listen() backlog: default, explicit, negative taken as 0', (t) => {
   for (const backlog of [undefined, 1, -5]) {
     const l = socket();
@@ -381,22 +222,6 @@ test('listen() backlog: default, explicit, negative taken as 0', (t) => {
     closer(t, c);
     c.connect(l.getsockname());
   }
-});
-
-test('bind to "localhost" and connect to it by name (system resolver)', (t) => {
-  const l = socket();
-  closer(t, l);
-  l.bind(['localhost', 0]);
-  l.listen();
-  const [host, port] = l.getsockname();
-  assert.equal(host, '127.0.0.1');
-  const c = socket();
-  closer(t, c);
-  c.connect(['localhost', port]);
-  const [s] = l.accept();
-  closer(t, s);
-  c.sendall('by name');
-  assert.equal(s.recv(10).toString(), 'by name');
 });
 
 test('Addresses: AF_INET is [host: string, port: number] everywhere an address comes back', (t) => {
@@ -499,6 +324,23 @@ test('socket(family = AF_INET, type = SOCK_STREAM, proto = 0): defaults, a Socke
   const d = socket(AF_INET6, SOCK_DGRAM);
   closer(t, d);
   assert.deepEqual([d.family, d.type], [AF_INET6, SOCK_DGRAM]);
+  // The same defaults through socket() alone, with the kernel's view of the fd.
+  {
+    const s = socket();
+    closer(t, s);
+    assert.ok(s instanceof Socket);
+    assert.equal(s.family, AF_INET);
+    assert.equal(s.type, SOCK_STREAM);
+    assert.equal(s.proto, 0);
+    assert.equal(typeof s.fileno(), 'number');
+    assert.equal(s.getblocking(), true);
+    assert.equal(os.getBlocking(s), true);
+    assert.equal(os.getInheritable(s), false);
+    assert.deepEqual(s.getsockname(), ['0.0.0.0', 0]);
+    const n = new Socket();
+    closer(t, n);
+    assert.equal(n.family, AF_INET, 'new Socket() works too');
+  }
 });
 
 test('socketpair(family = AF_UNIX, type = SOCK_STREAM): a connected pair of close-on-exec Sockets', (t) => {
@@ -517,6 +359,29 @@ test('socketpair(family = AF_UNIX, type = SOCK_STREAM): a connected pair of clos
   const [d] = closer(t, ...socketpair(undefined, SOCK_SEQPACKET));
   assert.deepEqual([d.family, d.type], [AF_UNIX, SOCK_SEQPACKET]);
   assert.throws(() => socketpair(AF_INET), isErrno(OSError, 'EOPNOTSUPP'));
+  // Datagram and seqpacket pairs keep message boundaries; SOCK_NONBLOCK starts non-blocking.
+  {
+    const [a, b] = socketpair();
+    closer(t, a, b);
+    assert.equal(a.family, AF_UNIX);
+    assert.equal(a.type, SOCK_STREAM);
+    assert.equal(os.getInheritable(a), false);
+    a.sendall('x');
+    assert.equal(b.recv(1).toString(), 'x');
+    for (const type of [SOCK_DGRAM, SOCK_SEQPACKET]) {
+      const [c, d] = socketpair(AF_UNIX, type);
+      closer(t, c, d);
+      assert.equal(c.type, type);
+      c.send('ab');
+      c.send('cd');
+      assert.equal(d.recv(10).toString(), 'ab');
+      assert.equal(d.recv(10).toString(), 'cd');
+    }
+    const [e, f] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
+    closer(t, e, f);
+    assert.equal(e.getblocking(), false);
+    assert.equal(e.type, SOCK_STREAM);
+  }
 });
 
 test('type never carries SOCK_NONBLOCK / SOCK_CLOEXEC (CPython 3.7+); SOCK_NONBLOCK starts non-blocking', (t) => {
@@ -532,6 +397,19 @@ test('type never carries SOCK_NONBLOCK / SOCK_CLOEXEC (CPython 3.7+); SOCK_NONBL
   const w = socket(undefined, undefined, undefined, socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK).detach());
   closer(t, w);
   assert.equal(w.type, SOCK_DGRAM, 'a wrapped fd: the kernel never reports the flags');
+  // setblocking() flips the fd's O_NONBLOCK both ways.
+  {
+    const s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+    closer(t, s);
+    assert.equal(s.type, SOCK_STREAM);
+    assert.equal(s.getblocking(), false);
+    assert.equal(os.getBlocking(s), false);
+    s.setblocking(true);
+    assert.equal(s.getblocking(), true);
+    assert.equal(os.getBlocking(s), true);
+    s.setblocking(false);
+    assert.equal(os.getBlocking(s), false);
+  }
 });
 
 test('setblocking(flag) / getblocking(): the fd mode follows, as Python (0/1 count as booleans)', (t) => {
@@ -582,6 +460,37 @@ test('socket(family, type, proto, fileno) wraps that fd: family/type/proto detec
   assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, -1), RangeError, 'negative fd: Python ValueError');
   assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, 1.5), RangeError);
   assert.throws(() => socket(AF_INET, SOCK_STREAM, 0, '3'), TypeError);
+  // A wrapped fd carries data, and its blocking mode is read from the kernel.
+  {
+    const [a, b] = socketpair(AF_UNIX, SOCK_DGRAM);
+    closer(t, b);
+    const fd = a.detach();
+    assert.equal(a.fileno(), -1);
+    assert.equal(a.closed, true);
+    const w = socket(undefined, undefined, undefined, fd);
+    closer(t, w);
+    assert.equal(w.fileno(), fd);
+    assert.equal(w.family, AF_UNIX);
+    assert.equal(w.type, SOCK_DGRAM);
+    assert.equal(w.proto, 0);
+    w.send('wrapped');
+    assert.equal(b.recv(10).toString(), 'wrapped');
+    const l = socket(AF_INET6);
+    const fd2 = l.detach();
+    const w2 = new Socket(null, null, null, fd2);
+    closer(t, w2);
+    assert.equal(w2.family, AF_INET6);
+    assert.equal(w2.type, SOCK_STREAM);
+    assert.equal(w2.proto, 6, 'TCP');
+    const [c, d] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
+    closer(t, d);
+    const w3 = socket(AF_UNIX, SOCK_STREAM, 0, c.detach());
+    closer(t, w3);
+    assert.equal(w3.getblocking(), false, 'the wrapped fd\'s blocking mode is read');
+    const [r, wr] = os.pipe();
+    t.after(() => { os.close(r); os.close(wr); });
+    assert.throws(() => socket(undefined, undefined, undefined, r), (e) => e instanceof OSError && e.code === 'ENOTSOCK');
+  }
 });
 
 test('bind(addr), listen(backlog?), accept() → [Socket, addr]: a new blocking, close-on-exec Socket', (t) => {
@@ -659,6 +568,25 @@ test('non-blocking connect throws BlockingIOError with errno EINPROGRESS, then c
   const [s] = l.accept();
   closer(t, s);
   assert.deepEqual(c.getpeername(), l.getsockname());
+  // The same over AF_INET, the accepted side seeing the client's address.
+  {
+    const l = listener(t, AF_INET, ['127.0.0.1', 0]);
+    const c = socket();
+    closer(t, c);
+    c.setblocking(false);
+    try {
+      c.connect(l.getsockname());
+    } catch (e) {
+      assert.ok(e instanceof BlockingIOError);
+      assert.equal(e.errno, 115);
+      assert.equal(e.code, 'EINPROGRESS');
+    }
+    assert.deepEqual(select([], [c], [], 5)[1], [c]);
+    assert.equal(c.getsockopt(SOL_SOCKET, SO_ERROR), 0);
+    const [s] = l.accept();
+    closer(t, s);
+    assert.deepEqual(s.getpeername(), c.getsockname());
+  }
 });
 
 test('shutdown(how): SHUT_WR gives the peer EOF, SHUT_RD and SHUT_RDWR work; a bad how is OSError EINVAL', (t) => {
@@ -713,6 +641,14 @@ test('setsockopt(level, opt, value: number | Buffer) and getsockopt(level, opt, 
   assert.throws(() => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 2 ** 40), RangeError);
   assert.throws(() => s.setsockopt(2 ** 40 + SOL_SOCKET, SO_REUSEADDR, 1), RangeError, 'level fits a C int');
   assert.throws(() => s.setsockopt(SOL_SOCKET, 12345, 1), isErrno(OSError, 'ENOPROTOOPT'));
+  // More: an int 1 as well as true, SO_TYPE reads back, the linger fields, SO_RCVBUF grows.
+  s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+  assert.equal(s.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
+  assert.equal(s.getsockopt(SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+  assert.equal(raw.length, 8);
+  assert.deepEqual([raw.readInt32LE(0), raw.readInt32LE(4)], [1, 7]);
+  s.setsockopt(SOL_SOCKET, SO_RCVBUF, 65536);
+  assert.ok(s.getsockopt(SOL_SOCKET, SO_RCVBUF) >= 65536);
 });
 
 test('close() is idempotent, then fileno() is -1; [Symbol.dispose]() closes', (t) => {
@@ -732,6 +668,19 @@ test('close() is idempotent, then fileno() is -1; [Symbol.dispose]() closes', (t
   assert.throws(() => os.getBlocking(dfd), isErrno(OSError, 'EBADF'));
   d.close();
   assert.deepEqual([d.family, d.type], [AF_UNIX, SOCK_STREAM], 'family and type stay readable');
+  // Once more for an AF_INET socket.
+  {
+    const s = socket();
+    const fd = s.fileno();
+    assert.ok(fd >= 0);
+    s.close();
+    assert.equal(s.fileno(), -1);
+    assert.equal(s.closed, true);
+    s.close();
+    const d = socket();
+    d[Symbol.dispose]();
+    assert.equal(d.fileno(), -1);
+  }
 });
 
 test('Host names resolve through the system resolver: "localhost" for bind, connect and sendto', (t) => {
@@ -755,6 +704,22 @@ test('Host names resolve through the system resolver: "localhost" for bind, conn
   closer(t, bad);
   assert.throws(() => bad.connect(['no-such-host.invalid', 80]),
     (e) => e instanceof OSError && e.errno > 0 && e.message.includes('no-such-host.invalid'));
+  // A stream by name carries data.
+  {
+    const l = socket();
+    closer(t, l);
+    l.bind(['localhost', 0]);
+    l.listen();
+    const [host, port] = l.getsockname();
+    assert.equal(host, '127.0.0.1');
+    const c = socket();
+    closer(t, c);
+    c.connect(['localhost', port]);
+    const [s] = l.accept();
+    closer(t, s);
+    c.sendall('by name');
+    assert.equal(s.recv(10).toString(), 'by name');
+  }
 });
 
 test('close-on-exec everywhere: a child process inherits none of the sockets', (t) => {
@@ -853,4 +818,20 @@ test('TypeScript: a user program compiles against the socket types (strict), and
   } finally {
     rmSync(proj, { recursive: true, force: true });
   }
+});
+
+test('close() announces the fd to close watchers just before closing it (detach does not)', async (t) => {
+  const { onFdClosing } = await import('../dist/sys/closing.js');
+  const seen = [];
+  const stop = onFdClosing((fd) => seen.push([fd, os.getBlocking(fd)])); // still open: no EBADF
+  t.after(stop);
+  const [a, b] = closer(t, ...socketpair());
+  const fa = a.fileno();
+  a.close();
+  assert.deepEqual(seen, [[fa, true]]);
+  a.close();
+  assert.equal(seen.length, 1, 'an idempotent close announces once');
+  const fd = b.detach();
+  assert.equal(seen.length, 1, 'detach gives the fd away without closing it');
+  os.close(fd);
 });

@@ -8,10 +8,10 @@ import * as iomux from 'iomux';
 import {
   socket, socketpair, OSError, GaiError, ConnectionResetError, BrokenPipeError, BlockingIOError,
   getaddrinfoSync, getaddrinfo, AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOL_SOCKET, SO_LINGER,
-  SO_REUSEADDR, SHUT_RDWR, ConnectionRefusedError, SOCK_NONBLOCK, SO_ERROR, MSG_DONTWAIT,
+  SO_REUSEADDR, SHUT_RDWR, ConnectionRefusedError, SOCK_NONBLOCK, SO_ERROR, MSG_DONTWAIT, select, os,
 } from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
-import { closer, listener, isErrno } from './helpers/net.mjs';
+import { closer, listener, isErrno, closedAddress } from './helpers/net.mjs';
 
 guardFds();
 
@@ -110,37 +110,6 @@ test('bad arguments: sizes, buffers, data, options, families', (t) => {
   assert.throws(() => socket(AF_INET, 99), OSError);
 });
 
-test('every operation on a closed socket is OSError EBADF, as Python', () => {
-  const s = socket();
-  s.close();
-  const ebadf = (e) => e instanceof OSError && e.errno === 9 && e.code === 'EBADF';
-  const ops = {
-    bind: () => s.bind(['127.0.0.1', 0]),
-    listen: () => s.listen(),
-    accept: () => s.accept(),
-    connect: () => s.connect(['127.0.0.1', 1]),
-    recv: () => s.recv(10),
-    recvInto: () => s.recvInto(Buffer.alloc(4)),
-    recvfrom: () => s.recvfrom(10),
-    send: () => s.send('x'),
-    sendall: () => s.sendall('x'),
-    sendallEmpty: () => s.sendall(''),
-    sendto: () => s.sendto('x', ['127.0.0.1', 9]),
-    sendFds: () => s.sendFds('x', [0]),
-    recvFds: () => s.recvFds(10, 1),
-    shutdown: () => s.shutdown(SHUT_RDWR),
-    getsockname: () => s.getsockname(),
-    getpeername: () => s.getpeername(),
-    setsockopt: () => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1),
-    getsockopt: () => s.getsockopt(SOL_SOCKET, SO_REUSEADDR),
-    setblocking: () => s.setblocking(false),
-  };
-  for (const [name, op] of Object.entries(ops)) assert.throws(op, ebadf, name);
-  assert.equal(s.connectEx(['127.0.0.1', 1]), 9, 'connectEx returns EBADF');
-  assert.equal(s.fileno(), -1);
-  s.close();
-});
-
 test('a peer reset (SO_LINGER 0 close) with data in flight: recv is ConnectionResetError', (t) => {
   const l = listener(t, AF_INET, ['127.0.0.1', 0]);
   const c = socket();
@@ -235,6 +204,37 @@ test('operations on a closed socket: OSError EBADF (connectEx returns EBADF, as 
   // Argument errors come first, as in Python.
   assert.throws(() => s.recv(-1), RangeError);
   assert.throws(() => s.bind('nope'), TypeError);
+  // Each operation of a stream socket, with the syscall it names.
+  {
+    const s = socket();
+    s.close();
+    const ebadf = (e) => e instanceof OSError && e.errno === 9 && e.code === 'EBADF';
+    const ops = {
+      bind: () => s.bind(['127.0.0.1', 0]),
+      listen: () => s.listen(),
+      accept: () => s.accept(),
+      connect: () => s.connect(['127.0.0.1', 1]),
+      recv: () => s.recv(10),
+      recvInto: () => s.recvInto(Buffer.alloc(4)),
+      recvfrom: () => s.recvfrom(10),
+      send: () => s.send('x'),
+      sendall: () => s.sendall('x'),
+      sendallEmpty: () => s.sendall(''),
+      sendto: () => s.sendto('x', ['127.0.0.1', 9]),
+      sendFds: () => s.sendFds('x', [0]),
+      recvFds: () => s.recvFds(10, 1),
+      shutdown: () => s.shutdown(SHUT_RDWR),
+      getsockname: () => s.getsockname(),
+      getpeername: () => s.getpeername(),
+      setsockopt: () => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1),
+      getsockopt: () => s.getsockopt(SOL_SOCKET, SO_REUSEADDR),
+      setblocking: () => s.setblocking(false),
+    };
+    for (const [name, op] of Object.entries(ops)) assert.throws(op, ebadf, name);
+    assert.equal(s.connectEx(['127.0.0.1', 1]), 9, 'connectEx returns EBADF');
+    assert.equal(s.fileno(), -1);
+    s.close();
+  }
 });
 
 test('non-blocking: an operation that would block throws BlockingIOError (EAGAIN), as Python', (t) => {
@@ -252,6 +252,29 @@ test('non-blocking: an operation that would block throws BlockingIOError (EAGAIN
   assert.throws(() => a.sendall(Buffer.alloc(65536)), eagain);
   const [d] = closer(t, ...socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK));
   assert.throws(() => d.recvfrom(10), eagain);
+  // accept on a non-blocking listener, MSG_DONTWAIT on a blocking socket, and a mode change.
+  {
+    const [a, b] = socketpair();
+    closer(t, a, b);
+    assert.throws(() => a.recv(1, MSG_DONTWAIT), (e) => e instanceof BlockingIOError && e.errno === 11 && e.code === 'EAGAIN');
+    a.setblocking(false);
+    assert.throws(() => a.recv(1), BlockingIOError);
+    assert.throws(() => a.recvInto(Buffer.alloc(1)), BlockingIOError);
+    assert.throws(() => a.recvfrom(1), BlockingIOError);
+    const l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+    closer(t, l);
+    l.bind(['127.0.0.1', 0]);
+    l.listen(5);
+    assert.throws(() => l.accept(), (e) => e instanceof BlockingIOError && e.syscall === 'accept');
+    const c = socket();
+    closer(t, c);
+    c.connect(l.getsockname());
+    assert.deepEqual(select([l], [], [], 5)[0], [l]);
+    const [s] = l.accept();
+    closer(t, s);
+    assert.equal(s.getblocking(), true, 'accepted from a non-blocking listener: still blocking (Linux, as Python)');
+    assert.equal(os.getBlocking(s), true);
+  }
 });
 
 test('C int arguments: wrong types are TypeErrors; non-integers and out-of-range values RangeErrors (never truncated)', (t) => {
@@ -278,5 +301,7 @@ test('error messages name the bad value', (t) => {
   assert.throws(() => s.bind(['127.0.0.1', 70000]), /70000/);
   assert.throws(() => s.bind(['127.0.0.1', 'eighty']), /eighty/);
   assert.throws(() => s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 'on'), /"on"/);
-  assert.throws(() => s.connect(['127.0.0.1', 1]), (e) => e instanceof ConnectionRefusedError && /127\.0\.0\.1/.test(e.message));
+  const dead = closedAddress();
+  assert.throws(() => s.connect(dead), (e) => e instanceof ConnectionRefusedError && /127\.0\.0\.1/.test(e.message)
+    && e.message.includes(String(dead[1])));
 });

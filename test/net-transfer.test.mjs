@@ -1,6 +1,9 @@
-// Bulk transfers with nothing lost: the SHA-256 of several MB through blocking sockets
-// (peer in a worker thread), and through non-blocking sockets driven by a selector with
-// small buffers, where sends are partial and BlockingIOError is routine.
+// Moving bytes: each receive and send method's contract (recv, recvInto, send, sendall,
+// recvfrom, sendto; byte views counted in bytes), the non-throwing fast path (tryRecvInto,
+// trySend, tryAccept), and bulk transfers with nothing lost: the SHA-256 of several MB
+// through blocking sockets (peer in a worker thread), and through non-blocking sockets
+// driven by a selector with small buffers, where sends are partial and BlockingIOError is
+// routine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomFillSync } from 'node:crypto';

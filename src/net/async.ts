@@ -14,9 +14,10 @@
  * send buffer had room) costs no turn of Node's event loop, so a loop of `await
  * sockRecv()` against a peer that keeps the socket full would never let timers or I/O
  * callbacks run. Every operation therefore counts the work done without waiting since
- * the event loop last ran; past {@link YIELD_OPS} operations or {@link YIELD_BYTES}
- * bytes it yields one turn (`setImmediate`) before resolving. `sockSendall` of a large
- * buffer to a fast reader yields the same way between its sends.
+ * the event loop last ran (as far as it can tell: see {@link loopRan}); past {@link YIELD_OPS} operations or {@link YIELD_BYTES}
+ * bytes it yields one turn (`setImmediate`) before resolving (with its result: data
+ * received is never dropped for a timeout). `sockSendall` of a large buffer to a fast
+ * reader yields the same way between its sends, and checks its timeout and signal then.
  */
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
@@ -25,7 +26,7 @@ import {
   describe, toBytesOrUtf8, toOptions, toSignal, toSize, toTimeoutMs, toWritableBytes, type FileLike,
 } from '../validate.js';
 import { Reactor as LoopReactor } from '../loop/reactor.js';
-import { adoptSocket, type Socket } from './socket.js';
+import { adoptSocket, type SendData, type Socket } from './socket.js';
 import { isNumericHost, type AddressLike } from './address.js';
 import type { SocketAddress } from './sockaddr.js';
 import { resolveHostAsync } from './resolve.js';
@@ -69,33 +70,35 @@ export const YIELD_OPS = 128;
 /** Bytes moved without waiting after which the next operation yields a loop turn. */
 export const YIELD_BYTES = 1024 * 1024;
 
+/**
+ * The work done by operations that completed without waiting since the event loop last
+ * ran, as far as this module can tell: the count starts again whenever an operation
+ * comes back from a readiness wait or a yield (either means a loop turn went by). It
+ * costs nothing per turn; work spread over turns by other means (timers) is counted as
+ * one streak, which at worst yields once more than needed.
+ */
 let streakOps = 0;
 let streakBytes = 0;
-let resetQueued = false;
 
-function resetStreak(): void {
+/** After a readiness wait or a yield: the event loop has run. */
+function loopRan(): void {
   streakOps = 0;
   streakBytes = 0;
-  resetQueued = false;
 }
 
 /**
  * Counts an operation step that completed without waiting; true when the work done since
  * the event loop last ran is over budget, and the caller must yield before going on.
- * One `setImmediate` per loop turn clears the count once the loop has run.
  */
 function overBudget(bytes: number): boolean {
-  if (!resetQueued) {
-    resetQueued = true;
-    setImmediate(resetStreak);
-  }
   streakBytes += bytes;
   return ++streakOps >= YIELD_OPS || streakBytes >= YIELD_BYTES;
 }
 
-/** One turn of Node's event loop (timers, I/O callbacks and the count's reset run first). */
-function yieldTurn(): Promise<void> {
-  return new Promise<void>((resolve) => { setImmediate(resolve); });
+/** One turn of Node's event loop (timers and I/O callbacks run first); the count restarts. */
+async function yieldTurn(): Promise<void> {
+  await new Promise<void>((resolve) => { setImmediate(resolve); });
+  loopRan();
 }
 
 /** Tracks one operation's deadline and signal across its waits. */
@@ -137,16 +140,22 @@ class Op {
     return new TimeoutError(ETIMEDOUT, `${this.#what} timed out after ${this.#timeout} ms`);
   }
 
+  /** Waits until `sock` is readable (the caller then calls {@link loopRan}). */
   readable(r: Readiness, sock: Socket): Promise<void> {
     return r.readable(sock, this.#options());
   }
 
+  /** Waits until `sock` is writable (the caller then calls {@link loopRan}). */
   writable(r: Readiness, sock: Socket): Promise<void> {
     return r.writable(sock, this.#options());
   }
 
-  /** Yields one loop turn, then checks that the deadline and the signal still allow going on. */
-  async yieldTurn(): Promise<void> {
+  /**
+   * Yields one loop turn in the middle of an operation, then checks that the deadline and
+   * the signal still allow going on. (An operation that has its result yields with the
+   * plain {@link yieldTurn} and returns it: the bytes or the connection are taken.)
+   */
+  async yieldAndCheck(): Promise<void> {
     await yieldTurn();
     this.#signal?.throwIfAborted();
     if (this.#deadline >= 0 && this.#deadline - performance.now() <= 0) throw this.timedOut();
@@ -199,17 +208,16 @@ export async function sockRecv(reactor: Readiness, sock: Socket, n: number, opti
   const op = new Op('sockRecv', options);
   if (n === 0) return Buffer.alloc(0); // as asyncio's sock_recv(sock, 0): sock.recv(0) at once
   const big = n > SCRATCH.length ? Buffer.allocUnsafe(n) : null;
-  let waited = false;
   for (;;) {
     const r = sock.tryRecvInto(big ?? SCRATCH, 0, n);
     if (r >= 0) {
       const out = received(big, r, n);
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      if (overBudget(r)) await yieldTurn();
       return out;
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
     await op.readable(reactor, sock);
-    waited = true;
+    loopRan();
   }
 }
 
@@ -224,16 +232,15 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
   const b = toWritableBytes(buf, 'sockRecvInto buf');
   const op = new Op('sockRecvInto', options);
   if (b.length === 0) return 0; // nothing to receive into: at once, as sock.recv_into would
-  let waited = false;
   for (;;) {
     const r = sock.tryRecvInto(b, 0, b.length);
     if (r >= 0) {
-      if (!waited && overBudget(r)) await op.yieldTurn();
+      if (overBudget(r)) await yieldTurn();
       return r;
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
     await op.readable(reactor, sock);
-    waited = true;
+    loopRan();
   }
 }
 
@@ -242,21 +249,20 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
  * `ArrayBufferView` (sent by bytes: a `Uint16Array(3)` is 6 bytes), an `ArrayBuffer`, or
  * a string (UTF-8). On a timeout or abort part of the data may have been sent.
  */
-export async function sockSendall(reactor: Readiness, sock: Socket, data: ArrayBufferView | ArrayBuffer | string,
+export async function sockSendall(reactor: Readiness, sock: Socket, data: SendData,
   options?: SockOpOptions): Promise<void> {
   const b = toBytesOrUtf8(data, 'sockSendall data');
   const op = new Op('sockSendall', options);
   let off = 0;
-  let waited = false;
   do {
     const r = sock.trySend(b, off, b.length - off);
     if (r >= 0) {
       off += r;
-      if (!waited && overBudget(r)) await op.yieldTurn();
-      waited = false;
+      // Counted whether or not more is left; the yield only when more is left.
+      if (overBudget(r) && off < b.length) await op.yieldAndCheck();
     } else if (r === NEG_EAGAIN) {
       await op.writable(reactor, sock);
-      waited = true;
+      loopRan();
     } else {
       throw fail(r, 'send', sock);
     }
@@ -269,18 +275,17 @@ export async function sockSendall(reactor: Readiness, sock: Socket, data: ArrayB
  */
 export async function sockAccept(reactor: Readiness, sock: Socket, options?: SockOpOptions): Promise<[Socket, SocketAddress]> {
   const op = new Op('sockAccept', options);
-  let waited = false;
   for (;;) {
     const r = tryAcceptFd(sock.fileno());
     if (r >= 0) {
       const addr = acceptedAddress();
       const conn = adoptSocket(r, sock.family, sock.type, sock.proto, true);
-      if (!waited && overBudget(0)) await op.yieldTurn();
+      if (overBudget(0)) await yieldTurn();
       return [conn, addr];
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'accept', sock);
     await op.readable(reactor, sock);
-    waited = true;
+    loopRan();
   }
 }
 
@@ -309,6 +314,7 @@ export async function sockConnect(reactor: Readiness, sock: Socket, addr: Addres
   if (r === 0) return;
   if (r !== EINPROGRESS) throw connectError(r, addr, sock);
   await op.writable(reactor, sock);
+  loopRan();
   const err = sock.getsockopt(SOL_SOCKET, SO_ERROR);
   if (err !== 0) throw connectError(err, addr, sock);
 }
@@ -328,7 +334,7 @@ function closedError(): ClosedError {
  * them with `ClosedError` before touching the socket; a socket closed while an operation
  * waits on it rejects that operation with EBADF.
  */
-export class Reactor extends LoopReactor {
+export class Reactor extends LoopReactor implements Readiness {
   /**
    * Receives up to `n` bytes from a non-blocking socket (an empty Buffer at EOF).
    * @param options `timeout` (ms) for the whole operation, `signal` to abort it.
@@ -345,7 +351,7 @@ export class Reactor extends LoopReactor {
   }
 
   /** Sends all of `data` (any byte view by its bytes, or a string as UTF-8). */
-  sockSendall(sock: Socket, data: ArrayBufferView | ArrayBuffer | string, options?: SockOpOptions): Promise<void> {
+  sockSendall(sock: Socket, data: SendData, options?: SockOpOptions): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     return sockSendall(this, sock, data, options);
   }

@@ -3,7 +3,7 @@
  * selectors and the Reactor, and the `Reactor` with asyncio's socket operations (the
  * event loop's Reactor plus `sockRecv`, `sockSendall`, ...).
  */
-export { Socket } from './socket.js';
+export { Socket, type SendData } from './socket.js';
 export { NEG_EAGAIN } from './transfer.js';
 export { Reactor, type SockOpOptions, type Readiness, type ReadinessOptions } from './async.js';
 export { socket, socketpair } from './create.js';

@@ -42,6 +42,13 @@ type Adopt = typeof ADOPT_BLOCKING | typeof ADOPT_NONBLOCKING;
 type AdoptingConstructor = new (family: number, type: number, proto: number, fileno: number, adopt: Adopt) => Socket;
 
 /**
+ * Bytes to send: a `Buffer`/`Uint8Array`, any other `ArrayBufferView` or an `ArrayBuffer`
+ * (sent by its bytes: a `Uint16Array(3)` is 6 bytes, as CPython takes any buffer), or a
+ * string (sent as UTF-8).
+ */
+export type SendData = ArrayBufferView | ArrayBuffer | string;
+
+/**
  * A socket, as Python's `socket.socket`: `new Socket(family, type, proto, fileno?)` or
  * {@link socket}. With `fileno` it wraps that existing socket fd (family, type and proto
  * are then read from the kernel when not given).
@@ -269,17 +276,19 @@ export class Socket {
 
   /**
    * Receives into `buf` (no copy): up to `nbytes` bytes (0 or omitted: the whole buffer).
-   * @returns the count received, 0 at EOF.
+   * `buf` is any `ArrayBufferView` or an `ArrayBuffer`, filled by bytes; a string is a
+   * TypeError naming `buf` (it has no memory to fill).
+   * @returns the count received in bytes, 0 at EOF.
    */
-  recvInto(buf: ArrayBufferView, nbytes = 0, flags = 0): number {
+  recvInto(buf: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
     return T.recvInto(this.#fd, this.#timeout, buf, nbytes, flags);
   }
 
   /**
-   * Sends `data` (a string is UTF-8) once: returns the count sent, which may be less
-   * than `data.length`. MSG_NOSIGNAL: a closed peer is BrokenPipeError, not SIGPIPE.
+   * Sends `data` (see {@link SendData}: byte views by their bytes, a string as UTF-8)
+   * once: returns the count of bytes sent, which may be less than all of them. MSG_NOSIGNAL: a closed peer is BrokenPipeError, not SIGPIPE.
    */
-  send(data: Uint8Array | string, flags = 0): number {
+  send(data: SendData, flags = 0): number {
     return T.send(this.#fd, this.#timeout, data, flags);
   }
 
@@ -287,7 +296,7 @@ export class Socket {
    * Sends all of `data`. On a non-blocking socket it throws `BlockingIOError` when the
    * buffer fills, as Python's does (how much went out is then unknown to the caller).
    */
-  sendall(data: Uint8Array | string, flags = 0): void {
+  sendall(data: SendData, flags = 0): void {
     T.sendall(this.#fd, this.#timeout, data, flags);
   }
 
@@ -300,20 +309,20 @@ export class Socket {
   }
 
   /** Receives into `buf` (up to `nbytes`, 0: all of it): `[count, address]` as `recvfrom`. */
-  recvfromInto(buf: ArrayBufferView, nbytes = 0, flags = 0): [number, SocketAddress | null] {
+  recvfromInto(buf: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): [number, SocketAddress | null] {
     return T.recvfromInto(this.#fd, this.#timeout, this.#family, buf, nbytes, flags);
   }
 
   /** Sends `data` to `addr` (`sendto(data, addr)` or `sendto(data, flags, addr)`); returns the count. */
-  sendto(data: Uint8Array | string, addr: AddressLike): number;
-  sendto(data: Uint8Array | string, flags: number, addr: AddressLike): number;
-  sendto(data: Uint8Array | string, a: unknown, b?: unknown): number {
+  sendto(data: SendData, addr: AddressLike): number;
+  sendto(data: SendData, flags: number, addr: AddressLike): number;
+  sendto(data: SendData, a: unknown, b?: unknown): number {
     const three = arguments.length >= 3;
     return T.sendto(this.#fd, this.#timeout, this.#family, data, three ? a : 0, three ? b : a);
   }
 
   /** Sends `data` with the fds `fds` attached (SCM_RIGHTS); returns the byte count sent. */
-  sendFds(data: Uint8Array | string | readonly (Uint8Array | string)[], fds: readonly number[], flags = 0): number {
+  sendFds(data: SendData | readonly SendData[], fds: readonly number[], flags = 0): number {
     return sendFds(this.#fd, data, fds, flags, this.#againHook());
   }
 

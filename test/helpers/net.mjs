@@ -76,3 +76,14 @@ export async function connectPair(t, r, l) {
   closer(t, s);
   return { c, s, peer };
 }
+
+/** A loopback address nothing listens on: a port just bound and released again. */
+export function closedAddress(family = AF_INET) {
+  const s = socket(family);
+  try {
+    s.bind([family === AF_INET6 ? '::1' : '127.0.0.1', 0]);
+    return s.getsockname();
+  } finally {
+    s.close();
+  }
+}
