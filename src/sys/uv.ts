@@ -26,15 +26,19 @@ export const UV_WRITABLE = 2;
 export const UV_DISCONNECT = 4;
 export const UV_PRIORITIZED = 8;
 
-/** `void uv_poll_cb(uv_poll_t *handle, int status, int events)`. */
-export const UvPollCb = koffi.proto('void iomux_uv_poll_cb(void *handle, int status, int events)');
+/**
+ * `void uv_poll_cb(uv_poll_t *handle, int status, int events)`. Anonymous: koffi's type
+ * names are process-wide, so a named type would make a second copy of this package in
+ * the same process (two versions in node_modules) fail to load.
+ */
+export const UvPollCb = koffi.proto('void (void *handle, int status, int events)');
 
 export const uv_default_loop = fn('void *uv_default_loop(void)');
 /** N-API: the loop of the thread that owns `env` (a worker thread has its own loop). */
 export const napi_get_uv_event_loop = fn('int napi_get_uv_event_loop(void *env, _Out_ void **loop)');
 export const uv_handle_size = fn('size_t uv_handle_size(int type)');
 export const uv_poll_init = fn('int uv_poll_init(void *loop, void *handle, int fd)');
-export const uv_poll_start = fn('int uv_poll_start(void *handle, int events, iomux_uv_poll_cb *cb)');
+export const uv_poll_start = node.func('uv_poll_start', 'int', ['void *', 'int', koffi.pointer(UvPollCb)]) as Fn;
 export const uv_poll_stop = fn('int uv_poll_stop(void *handle)');
 /** `uv_close` with a native close callback (an address): see {@link FREE}. */
 export const uv_close = fn('void uv_close(void *handle, void *cb)');
