@@ -12,6 +12,7 @@ import { ClosedError } from '../errors.js';
 import { describeValue, type FileLike } from '../select/args.js';
 import { EVENT_WRITE } from '../selectors/key.js';
 import { newPollableSelector, type PollableSelector } from '../selectors/default.js';
+import type { BaseSelector } from '../selectors/base.js';
 import { Dispatcher } from './dispatcher.js';
 import {
   Waiter, checkWaitOptions, readyNow, timeoutError, type FdState, type ReactorWaitOptions, type ReadyCallback,
@@ -29,7 +30,8 @@ export class Reactor implements Disposable {
   readonly #d: Dispatcher;
 
   /**
-   * @param selector a selector with `fileno()` (epoll); default: a new one of the best
+   * @param selector a selector with `fileno()` (epoll, or `new DefaultSelector()` when it
+   *   is epoll); default: a new one of the best
    *   kind that has an fd (`EpollSelector` on Linux, whatever `IOMUX_SELECTOR` forces),
    *   which close() then closes. A given selector is left open; it should be the
    *   Reactor's alone (fds registered on it directly are never dispatched, and while
@@ -37,7 +39,7 @@ export class Reactor implements Disposable {
    * @throws TypeError when `selector` has no `fileno()` (select, poll); ClosedError when
    *   it is closed.
    */
-  constructor(selector?: PollableSelector) {
+  constructor(selector?: BaseSelector) {
     if (selector === undefined || selector === null) {
       this.#d = new Dispatcher(newPollableSelector<FdState>(), true);
       return;
@@ -48,7 +50,7 @@ export class Reactor implements Disposable {
       const name = typeof selector === 'object' ? (selector as object).constructor?.name : typeof selector;
       throw new TypeError(`Reactor needs a selector with fileno() (such as EpollSelector) for libuv to watch, got ${name}`);
     }
-    selector.fileno(); // ClosedError for a closed selector
+    s.fileno(); // ClosedError for a closed selector
     this.#d = new Dispatcher(selector as PollableSelector<FdState>, false);
   }
 
