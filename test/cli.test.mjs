@@ -443,6 +443,54 @@ test('iomux fetch is wired to the HTTP client', async (t) => {
   assert.equal(bad.stderr.split('\n').length, 2, `one line: ${JSON.stringify(bad.stderr)}`);
 });
 
+test('iomux fetch: the STATUS column says why a request got no response, in words; errors name the URL', async (t) => {
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const server = http.createServer((req, res) => {
+    if (req.url === '/reset') req.socket.destroy();
+    else if (req.url !== '/silent') res.end('ok');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  // A closed loopback port: listen, note it, close.
+  const probe = net.createServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  const closed = `http://127.0.0.1:${probe.address().port}/`;
+  await new Promise((r) => probe.close(r));
+  const want = [
+    ['notaurl', 'bad URL'], ['ftp://example.com/', 'bad URL'], [`${base}/ok`, '200'], [`${base}/reset`, 'reset'],
+    [`${base}/silent`, 'timeout'], [closed, 'refused'],
+  ];
+  const r = await iomux(['fetch', '--timeout', '700', ...want.map(([u]) => u)]);
+  assert.equal(r.code, 1, show(r));
+  for (const [url, label] of want) {
+    const row = r.stdout.split('\n').find((l) => l.startsWith(`${url} `));
+    assert.ok(row, `a row for ${url}:\n${r.stdout}`);
+    assert.equal(row.slice(url.length).trim().split(/ {2,}/)[0], label, row);
+  }
+  assert.match(r.stderr, /^iomux fetch: cannot fetch notaurl: invalid URL "notaurl"$/m);
+  assert.match(r.stderr, new RegExp(`^iomux fetch: cannot fetch ${closed}: Connection refused \\(ECONNREFUSED\\)$`, 'm'));
+  assert.match(r.stderr, new RegExp(`^iomux fetch: cannot fetch ${base}/silent: no complete response within 700 ms \\(timeout\\)$`, 'm'));
+  assert.doesNotMatch(r.stderr, /\bfd \d+|\[Errno|TypeError/);
+  assert.doesNotMatch(r.stdout, /TypeError|Error\b/);
+});
+
+test('iomux fetch: the progress line ticks while a slow request waits', async (t) => {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => { setTimeout(() => res.end('late'), 2600); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  const r = await iomux(['fetch', url]);
+  assert.equal(r.code, 0, show(r));
+  // stderr is a pipe here: one status line a second at most, the elapsed time growing.
+  const waiting = [...r.stderr.matchAll(/^\[\.+\] 0\/1 done, 0 failed, 0 B, ([\d.]+) s$/gm)].map((m) => Number(m[1]));
+  assert.ok(waiting.length >= 2, show(r));
+  assert.ok(waiting.at(-1) >= 1, show(r));
+  assert.deepEqual(waiting, [...waiting].sort((a, b) => a - b));
+});
+
 test('the blocking echo loop closes its selector when the port is busy (no fd leak)', async (t) => {
   // Regression: the selector was made before listen(), which threw with it still open.
   const { fdCount } = await import('./helpers/fds.mjs');

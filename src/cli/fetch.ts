@@ -13,7 +13,10 @@ const HELP = `Usage: iomux fetch URL... [--concurrency N] [--timeout MS]
 
 Fetches every http:// URL with iomux's HttpClient, up to N at once on one
 thread (keep-alive connections, reused per origin). Shows a progress bar on
-stderr and prints a table on stdout: url, status, bytes, ms.
+stderr (it ticks while requests wait) and prints a table on stdout: url,
+status, bytes, ms. STATUS is the HTTP status, or why there was none: bad URL,
+DNS (the name did not resolve), refused, reset, timeout, unreachable or bad
+response (not HTTP/1.1); each of those also gets a line on stderr.
 
 Options:
   -c, --concurrency N  requests in flight at once, 1-1000 (default 10)
