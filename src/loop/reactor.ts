@@ -30,8 +30,7 @@ export class Reactor implements Disposable {
   readonly #d: Dispatcher;
 
   /**
-   * @param selector a selector with `fileno()` (epoll, or `new DefaultSelector()` when it
-   *   is epoll); default: a new one of the best
+   * @param selector a selector with `fileno()` (epoll); default: a new one of the best
    *   kind that has an fd (`EpollSelector` on Linux, whatever `IOMUX_SELECTOR` forces),
    *   which close() then closes. A given selector is left open; it should be the
    *   Reactor's alone (fds registered on it directly are never dispatched, and while
