@@ -116,7 +116,7 @@ test('iomux copy: bad command lines and missing files are one-line errors', asyn
     [['copy', 'a', 'b', 'c'], 2, /^iomux copy: expected SRC DST pairs, got 3 arguments/],
     [['copy', '--frob', 'a', 'b'], 2, /^iomux copy: unknown option '--frob'/],
     [['copy', '-', 'x', '-', 'y'], 2, /^iomux copy: standard input \('-'\) can be the source of one pair only/],
-    [['copy', join(dir, 'missing'), join(dir, 'out')], 1, /^iomux copy: ENOENT: no such file or directory, open '.*missing'\n$/],
+    [['copy', join(dir, 'missing'), join(dir, 'out')], 1, /^iomux copy: cannot open '.*missing': No such file or directory \(ENOENT\)\n$/],
   ];
   for (const [args, code, re] of cases) {
     const r = await iomux(args);
@@ -182,12 +182,12 @@ test('iomux copy: every source is opened and checked before any destination is t
   fs.writeFileSync(p('keep.out'), 'keep me\n');
   fs.mkdirSync(p('sub'));
   const cases = [
-    [[p('big'), p('keep.out'), p('missing'), p('x')], /^iomux copy: ENOENT: no such file or directory, open '.*missing'\n$/],
-    [[p('big'), p('keep.out'), p('sub'), p('x')], new RegExp(`^iomux copy: '${p('sub')}' is a directory\\n$`)],
+    [[p('big'), p('keep.out'), p('missing'), p('x')], /^iomux copy: cannot open '.*missing': No such file or directory \(ENOENT\)\n$/],
+    [[p('big'), p('keep.out'), p('sub'), p('x')], new RegExp(`^iomux copy: cannot read '${p('sub')}': Is a directory \\(EISDIR\\)\\n$`)],
     [[p('big'), p('keep.out'), p('big'), p('keep.out')], new RegExp(`^iomux copy: '${p('keep.out')}' and '${p('keep.out')}' are the same destination\\n$`)],
     // A destination that cannot be opened: the ones opened before it are neither
     // truncated nor left behind when this run created them.
-    [[p('big'), p('keep.out'), p('big'), p('fresh'), p('big'), p('no/such/dir')], /^iomux copy: ENOENT: no such file or directory, open '.*no\/such\/dir'\n$/],
+    [[p('big'), p('keep.out'), p('big'), p('fresh'), p('big'), p('no/such/dir')], /^iomux copy: cannot open '.*no\/such\/dir' for writing: No such file or directory \(ENOENT\)\n$/],
   ];
   for (const [args, re] of cases) {
     const r = await iomux(['copy', ...args]);
@@ -315,7 +315,7 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
     [['echo', '--port', '0', '--backend', 'kqueue'], 2, /^iomux echo: --backend must be one of epoll, poll, select, got 'kqueue'/],
     [['echo', '--port', '0', '--mode', 'reactor', '--backend', 'poll'], 2, /^iomux echo: --mode reactor needs --backend epoll/],
     [['echo', '--port', '0', 'extra'], 2, /^iomux echo: Unexpected argument 'extra'/],
-    [['echo', '--port', '0', '--host', 'no.such.host.invalid'], 1, /^iomux echo: /],
+    [['echo', '--port', '0', '--host', 'no.such.host.invalid'], 1, /^iomux echo: cannot listen on no\.such\.host\.invalid:0: .+ \(EAI_[A-Z]+\)\n$/],
   ];
   for (const [args, code, re] of cases) {
     const r = await iomux(args);
@@ -336,28 +336,96 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
   for (const mode of ['reactor', 'blocking']) {
     const r = await iomux(['echo', '--port', String(server.port), '--mode', mode]);
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, /^iomux echo: bind: \[Errno 98\] Address already in use.*\n$/);
+    assert.equal(r.stderr, `iomux echo: cannot listen on 127.0.0.1:${server.port}: Address already in use (EADDRINUSE)\n`);
     assert.equal(r.stderr.split('\n').length, 2);
   }
   server.child.kill('SIGTERM');
   assert.equal((await server.done).code, 0);
 });
 
-test('iomux demo: a short run measures every backend and prints the table', async () => {
+test('iomux demo: short rounds per backend, medians with their spread, and how noisy the machine was', async () => {
   // FORCE_COLOR=1: the demo reads its servers' first lines, which colour must not change.
-  const r = await iomux(['demo', '--seconds', '0.3', '--connections', '8', '--size', '500'], { env: { FORCE_COLOR: '1' } });
+  const r = await iomux(['demo', '--seconds', '0.6', '--rounds', '3', '--connections', '8', '--size', '500'], { env: { FORCE_COLOR: '1' } });
   assert.equal(r.code, 0, show(r));
-  assert.match(r.stdout, /^iomux demo: 8 clients on 127\.0\.0\.1, 500-byte messages, ping-pong, 0\.3 s per server/);
+  assert.match(r.stdout, /^iomux demo: 8 clients on 127\.0\.0\.1, 500-byte messages, ping-pong, 3 rounds of 0\.2 s per server/);
+  assert.match(r.stdout, /^server +how +round trips\/s +spread +vs node:net +range$/m);
   for (const row of ['select', 'poll', 'epoll', 'Reactor', 'node:net']) {
-    const m = new RegExp(`^${row} +.*? +([\\d,]+) +([\\d.]+)x$`, 'm').exec(r.stdout);
+    const m = new RegExp(`^${row} +.*? +([\\d,]+) +±([\\d.]+)% +([\\d.]+)x(?: +([\\d.]+)-([\\d.]+))?$`, 'm').exec(r.stdout);
     assert.ok(m, `row ${row} in\n${r.stdout}`);
     assert.ok(Number(m[1].replace(/,/g, '')) > 100, `${row}: ${m[1]} round trips/s`);
+    if (row === 'node:net') assert.equal(m[3], '1.00');
+    else assert.ok(Number(m[4]) <= Number(m[3]) && Number(m[3]) <= Number(m[5]), `${row}: the median ratio lies in its range`);
   }
-  assert.match(r.stderr, /demo \[1\/5\] select: starting the server/);
-  assert.match(r.stderr, /demo \[5\/5\] node:net/);
+  assert.match(r.stdout, /the median of the 3 rounds/);
+  assert.match(r.stdout, /^Noise: the machine was (quiet|somewhat noisy|noisy)\. A server's rounds strayed from its median by ±[\d.]+%/m);
+  for (let i = 1; i <= 5; i++) assert.match(r.stderr, new RegExp(`demo: starting the .* server \\[${i}/5\\]`));
+  assert.match(r.stderr, /demo round 3\/3, /);
   const bad = await iomux(['demo', '--seconds', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^iomux demo: --seconds must be a number from 0\.05 to 600, got '0'/);
+});
+
+test('a negative number for an option is reported by its range, not as an ambiguous option', async () => {
+  const cases = [
+    [['demo', '--size', '-5'], "iomux demo: --size must be an integer from 1 to 1048576, got '-5' (see iomux demo --help)\n"],
+    [['demo', '--rounds', '-1'], "iomux demo: --rounds must be an integer from 1 to 100, got '-1' (see iomux demo --help)\n"],
+    [['fetch', '-c', '-3', 'http://127.0.0.1/'], "iomux fetch: --concurrency must be an integer from 1 to 1000, got '-3' (see iomux fetch --help)\n"],
+    [['echo', '--port', '-1'], "iomux echo: --port must be an integer from 0 to 65535, got '-1' (see iomux echo --help)\n"],
+  ];
+  for (const [args, want] of cases) {
+    const r = await iomux(args);
+    assert.equal(r.code, 2, show(r));
+    assert.equal(r.stderr, want);
+  }
+});
+
+test('every help text lists the same options in its usage line and its option list', async () => {
+  for (const c of ['copy', 'echo', 'demo', 'fetch']) {
+    const r = await iomux([c, '--help']);
+    assert.equal(r.code, 0, show(r));
+    const [usage, rest] = [r.stdout.split('\n\n')[0], r.stdout.slice(r.stdout.indexOf('\nOptions:\n'))];
+    assert.ok(rest.startsWith('\nOptions:\n'), `${c}: an Options section`);
+    const inUsage = [...usage.matchAll(/--([a-z-]+)/g)].map((m) => m[1]).sort();
+    const listed = [...rest.matchAll(/^ +(?:-[a-z], )?--([a-z-]+)/gm)].map((m) => m[1]).filter((o) => o !== 'help').sort();
+    assert.deepEqual(inUsage, listed, `${c}: usage line vs option list`);
+  }
+  const demo = await iomux(['demo', '--help']);
+  for (const o of ['--host', '--rounds', '--seconds', '--connections', '--size']) assert.match(demo.stdout, new RegExp(`^Usage: .*\\[${o} `));
+});
+
+test('iomux copy: errors name the file and the reason, never an fd number', async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src.txt');
+  fs.writeFileSync(src, 'some bytes\n');
+  const cases = [
+    [[dir, join(dir, 'out1')], `iomux copy: cannot read '${dir}': Is a directory (EISDIR)\n`],
+    [[src, dir], `iomux copy: cannot open '${dir}' for writing: Is a directory (EISDIR)\n`],
+    [[src, join(dir, 'no/such/dir/out')], `iomux copy: cannot open '${join(dir, 'no/such/dir/out')}' for writing: No such file or directory (ENOENT)\n`],
+  ];
+  if (fs.existsSync('/dev/full')) cases.push([[src, '/dev/full'], "iomux copy: cannot write '/dev/full': No space left on device (ENOSPC)\n"]);
+  // Reading a process's own memory at offset 0 fails with EIO (nothing is mapped there).
+  cases.push([['/proc/self/mem', join(dir, 'out2')], "iomux copy: cannot read '/proc/self/mem': Input/output error (EIO)\n"]);
+  for (const [args, want] of cases) {
+    const r = await iomux(['copy', ...args]);
+    assert.equal(r.code, 1, show(r));
+    assert.equal(r.stderr.split('\n')[0] + '\n', want, show(r));
+    assert.doesNotMatch(r.stderr, /\bfd \d+|\[Errno/);
+  }
+});
+
+test('iomux copy: the progress line ticks while every source waits', async (t) => {
+  const dir = tempDir(t);
+  const fifo = join(dir, 'fifo');
+  assert.equal((await new Promise((r) => spawn('mkfifo', [fifo]).on('close', r))), 0);
+  const writer = spawn(process.execPath, ['-e', `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(fifo)}, 'late\\n'), 3200)`]);
+  const r = await iomux(['copy', fifo, join(dir, 'out')]);
+  await new Promise((res) => (writer.exitCode !== null ? res() : writer.on('close', res)));
+  assert.equal(r.code, 0, show(r));
+  assert.equal(fs.readFileSync(join(dir, 'out'), 'utf8'), 'late\n');
+  // stderr is a pipe here: one status line a second at most, so two or three while
+  // waiting 3.2 s (none before the first second).
+  const waiting = r.stderr.split('\n').filter((l) => /^copy: 0 B copied, 1\/1 sources open/.test(l));
+  assert.ok(waiting.length >= 2, show(r));
 });
 
 test('iomux fetch is wired to the HTTP client', async (t) => {
@@ -373,6 +441,54 @@ test('iomux fetch is wired to the HTTP client', async (t) => {
   const bad = await iomux(['fetch', '--frob']);
   assert.equal(bad.code, 2, show(bad));
   assert.equal(bad.stderr.split('\n').length, 2, `one line: ${JSON.stringify(bad.stderr)}`);
+});
+
+test('iomux fetch: the STATUS column says why a request got no response, in words; errors name the URL', async (t) => {
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const server = http.createServer((req, res) => {
+    if (req.url === '/reset') req.socket.destroy();
+    else if (req.url !== '/silent') res.end('ok');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  // A closed loopback port: listen, note it, close.
+  const probe = net.createServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  const closed = `http://127.0.0.1:${probe.address().port}/`;
+  await new Promise((r) => probe.close(r));
+  const want = [
+    ['notaurl', 'bad URL'], ['ftp://example.com/', 'bad URL'], [`${base}/ok`, '200'], [`${base}/reset`, 'reset'],
+    [`${base}/silent`, 'timeout'], [closed, 'refused'],
+  ];
+  const r = await iomux(['fetch', '--timeout', '700', ...want.map(([u]) => u)]);
+  assert.equal(r.code, 1, show(r));
+  for (const [url, label] of want) {
+    const row = r.stdout.split('\n').find((l) => l.startsWith(`${url} `));
+    assert.ok(row, `a row for ${url}:\n${r.stdout}`);
+    assert.equal(row.slice(url.length).trim().split(/ {2,}/)[0], label, row);
+  }
+  assert.match(r.stderr, /^iomux fetch: cannot fetch notaurl: invalid URL "notaurl"$/m);
+  assert.match(r.stderr, new RegExp(`^iomux fetch: cannot fetch ${closed}: Connection refused \\(ECONNREFUSED\\)$`, 'm'));
+  assert.match(r.stderr, new RegExp(`^iomux fetch: cannot fetch ${base}/silent: no complete response within 700 ms \\(timeout\\)$`, 'm'));
+  assert.doesNotMatch(r.stderr, /\bfd \d+|\[Errno|TypeError/);
+  assert.doesNotMatch(r.stdout, /TypeError|Error\b/);
+});
+
+test('iomux fetch: the progress line ticks while a slow request waits', async (t) => {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => { setTimeout(() => res.end('late'), 2600); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  const r = await iomux(['fetch', url]);
+  assert.equal(r.code, 0, show(r));
+  // stderr is a pipe here: one status line a second at most, the elapsed time growing.
+  const waiting = [...r.stderr.matchAll(/^\[\.+\] 0\/1 done, 0 failed, 0 B, ([\d.]+) s$/gm)].map((m) => Number(m[1]));
+  assert.ok(waiting.length >= 2, show(r));
+  assert.ok(waiting.at(-1) >= 1, show(r));
+  assert.deepEqual(waiting, [...waiting].sort((a, b) => a - b));
 });
 
 test('the blocking echo loop closes its selector when the port is busy (no fd leak)', async (t) => {
@@ -429,7 +545,7 @@ for (const mode of ['reactor', 'blocking']) {
     }
     await until(() => /Too many open files/.test(server.output().stderr), 10000, 'the EMFILE log line');
     const logged = server.output().stderr;
-    assert.match(logged, /^iomux echo: accept: \[Errno 24\] Too many open files; not accepting new connections for 1 s at a time/);
+    assert.match(logged, /^iomux echo: cannot accept connections: Too many open files \(EMFILE\); not accepting new connections for 1 s at a time/);
     // Over a window of more than a second: almost no CPU, and no further log line.
     await new Promise((r) => setTimeout(r, 200));
     const cpu0 = cpuSeconds(server.child.pid);

@@ -26,7 +26,7 @@ export interface Parsed {
 export function parse(argv: string[], options: Options, allowPositionals: boolean): Parsed {
   try {
     const r = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, options),
       options: { ...options, help: { type: 'boolean', short: 'h' } },
       allowPositionals,
       strict: true,
@@ -38,6 +38,32 @@ export function parse(argv: string[], options: Options, allowPositionals: boolea
     const unknown = /^Unknown option '([^']*)'/.exec(msg);
     throw new UsageError(unknown ? `unknown option '${unknown[1]}'` : msg.replace(/\. .*$/, ''));
   }
+}
+
+/**
+ * `--size -5` as `--size=-5`: parseArgs takes a value that starts with '-' for an option
+ * and calls it ambiguous; a negative number after an option that takes a value is that
+ * value (and then reported by the option's own range check).
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const long = /^--([^=]+)$/.exec(arg)?.[1];
+    const name = long ?? Object.keys(options).find((k) => arg.length === 2 && options[k]!.short === arg[1]);
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /**

@@ -10,8 +10,9 @@
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Poll, POLLIN, POLLPRI, POLLHUP, POLLERR, POLLOUT, POLLNVAL, os, BlockingIOError } from '../index.js';
+import { Poll, POLLIN, POLLPRI, POLLHUP, POLLERR, POLLOUT, POLLNVAL, os, BlockingIOError, OSError, errno } from '../index.js';
 import { parse, UsageError } from './args.js';
+import { cannot, CommandError } from './errors.js';
 import { Progress, formatBytes } from './progress.js';
 
 const HELP = `Usage: iomux copy SRC DST [SRC DST ...]
@@ -29,6 +30,8 @@ Options:
 
 /** The poll() mask of a source: readable, urgent, hung up, or in error. */
 const READ_ONLY = POLLIN | POLLPRI | POLLHUP | POLLERR;
+/** Longest wait in poll() between two looks at the progress line (milliseconds). */
+const PROGRESS_TICK_MS = 250;
 /** Read size: 64 KiB, few system calls per megabyte. */
 const BLKSIZE = 64 * 1024;
 
@@ -46,8 +49,19 @@ const isStd = (path: string): boolean => path === '-';
 type FileId = `${bigint}:${bigint}`;
 const fileId = (st: fs.BigIntStats): FileId => `${st.dev}:${st.ino}`;
 
-/** A destination's name in messages: `'out.txt'`, or `standard output` for '-'. */
+/** A file's name in messages: `'out.txt'`, or `std` (`standard output`) for '-'. */
 const quote = (path: string, std: string): string => (isStd(path) ? std : `'${path}'`);
+const srcName = (pair: { src: string }): string => quote(pair.src, 'standard input');
+const dstName = (pair: { dst: string }): string => quote(pair.dst, 'standard output');
+
+/** Runs `fn`; a failure becomes `cannot <action>: <reason>`. */
+function attempt<T>(action: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw cannot(action, e);
+  }
+}
 
 /**
  * Opens every source, then every destination, checking them all before any destination
@@ -69,10 +83,12 @@ function openPairs(args: string[]): Pair[] {
     const sources = new Map<FileId, string>();
     for (let i = 0; i < args.length; i += 2) {
       const src = args[i]!;
-      const srcFd = isStd(src) ? 0 : fs.openSync(src, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      pairs.push({ src, dst: args[i + 1]!, srcFd, dstFd: -1, bytes: 0 });
-      const st = fs.fstatSync(srcFd, { bigint: true });
-      if (st.isDirectory()) throw new Error(`${quote(src, 'standard input')} is a directory`);
+      const srcFd = isStd(src) ? 0
+        : attempt(`open '${src}'`, () => fs.openSync(src, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+      const pair: Pair = { src, dst: args[i + 1]!, srcFd, dstFd: -1, bytes: 0 };
+      pairs.push(pair);
+      const st = attempt(`read ${srcName(pair)}`, () => fs.fstatSync(srcFd, { bigint: true }));
+      if (st.isDirectory()) throw cannot(`read ${srcName(pair)}`, OSError.fromErrno(errno.EISDIR));
       // Only a regular file loses data when written while read (a terminal may well be
       // both standard input and standard output).
       if (st.isFile()) sources.set(fileId(st), src);
@@ -80,7 +96,7 @@ function openPairs(args: string[]): Pair[] {
     const sameAsSource = (pair: Pair, st: fs.BigIntStats): void => {
       const src = sources.get(fileId(st));
       if (src !== undefined) {
-        throw new Error(`${quote(src, 'standard input')} and ${quote(pair.dst, 'standard output')} are the same file`);
+        throw new CommandError(`${quote(src, 'standard input')} and ${dstName(pair)} are the same file`);
       }
     };
     // 2. Every destination by its path, before opening any: same file as a source, or
@@ -91,12 +107,12 @@ function openPairs(args: string[]): Pair[] {
         sameAsSource(pair, fs.fstatSync(1, { bigint: true }));
         continue;
       }
-      const st = fs.statSync(pair.dst, { bigint: true, throwIfNoEntry: false });
+      const st = attempt(`open ${dstName(pair)} for writing`, () => fs.statSync(pair.dst, { bigint: true, throwIfNoEntry: false }));
       if (st !== undefined) sameAsSource(pair, st);
       const key = st !== undefined ? fileId(st) : `path:${resolve(pair.dst)}`;
       const earlier = dests.get(key);
       if (earlier !== undefined) {
-        throw new Error(`${quote(earlier, 'standard output')} and ${quote(pair.dst, 'standard output')} are the same destination`);
+        throw new CommandError(`${quote(earlier, 'standard output')} and ${dstName(pair)} are the same destination`);
       }
       dests.set(key, pair.dst);
     }
@@ -107,13 +123,15 @@ function openPairs(args: string[]): Pair[] {
         continue;
       }
       const existed = fs.existsSync(pair.dst);
-      pair.dstFd = fs.openSync(pair.dst, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o666);
+      pair.dstFd = attempt(`open ${dstName(pair)} for writing`,
+        () => fs.openSync(pair.dst, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o666));
       if (!existed) created.push(pair.dst);
       sameAsSource(pair, fs.fstatSync(pair.dstFd, { bigint: true }));
     }
     // 4. All checked: now truncate (regular files only; a FIFO or a device has nothing to cut).
     for (const pair of pairs) {
-      if (pair.dstFd > 1 && fs.fstatSync(pair.dstFd).isFile()) fs.ftruncateSync(pair.dstFd, 0);
+      const fd = pair.dstFd;
+      if (fd > 1 && fs.fstatSync(fd).isFile()) attempt(`truncate ${dstName(pair)}`, () => fs.ftruncateSync(fd, 0));
     }
   } catch (e) {
     closePairs(pairs);
@@ -177,7 +195,7 @@ export async function runCopy(argv: string[]): Promise<number> {
     open--;
     if (err) {
       failed++;
-      progress.log(`iomux copy: ${pair.src} -> ${pair.dst}: ${(err as Error).message.split('\n')[0]}`);
+      progress.log(`iomux copy: ${(err as Error).message.split('\n')[0]}`);
     } else {
       progress.log(`copy: ${pair.src} -> ${pair.dst}: ${pair.bytes} bytes, done`);
     }
@@ -186,10 +204,11 @@ export async function runCopy(argv: string[]): Promise<number> {
   try {
     for (const pair of pairs) poller.register(pair.srcFd, READ_ONLY);
     while (open > 0) {
-      for (const [fd, events] of poller.poll()) {
+      // A timeout, so the progress line goes on ticking while every source is idle.
+      for (const [fd, events] of poller.poll(PROGRESS_TICK_MS)) {
         const pair = bySrc.get(fd)!;
         if (events & POLLNVAL) {
-          finish(pair, new Error(`fd ${fd} is not open (POLLNVAL)`));
+          finish(pair, new CommandError(`cannot read ${srcName(pair)}: it is not open any more (POLLNVAL)`));
           continue;
         }
         // POLLIN/POLLPRI: data. POLLHUP/POLLERR: the writer is gone or the file failed.
@@ -199,7 +218,7 @@ export async function runCopy(argv: string[]): Promise<number> {
           n = os.readInto(fd, buf);
         } catch (e) {
           if (e instanceof BlockingIOError) continue; // EAGAIN: spurious wake-up, poll again.
-          finish(pair, e);
+          finish(pair, cannot(`read ${srcName(pair)}`, e));
           continue;
         }
         if (n === 0) {
@@ -209,7 +228,7 @@ export async function runCopy(argv: string[]): Promise<number> {
         try {
           writeAll(pair.dstFd, buf, n);
         } catch (e) {
-          finish(pair, e);
+          finish(pair, cannot(`write ${dstName(pair)}`, e));
           continue;
         }
         pair.bytes += n;

@@ -6,6 +6,7 @@ import {
   socket, AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, IPPROTO_TCP, TCP_NODELAY, OSError, errno,
   type Socket,
 } from '../index.js';
+import { cannot } from './errors.js';
 
 /**
  * The names `--backend` accepts: those of `IOMUX_SELECTOR`, which the blocking loop's
@@ -48,17 +49,24 @@ export function formatListen(info: ListenInfo): string {
  */
 export function listen(host: string, port: number, backlog: number): { sock: Socket; info: ListenInfo } {
   const family = host.includes(':') ? AF_INET6 : AF_INET;
-  const sock = socket(family, SOCK_STREAM);
+  const where = formatListen({ host, port, family: family === AF_INET6 ? 'IPv6' : 'IPv4' });
+  let sock: Socket;
+  try {
+    sock = socket(family, SOCK_STREAM);
+  } catch (e) {
+    throw cannot(`listen on ${where}`, e);
+  }
   try {
     sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     sock.bind([host, port]);
     sock.listen(backlog);
     sock.setblocking(false);
-    const addr = sock.getsockname() as [string, number];
+    const addr = sock.getsockname();
+    if (!Array.isArray(addr) || typeof addr[0] !== 'string') throw new TypeError(`not an IP address: ${String(addr)}`);
     return { sock, info: { host: addr[0], port: addr[1], family: family === AF_INET6 ? 'IPv6' : 'IPv4' } };
   } catch (e) {
     sock.close();
-    throw e;
+    throw cannot(`listen on ${where}`, e);
   }
 }
 
@@ -113,7 +121,7 @@ export class AcceptPauses {
     if (this.#exhausted) return null;
     this.#exhausted = true;
     const err = OSError.fromErrno(-negErrno, 'accept');
-    return `iomux echo: ${err.message}; not accepting new connections for ${ACCEPT_RETRY_DELAY_MS / 1000} s at a time `
+    return `iomux echo: ${cannot('accept connections', err).message}; not accepting new connections for ${ACCEPT_RETRY_DELAY_MS / 1000} s at a time `
       + 'until one succeeds (open connections are still served)';
   }
 }

@@ -25,6 +25,7 @@ import { parse, numberOption, choiceOption, stringOption, UsageError } from './a
 import { BACKENDS, type Backend, type EchoStats, type ListenInfo, formatListen } from './echo-common.js';
 
 const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking] [--backend epoll|poll|select]
+                  [--backlog N]
 
 A TCP echo server: every byte received is sent back. Runs until SIGINT or
 SIGTERM, then closes its connections and exits 0. The first line on stdout

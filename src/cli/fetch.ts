@@ -4,15 +4,19 @@
  * goes to stderr, a table (url, status, bytes, ms) to stdout, in the order given.
  */
 import { performance } from 'node:perf_hooks';
-import { HttpClient } from '../index.js';
+import { HttpClient, HttpParseError, TimeoutError } from '../index.js';
 import { parse, numberOption, UsageError } from './args.js';
+import { reason } from './errors.js';
 import { Progress, formatBytes } from './progress.js';
 
 const HELP = `Usage: iomux fetch URL... [--concurrency N] [--timeout MS]
 
 Fetches every http:// URL with iomux's HttpClient, up to N at once on one
 thread (keep-alive connections, reused per origin). Shows a progress bar on
-stderr and prints a table on stdout: url, status, bytes, ms.
+stderr (it ticks while requests wait) and prints a table on stdout: url,
+status, bytes, ms. STATUS is the HTTP status, or why there was none: bad URL,
+DNS (the name did not resolve), refused, reset, timeout, unreachable or bad
+response (not HTTP/1.1); each of those also gets a line on stderr.
 
 Options:
   -c, --concurrency N  requests in flight at once, 1-1000 (default 10)
@@ -33,21 +37,46 @@ interface Row {
 }
 
 const BAR = 24;
+/** How often the progress line is refreshed while nothing completes (milliseconds). */
+const TICK_MS = 200;
 
 function bar(done: number, total: number): string {
   const full = Math.round((done / total) * BAR);
   return `[${'#'.repeat(full)}${'.'.repeat(BAR - full)}]`;
 }
 
-/** The error's short name for the status column: its code, else its class name. */
-function errorLabel(e: unknown): string {
-  if (e && typeof e === 'object') {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const name = (e as { name?: unknown }).name;
-    if (typeof name === 'string') return name;
+/** errno names by what a person calls them, for the STATUS column. */
+const LABELS: ReadonlyMap<string, string> = new Map([
+  ['ECONNREFUSED', 'refused'],
+  ['ECONNRESET', 'reset'], ['EPIPE', 'reset'], ['ECONNABORTED', 'reset'],
+  ['ETIMEDOUT', 'timeout'],
+  ['ENETUNREACH', 'unreachable'], ['EHOSTUNREACH', 'unreachable'], ['EADDRNOTAVAIL', 'unreachable'],
+  ['ENETDOWN', 'unreachable'], ['EHOSTDOWN', 'unreachable'],
+  ['EMFILE', 'out of fds'], ['ENFILE', 'out of fds'],
+]);
+
+/**
+ * The STATUS column of a request that got no response, in words a person knows: `bad
+ * URL`, `DNS` (the name did not resolve), `refused`, `reset`, `timeout`, `unreachable`,
+ * `bad response` (not HTTP as the client reads it), else the error's code.
+ */
+export function errorLabel(e: unknown): string {
+  if (e instanceof TypeError) return 'bad URL'; // the URL is the only argument fetch passes
+  if (e instanceof HttpParseError) return 'bad response';
+  if (e instanceof TimeoutError) return 'timeout';
+  const code = e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  if (typeof code === 'string') {
+    if (code.startsWith('EAI_')) return 'DNS';
+    return LABELS.get(code) ?? code;
   }
-  return 'ERROR';
+  return 'error';
+}
+
+/** The stderr line's reason: as the other commands say it, a timeout by its length. */
+function failureReason(e: unknown, timeoutMs: number): string {
+  if (e instanceof TimeoutError) return `no complete response within ${timeoutMs} ms (timeout)`;
+  if (e instanceof TypeError || e instanceof HttpParseError) return (e.message.split('\n')[0] ?? '');
+  return reason(e);
 }
 
 function table(rows: Row[]): string {
@@ -104,7 +133,7 @@ export async function runFetch(argv: string[]): Promise<number> {
       } catch (e) {
         row.status = errorLabel(e);
         row.failed = true;
-        progress.log(`iomux fetch: ${row.url}: ${e instanceof Error ? e.message : String(e)}`);
+        progress.log(`iomux fetch: cannot fetch ${row.url}: ${failureReason(e, timeout)}`);
       }
       row.ms = performance.now() - start;
       done++;
@@ -114,11 +143,14 @@ export async function runFetch(argv: string[]): Promise<number> {
     }
   };
 
+  // The line ticks on its own (elapsed time) while every request in flight waits.
+  const ticker = setInterval(show, TICK_MS);
   try {
     show(true);
     await Promise.all(Array.from({ length: Math.min(concurrency, urls.length) }, worker));
     show(true);
   } finally {
+    clearInterval(ticker);
     progress.clear();
     client.close();
   }

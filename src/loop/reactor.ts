@@ -11,6 +11,7 @@
 import { ClosedError } from '../errors.js';
 import { describe, toFunction, toWaitOptions, type FileLike } from '../validate.js';
 import { newPollableSelector, type PollableSelector } from '../selectors/default.js';
+import type { BaseSelector } from '../selectors/base.js';
 import { Dispatcher } from './dispatcher.js';
 import { Waiter, type FdState, type ReactorWaitOptions, type ReadyCallback } from './waiter.js';
 
@@ -34,7 +35,7 @@ export class Reactor implements Disposable {
    * @throws TypeError when `selector` has no `fileno()` (select, poll); ClosedError when
    *   it is closed.
    */
-  constructor(selector?: PollableSelector) {
+  constructor(selector?: BaseSelector) {
     if (selector === undefined || selector === null) {
       this.#d = new Dispatcher(newPollableSelector<FdState>(), true);
       return;
@@ -44,7 +45,7 @@ export class Reactor implements Disposable {
       || typeof s.register !== 'function' || typeof s.modify !== 'function' || typeof s.unregister !== 'function') {
       throw new TypeError(`selector must have fileno() (such as EpollSelector) for libuv to watch, got ${describe(selector)}`);
     }
-    selector.fileno(); // ClosedError for a closed selector
+    s.fileno(); // ClosedError for a closed selector
     this.#d = new Dispatcher(selector as PollableSelector<FdState>, false);
   }
 

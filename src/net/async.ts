@@ -122,7 +122,7 @@ export async function sockSendall(reactor: Readiness, sock: Socket, data: SendDa
  * Accepts a connection on a listening socket: asyncio's `sock_accept`.
  * @returns `[socket, address]`; the new socket is non-blocking and close-on-exec.
  */
-export async function sockAccept(reactor: Readiness, sock: Socket, options?: SockOpOptions): Promise<[Socket, SocketAddress]> {
+export async function sockAccept<A extends SocketAddress>(reactor: Readiness, sock: Socket<A>, options?: SockOpOptions): Promise<[Socket<A>, A]> {
   const op = new Op('sockAccept', options);
   for (;;) {
     const r = tryAcceptFd(sock.fileno());
@@ -130,7 +130,7 @@ export async function sockAccept(reactor: Readiness, sock: Socket, options?: Soc
       const addr = acceptedAddress();
       const conn = adoptSocket(r, sock.family, sock.type, sock.proto, true);
       if (overBudget(0)) await yieldTurn();
-      return [conn, addr];
+      return [conn as Socket<A>, addr as A];
     }
     if (r !== NEG_EAGAIN) throw fail(r, 'accept', sock);
     await op.readable(reactor, sock);
@@ -206,7 +206,7 @@ export class Reactor extends LoopReactor implements Readiness {
   }
 
   /** Accepts a connection: `[socket, address]`; the new socket is non-blocking. */
-  sockAccept(sock: Socket, options?: SockOpOptions): Promise<[Socket, SocketAddress]> {
+  sockAccept<A extends SocketAddress>(sock: Socket<A>, options?: SockOpOptions): Promise<[Socket<A>, A]> {
     if (this.closed) return Promise.reject(closedError());
     return sockAccept(this, sock, options);
   }

@@ -4,14 +4,20 @@
  */
 import * as libc from '../sys/libc.js';
 import { check } from '../sys/call.js';
-import { AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC } from '../sys/constants.js';
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC } from '../sys/constants.js';
 import { toCInt } from '../validate.js';
 import { Socket, adoptSocket } from './socket.js';
+import type { InetAddress, Inet6Address, UnixAddress } from './sockaddr.js';
 
 /**
  * Creates a close-on-exec socket, as Python's `socket.socket(family, type, proto, fileno)`.
- * With `fileno` it wraps that existing fd instead.
+ * With `fileno` it wraps that existing fd instead. The family, when given as one of the
+ * constants (or omitted: AF_INET), types the addresses the socket returns.
  */
+export function socket(family?: typeof AF_INET | null, type?: number | null, proto?: number | null): Socket<InetAddress>;
+export function socket(family: typeof AF_INET6, type?: number | null, proto?: number | null): Socket<Inet6Address>;
+export function socket(family: typeof AF_UNIX, type?: number | null, proto?: number | null): Socket<UnixAddress>;
+export function socket(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null): Socket;
 export function socket(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null): Socket {
   // Wrapping: given arguments win; omitted ones are read from the kernel (as Python).
   if (fileno !== undefined && fileno !== null) return new Socket(family, type, proto, fileno);
@@ -19,6 +25,8 @@ export function socket(family?: number | null, type?: number | null, proto?: num
 }
 
 /** A connected pair of close-on-exec sockets, as Python's `socket.socketpair`. */
+export function socketpair(family?: typeof AF_UNIX, type?: number, proto?: number): [Socket<UnixAddress>, Socket<UnixAddress>];
+export function socketpair(family?: number, type?: number, proto?: number): [Socket, Socket];
 export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [Socket, Socket] {
   const fam = toCInt(family, 'family');
   const typ = toCInt(type, 'type');

@@ -53,8 +53,11 @@ export type SendData = ArrayBufferView | ArrayBuffer | string;
  * A socket, as Python's `socket.socket`: `new Socket(family, type, proto, fileno?)` or
  * {@link socket}. With `fileno` it wraps that existing socket fd (family, type and proto
  * are then read from the kernel when not given).
+ * @typeParam A the addresses it returns (`getsockname`, `accept`...): {@link socket}
+ *   sets it from the family (`socket(AF_INET)` returns `[host, port]` pairs), so the
+ *   address parts need no cast; otherwise any {@link SocketAddress}.
  */
-export class Socket {
+export class Socket<A extends SocketAddress = SocketAddress> {
   #fd: number;
   #family: number;
   #type: number;
@@ -210,7 +213,7 @@ export class Socket {
    * blocking (as Python's with no default timeout).
    * @throws BlockingIOError when non-blocking with no pending connection.
    */
-  accept(): [Socket, SocketAddress] {
+  accept(): [Socket<A>, A] {
     let deadline = -1;
     for (;;) {
       ADDRLEN.writeUInt32LE(ADDR.length, 0);
@@ -220,9 +223,9 @@ export class Socket {
         continue;
       }
       const addr = decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
-      const conn = adoptSocket(r, this.#family, this.#type, this.#proto, false);
+      const conn = adoptSocket(r, this.#family, this.#type, this.#proto, false) as Socket<A>;
       if (defaultTimeoutField() >= 0) conn.settimeout(defaultTimeoutField()); // as CPython's accept
-      return [conn, addr];
+      return [conn, addr as A];
     }
   }
 
@@ -301,13 +304,13 @@ export class Socket {
    * Receives up to `bufsize` bytes and the sender's address: `''` for an unnamed AF_UNIX
    * peer, `null` when the kernel gives none (a stream socket of another family).
    */
-  recvfrom(bufsize: number, flags = 0): [Buffer, SocketAddress | null] {
-    return T.recvfrom(this.#fd, this.#timeout, this.#family, bufsize, flags);
+  recvfrom(bufsize: number, flags = 0): [Buffer, A | null] {
+    return T.recvfrom(this.#fd, this.#timeout, this.#family, bufsize, flags) as [Buffer, A | null];
   }
 
   /** Receives into `buf` (up to `nbytes`, 0: all of it): `[count, address]` as `recvfrom`. */
-  recvfromInto(buf: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): [number, SocketAddress | null] {
-    return T.recvfromInto(this.#fd, this.#timeout, this.#family, buf, nbytes, flags);
+  recvfromInto(buf: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): [number, A | null] {
+    return T.recvfromInto(this.#fd, this.#timeout, this.#family, buf, nbytes, flags) as [number, A | null];
   }
 
   /** Sends `data` to `addr` (`sendto(data, addr)` or `sendto(data, flags, addr)`); returns the count. */
@@ -365,10 +368,10 @@ export class Socket {
    * @returns the new Socket, or a negative errno: `NEG_EAGAIN` when no connection is
    *   pending, `-errno.EMFILE` at the fd limit, and so on.
    */
-  tryAccept(): Socket | number {
+  tryAccept(): Socket<A> | number {
     if (this.#timeout !== 0 && this.#fd >= 0 && !readyNow(this.#fd, POLLIN)) return -EAGAIN;
     const r = T.tryAcceptFd(this.#fd);
-    return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true);
+    return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true) as Socket<A>;
   }
 
   /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
@@ -377,17 +380,17 @@ export class Socket {
   }
 
   /** The socket's own address. */
-  getsockname(): SocketAddress {
+  getsockname(): A {
     ADDRLEN.writeUInt32LE(ADDR.length, 0);
     check(libc.getsockname(this.#fd, ADDR, ADDRLEN), 'getsockname', this.#where());
-    return decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
+    return (decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '') as A;
   }
 
   /** The connected peer's address. @throws OSError ENOTCONN when not connected. */
-  getpeername(): SocketAddress {
+  getpeername(): A {
     ADDRLEN.writeUInt32LE(ADDR.length, 0);
     check(libc.getpeername(this.#fd, ADDR, ADDRLEN), 'getpeername', this.#where());
-    return decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '';
+    return (decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '') as A;
   }
 
   /**

@@ -49,15 +49,19 @@ export function selectorTimeoutMs(timeout: unknown): number {
 /**
  * What every selector does (Python's `selectors.BaseSelector`). Use a concrete class:
  * `EpollSelector`, `PollSelector`, `SelectSelector` or `DefaultSelector`.
- * @typeParam T the type of the `data` attached to each key.
+ * @typeParam D the type of the `data` attached to each key (`unknown` unless given).
+ * @typeParam F the type of the file objects registered (any {@link FileLike} unless
+ *   given): `register` accepts only those, and `key.fileobj` has that type, so the keys
+ *   select() returns need no cast. Lookups (`unregister`, `modify`, `getKey`) accept
+ *   any file-like, as Python's do (the fd or the object).
  */
-export abstract class BaseSelector<T = any> implements Disposable { // eslint-disable-line @typescript-eslint/no-explicit-any
+export abstract class BaseSelector<D = unknown, F extends FileLike = FileLike> implements Disposable {
   /** fd → key, in registration order. Cleared (not replaced) by close(). */
-  protected readonly _fdToKey = new Map<number, SelectorKey<T>>();
-  #map: SelectorMapping<T> | null;
+  protected readonly _fdToKey = new Map<number, SelectorKey<D, F>>();
+  #map: SelectorMapping<D, F> | null;
   #closed = false;
   /** The latest select() result, kept true to the registrations (see {@link SelectResult}). */
-  #last: SelectResult<T> | null = null;
+  #last: SelectResult<D, F> | null = null;
 
   constructor() {
     this.#map = new SelectorMapping(this._fdToKey, (f) => this._fileobjLookup(f));
@@ -91,7 +95,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
    *   always agree.
    * @throws ClosedError after close().
    */
-  abstract select(timeout?: number | null): SelectResult<T>;
+  abstract select(timeout?: number | null): SelectResult<D, F>;
 
   // ---- shared behaviour ---------------------------------------------------------
 
@@ -109,14 +113,14 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
    * Hands out the pairs select() collected as its {@link SelectResult}: from now on it
    * is the one kept true to the registrations.
    */
-  protected _result(pairs: Array<SelectorEvent<T>>): SelectResult<T> {
+  protected _result(pairs: Array<SelectorEvent<D, F>>): SelectResult<D, F> {
     const out = toSelectResult(pairs);
     this.#last = out;
     return out;
   }
 
   /** Forgets the registration of `key` (the backend is told by the caller). */
-  #forget(key: SelectorKey<T>): void {
+  #forget(key: SelectorKey<D, F>): void {
     this._fdToKey.delete(key.fd);
     if (this.#last !== null) dropPair(this.#last, key.fd);
   }
@@ -134,7 +138,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
     }
   }
 
-  #lookupKey(fileobj: unknown): SelectorKey<T> {
+  #lookupKey(fileobj: unknown): SelectorKey<D, F> {
     const fd = this._fileobjLookup(fileobj);
     const key = this._fdToKey.get(fd);
     if (key === undefined) throw new KeyError(aboutFileobj(fileobj, fd, 'is not registered'), fileobj);
@@ -149,13 +153,13 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
    *   KeyError when that fd is already registered; OSError when the kernel refuses
    *   (nothing stays registered); ClosedError after close().
    */
-  register(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
+  register(fileobj: F, events: number, data?: D): SelectorKey<D, F> {
     this._checkOpen();
     checkEvents(events);
     const fd = this._fileobjLookup(fileobj);
     if (this._fdToKey.has(fd)) throw new KeyError(aboutFileobj(fileobj, fd, 'is already registered'), fileobj);
     this._add(fd, events); // throws before anything is recorded when the kernel refuses
-    const key = new SelectorKey<T>(fileobj, fd, events, data as T);
+    const key = new SelectorKey<D, F>(fileobj, fd, events, data as D);
     this._fdToKey.set(fd, key);
     return key;
   }
@@ -165,7 +169,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
    * reused by another file (kernel errors are ignored then).
    * @throws KeyError when not registered; ClosedError after close().
    */
-  unregister(fileobj: FileLike): SelectorKey<T> {
+  unregister(fileobj: FileLike): SelectorKey<D, F> {
     this._checkOpen();
     const key = this.#lookupKey(fileobj);
     this.#forget(key);
@@ -180,7 +184,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
    * propagates (as in CPython).
    * @throws KeyError when not registered; RangeError for bad `events`; ClosedError.
    */
-  modify(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
+  modify(fileobj: FileLike, events: number, data?: D): SelectorKey<D, F> {
     this._checkOpen();
     const key = this.#lookupKey(fileobj);
     checkEvents(events);
@@ -197,7 +201,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
     } else if (data === key.data) {
       return key;
     }
-    const next = new SelectorKey<T>(key.fileobj, key.fd, events, data as T);
+    const next = new SelectorKey<D, F>(key.fileobj, key.fd, events, data as D);
     this._fdToKey.set(key.fd, next);
     return next;
   }
@@ -206,7 +210,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
    * The key of a registered file object.
    * @throws KeyError when not registered; ClosedError after close().
    */
-  getKey(fileobj: FileLike): SelectorKey<T> {
+  getKey(fileobj: FileLike): SelectorKey<D, F> {
     this._checkOpen();
     return this.#lookupKey(fileobj);
   }
@@ -215,7 +219,7 @@ export abstract class BaseSelector<T = any> implements Disposable { // eslint-di
    * A live read-only view of the registrations, keyed by fd, whose `get`/`has` also
    * accept the file object; `null` after close() (a view taken before is then empty).
    */
-  getMap(): SelectorMapping<T> | null {
+  getMap(): SelectorMapping<D, F> | null {
     return this.#map;
   }
 

@@ -5,16 +5,20 @@
  * `platformBest()` here, and nowhere else.
  */
 import { platform } from 'node:process';
+import type { FileLike } from '../validate.js';
 import type { BaseSelector } from './base.js';
 import { EpollSelector } from './epoll.js';
 import { PollSelector } from './poll.js';
 import { SelectSelector } from './select.js';
 
-/** A selector class whose constructor takes no arguments. */
-export type SelectorClass = new <T = any>() => BaseSelector<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A selector class whose constructor takes no arguments; `new Cls<D, F>()` says what the
+ * keys' `data` and `fileobj` are.
+ */
+export type SelectorClass = new <D = unknown, F extends FileLike = FileLike>() => BaseSelector<D, F>;
 
 /** A selector with an fd of its own that another poller (libuv) can watch. */
-export interface PollableSelector<T = any> extends BaseSelector<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface PollableSelector<D = unknown, F extends FileLike = FileLike> extends BaseSelector<D, F> {
   /** The fd that is readable when select() would report something. */
   fileno(): number;
 }
@@ -27,7 +31,7 @@ const BACKENDS: Readonly<Record<string, SelectorClass>> = {
 };
 
 /** The best backend the platform has, and the best one that has an fd. */
-function platformBest(): { best: SelectorClass; pollable: new <T = any>() => PollableSelector<T> } { // eslint-disable-line @typescript-eslint/no-explicit-any
+function platformBest(): { best: SelectorClass; pollable: new <D = unknown, F extends FileLike = FileLike>() => PollableSelector<D, F> } {
   if (platform === 'linux') return { best: EpollSelector, pollable: EpollSelector };
   throw new Error(`iomux supports Linux only (platform is ${platform})`);
 }
@@ -52,15 +56,15 @@ function choose(): SelectorClass {
  */
 export const DefaultSelector: SelectorClass = choose();
 /** An instance of {@link DefaultSelector}. */
-export type DefaultSelector<T = any> = BaseSelector<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type DefaultSelector<D = unknown, F extends FileLike = FileLike> = BaseSelector<D, F>;
 
 /**
  * A new selector with an fd, for the Reactor: `DefaultSelector` when the chosen class
  * has `fileno()`, else the platform's best pollable one (epoll on Linux).
  */
-export function newPollableSelector<T = any>(): PollableSelector<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const Cls = DefaultSelector as unknown as new () => PollableSelector<T>;
+export function newPollableSelector<D = unknown, F extends FileLike = FileLike>(): PollableSelector<D, F> {
+  const Cls = DefaultSelector as unknown as new () => PollableSelector<D, F>;
   if (typeof (Cls.prototype as Partial<PollableSelector>).fileno === 'function') return new Cls();
   const P = platformBest().pollable;
-  return new P<T>();
+  return new P<D, F>();
 }

@@ -9,6 +9,7 @@ import { fdClosing } from '../sys/closing.js';
 import { EPOLLIN, EPOLLOUT, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from '../sys/constants.js';
 import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
+import type { FileLike } from '../validate.js';
 
 /** Bits that make an fd count as READ / WRITE (CPython: anything but OUT is READ, anything but IN is WRITE). */
 const NOT_OUT = ~EPOLLOUT;
@@ -18,7 +19,7 @@ const kernelEvents = (events: number): number =>
   ((events & EVENT_READ) !== 0 ? EPOLLIN : 0) | ((events & EVENT_WRITE) !== 0 ? EPOLLOUT : 0);
 
 /** The selector over epoll (Python's `selectors.EpollSelector`); close-on-exec. */
-export class EpollSelector<T = any> extends BaseSelector<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export class EpollSelector<D = unknown, F extends FileLike = FileLike> extends BaseSelector<D, F> {
   readonly #ep = EpollFd.create(64);
 
   /** The epoll fd (what the Reactor hands to libuv). @throws ClosedError after close(). */
@@ -47,14 +48,14 @@ export class EpollSelector<T = any> extends BaseSelector<T> { // eslint-disable-
     this.#ep.close(); // errors ignored, as CPython's epoll.close() does
   }
 
-  override select(timeout?: number | null): SelectResult<T> {
+  override select(timeout?: number | null): SelectResult<D, F> {
     this._checkOpen();
     const ms = selectorTimeoutMs(timeout);
     const fdToKey = this._fdToKey;
     const ep = this.#ep;
     const n = ep.wait(fdToKey.size > 1 ? fdToKey.size : 1, ms);
     if (n < 0) raise(n, 'epoll_wait');
-    const out: Array<SelectorEvent<T>> = [];
+    const out: Array<SelectorEvent<D, F>> = [];
     for (let i = 0; i < n; i++) {
       const key = fdToKey.get(ep.eventFd(i));
       if (key === undefined) continue;

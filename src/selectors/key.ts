@@ -19,23 +19,25 @@ const made = new WeakSet<object>();
  * A key is a plain frozen object `{ fileobj, fd, events, data }` (own enumerable fields
  * in Python's order, `Object.prototype` as its prototype, so it compares deep-equal to
  * that literal); `key instanceof SelectorKey` still holds for every key made here.
- * @typeParam T the type of `data`.
+ * @typeParam D the type of `data` (`unknown` unless the selector says).
+ * @typeParam F the type of the registered file objects (any {@link FileLike} unless the
+ *   selector says), so `key.fileobj` needs no cast.
  */
-export class SelectorKey<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export class SelectorKey<D = unknown, F extends FileLike = FileLike> {
   /** The object given to `register`, kept as is (the same object, not a copy). */
-  declare readonly fileobj: FileLike;
+  declare readonly fileobj: F;
   /** Its file descriptor at registration time. */
   declare readonly fd: number;
   /** `EVENT_READ`, `EVENT_WRITE` or both. */
   declare readonly events: number;
   /** The caller's data (for example the callback to run when the file object is ready). */
-  declare readonly data: T;
+  declare readonly data: D;
 
   /** Fields in Python's order: `(fileobj, fd, events, data)`. Returns the frozen key. */
-  constructor(fileobj: FileLike, fd: number, events: number, data: T) {
+  constructor(fileobj: F, fd: number, events: number, data: D) {
     const key = Object.freeze({ fileobj, fd, events, data });
     made.add(key);
-    return key as SelectorKey<T>;
+    return key as SelectorKey<D, F>;
   }
 
   /** `true` for the keys this class made (they are plain objects, see above). */

@@ -9,13 +9,15 @@ import type { SelectorKey } from './key.js';
  * A live `ReadonlyMap<number, SelectorKey>` over a selector's registrations. `get` and
  * `has` accept an fd or a file object (found by identity when its `fileno()` fails);
  * they never throw: anything not registered is simply absent.
+ * @typeParam D the type of the keys' `data`.
+ * @typeParam F the type of the keys' `fileobj`.
  */
-export class SelectorMapping<T = any> implements ReadonlyMap<number, SelectorKey<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  readonly #keys: Map<number, SelectorKey<T>>;
+export class SelectorMapping<D = unknown, F extends FileLike = FileLike> implements ReadonlyMap<number, SelectorKey<D, F>> {
+  readonly #keys: Map<number, SelectorKey<D, F>>;
   readonly #lookup: (fileobj: unknown) => number;
 
   /** @internal Made by the selector; users get it from `getMap()`. */
-  constructor(keys: Map<number, SelectorKey<T>>, lookup: (fileobj: unknown) => number) {
+  constructor(keys: Map<number, SelectorKey<D, F>>, lookup: (fileobj: unknown) => number) {
     this.#keys = keys;
     this.#lookup = lookup;
   }
@@ -26,7 +28,7 @@ export class SelectorMapping<T = any> implements ReadonlyMap<number, SelectorKey
   }
 
   /** The key for an fd or file object, or `undefined`. */
-  get(fileobj: FileLike): SelectorKey<T> | undefined {
+  get(fileobj: FileLike): SelectorKey<D, F> | undefined {
     let fd: number;
     try {
       fd = this.#lookup(fileobj);
@@ -42,7 +44,7 @@ export class SelectorMapping<T = any> implements ReadonlyMap<number, SelectorKey
   }
 
   /** Calls `fn(key, fd, this)` for each registration, in registration order. */
-  forEach(fn: (value: SelectorKey<T>, key: number, map: ReadonlyMap<number, SelectorKey<T>>) => void, thisArg?: unknown): void {
+  forEach(fn: (value: SelectorKey<D, F>, key: number, map: ReadonlyMap<number, SelectorKey<D, F>>) => void, thisArg?: unknown): void {
     for (const [fd, key] of this.#keys) fn.call(thisArg, key, fd, this);
   }
 
@@ -52,17 +54,17 @@ export class SelectorMapping<T = any> implements ReadonlyMap<number, SelectorKey
   }
 
   /** The keys. */
-  values(): MapIterator<SelectorKey<T>> {
+  values(): MapIterator<SelectorKey<D, F>> {
     return this.#keys.values();
   }
 
   /** `[fd, key]` pairs. */
-  entries(): MapIterator<[number, SelectorKey<T>]> {
+  entries(): MapIterator<[number, SelectorKey<D, F>]> {
     return this.#keys.entries();
   }
 
   /** Same as {@link SelectorMapping.entries}. */
-  [Symbol.iterator](): MapIterator<[number, SelectorKey<T>]> {
+  [Symbol.iterator](): MapIterator<[number, SelectorKey<D, F>]> {
     return this.#keys.entries();
   }
 

@@ -9,6 +9,7 @@ import { raise } from '../sys/call.js';
 import { POLLIN, POLLOUT } from '../sys/constants.js';
 import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
+import type { FileLike } from '../validate.js';
 
 const NOT_OUT = ~POLLOUT;
 const NOT_IN = ~POLLIN;
@@ -17,7 +18,7 @@ const kernelEvents = (events: number): number =>
   ((events & EVENT_READ) !== 0 ? POLLIN : 0) | ((events & EVENT_WRITE) !== 0 ? POLLOUT : 0);
 
 /** The selector over poll (Python's `selectors.PollSelector`): no limit on fd numbers. */
-export class PollSelector<T = any> extends BaseSelector<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export class PollSelector<D = unknown, F extends FileLike = FileLike> extends BaseSelector<D, F> {
   /** fd → slot in the pollfd array. */
   readonly #slot = new Map<number, number>();
   readonly #fds = new PollFds();
@@ -42,13 +43,13 @@ export class PollSelector<T = any> extends BaseSelector<T> { // eslint-disable-l
     this.#fds.clear();
   }
 
-  override select(timeout?: number | null): SelectResult<T> {
+  override select(timeout?: number | null): SelectResult<D, F> {
     this._checkOpen();
     const ms = selectorTimeoutMs(timeout);
     const fds = this.#fds;
     const n = fds.poll(ms);
     if (n < 0) raise(n, 'poll');
-    const out: Array<SelectorEvent<T>> = [];
+    const out: Array<SelectorEvent<D, F>> = [];
     const fdToKey = this._fdToKey;
     for (let i = 0, found = 0, count = fds.length; i < count && found < n; i++) {
       const rev = fds.revents(i);

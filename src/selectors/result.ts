@@ -15,20 +15,21 @@
  * may then pass over the next pair until the next `select()`: prefer `for...of` when
  * callbacks unregister file objects.
  */
+import type { FileLike } from '../validate.js';
 import type { SelectorKey } from './key.js';
 
 /** One ready file object: its key and the `EVENT_*` bits that are ready (masked to `key.events`). */
-export type SelectorEvent<T = any> = [key: SelectorKey<T>, events: number]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type SelectorEvent<D = unknown, F extends FileLike = FileLike> = [key: SelectorKey<D, F>, events: number];
 
 /** What a result keeps once pairs were removed from it (none for most results). */
-interface Removals<T> {
+interface Removals<T, F extends FileLike = FileLike> {
   /** The pairs as they were before the first removal. */
-  readonly all: Array<SelectorEvent<T>>;
+  readonly all: Array<SelectorEvent<T, F>>;
   /** The pairs removed since. */
-  readonly removed: Set<SelectorEvent<T>>;
+  readonly removed: Set<SelectorEvent<T, F>>;
 }
 
-const removals = new WeakMap<object, Removals<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+const removals = new WeakMap<object, Removals<unknown>>();
 
 /**
  * The pairs of one `select()` call (see the module comment above for how they follow
@@ -43,9 +44,10 @@ const removals = new WeakMap<object, Removals<any>>(); // eslint-disable-line @t
  * below, with Array's signatures) visit every pair still registered, in order, each
  * once, even while pairs are removed; `forEach` passes each pair's index in the result
  * at the time of the call.
- * @typeParam T the type of the keys' `data`.
+ * @typeParam D the type of the keys' `data`.
+ * @typeParam F the type of the keys' `fileobj`.
  */
-export class SelectResult<T = any> extends Array<SelectorEvent<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export class SelectResult<D = unknown, F extends FileLike = FileLike> extends Array<SelectorEvent<D, F>> {
   /** Arrays derived from a result (`map`, `filter`, `slice`...) are plain Arrays. */
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
@@ -58,29 +60,29 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
  * The iterator of a {@link SelectResult}: walks the array while nothing is removed, and
  * the pairs as they were before the first removal (skipping the removed ones) after.
  */
-class ResultIterator<T> implements IterableIterator<SelectorEvent<T>> {
-  readonly #r: SelectResult<T>;
+class ResultIterator<T, F extends FileLike> implements IterableIterator<SelectorEvent<T, F>> {
+  readonly #r: SelectResult<T, F>;
   #i = 0;
   #length: number;
-  #src: Array<SelectorEvent<T>> | null = null;
-  #removed: Set<SelectorEvent<T>> | null = null;
+  #src: Array<SelectorEvent<T, F>> | null = null;
+  #removed: Set<SelectorEvent<T, F>> | null = null;
 
-  constructor(r: SelectResult<T>) {
+  constructor(r: SelectResult<T, F>) {
     this.#r = r;
     this.#length = r.length;
-    const st = removals.get(r) as Removals<T> | undefined;
+    const st = removals.get(r) as Removals<T, F> | undefined;
     if (st !== undefined) {
       this.#src = st.all;
       this.#removed = st.removed;
     }
   }
 
-  next(): IteratorResult<SelectorEvent<T>> {
+  next(): IteratorResult<SelectorEvent<T, F>> {
     let src = this.#src;
     if (src === null) {
       const r = this.#r;
       if (r.length === this.#length) return this.#i < r.length ? { value: r[this.#i++]!, done: false } : DONE;
-      const st = removals.get(r) as Removals<T> | undefined;
+      const st = removals.get(r) as Removals<T, F> | undefined;
       if (st === undefined) {
         // Changed by its owner (push, splice...), not by a selector: follow the array.
         this.#length = r.length;
@@ -106,11 +108,11 @@ class ResultIterator<T> implements IterableIterator<SelectorEvent<T>> {
 // Node has them: map, filter, take...).
 Object.setPrototypeOf(ResultIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object);
 
-function iterate<T>(this: SelectResult<T>): ResultIterator<T> {
+function iterate<T, F extends FileLike>(this: SelectResult<T, F>): ResultIterator<T, F> {
   return new ResultIterator(this);
 }
 
-function forEachLive<T>(this: SelectResult<T>, fn: (value: SelectorEvent<T>, index: number, array: SelectorEvent<T>[]) => void, thisArg?: unknown): void {
+function forEachLive<T, F extends FileLike>(this: SelectResult<T, F>, fn: (value: SelectorEvent<T, F>, index: number, array: SelectorEvent<T, F>[]) => void, thisArg?: unknown): void {
   let i = 0;
   for (const pair of this) {
     const at = this[i] === pair ? i : this.indexOf(pair);
@@ -133,14 +135,14 @@ const PROTO = SelectResult.prototype;
  * another, removing one cannot make the Array's own iteration pass over anything, and
  * changing the prototype measured about 10% of a whole `select(0)`.
  */
-export function toSelectResult<T>(pairs: Array<SelectorEvent<T>>): SelectResult<T> {
-  return (pairs.length > 1 ? Object.setPrototypeOf(pairs, PROTO) : pairs) as SelectResult<T>;
+export function toSelectResult<T, F extends FileLike>(pairs: Array<SelectorEvent<T, F>>): SelectResult<T, F> {
+  return (pairs.length > 1 ? Object.setPrototypeOf(pairs, PROTO) : pairs) as SelectResult<T, F>;
 }
 
-function removalsOf<T>(r: SelectResult<T>): Removals<T> {
-  let st = removals.get(r) as Removals<T> | undefined;
+function removalsOf<T, F extends FileLike>(r: SelectResult<T, F>): Removals<T, F> {
+  let st = removals.get(r) as Removals<T, F> | undefined;
   if (st === undefined) {
-    const all = new Array<SelectorEvent<T>>(r.length);
+    const all = new Array<SelectorEvent<T, F>>(r.length);
     for (let i = 0; i < r.length; i++) all[i] = r[i]!;
     st = { all, removed: new Set() };
     removals.set(r, st);
@@ -149,7 +151,7 @@ function removalsOf<T>(r: SelectResult<T>): Removals<T> {
 }
 
 /** Removes the pair of `fd` from `r` (the file object was unregistered). */
-export function dropPair<T>(r: SelectResult<T>, fd: number): void {
+export function dropPair<T, F extends FileLike>(r: SelectResult<T, F>, fd: number): void {
   const n = r.length;
   for (let i = 0; i < n; i++) {
     const pair = r[i]!;
@@ -162,7 +164,7 @@ export function dropPair<T>(r: SelectResult<T>, fd: number): void {
 }
 
 /** Removes every pair of `r` (the selector was closed). */
-export function dropAllPairs<T>(r: SelectResult<T>): void {
+export function dropAllPairs<T, F extends FileLike>(r: SelectResult<T, F>): void {
   if (r.length === 0) return;
   const removed = removalsOf(r).removed;
   for (let i = 0; i < r.length; i++) removed.add(r[i]!);

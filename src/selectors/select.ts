@@ -10,9 +10,10 @@ import { SelectCall, fdSet, fdClr, fdIsSet } from '../sys/select.js';
 import { FD_SET_SIZE } from '../sys/structs.js';
 import { BaseSelector, selectorTimeoutMs, type SelectResult, type SelectorEvent } from './base.js';
 import { EVENT_READ, EVENT_WRITE } from './key.js';
+import type { FileLike } from '../validate.js';
 
 /** The selector over select (Python's `selectors.SelectSelector`): fds below FD_SETSIZE only. */
-export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export class SelectSelector<D = unknown, F extends FileLike = FileLike> extends BaseSelector<D, F> {
   // Layout: wanted read set, wanted write set, then the read and write sets of a call.
   readonly #mem = Buffer.alloc(FD_SET_SIZE * 4);
   readonly #wantR = this.#mem.subarray(0, FD_SET_SIZE);
@@ -66,7 +67,7 @@ export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable
     this.#maxFd = -1;
   }
 
-  override select(timeout?: number | null): SelectResult<T> {
+  override select(timeout?: number | null): SelectResult<D, F> {
     this._checkOpen();
     const ms = selectorTimeoutMs(timeout);
     if (this.#oversized.size > 0) {
@@ -75,7 +76,7 @@ export class SelectSelector<T = any> extends BaseSelector<T> { // eslint-disable
     }
     const n = this.#caller.select(this.#maxFd + 1, this.#r, this.#w, null, ms);
     if (n < 0) raise(n, 'select');
-    const out: Array<SelectorEvent<T>> = [];
+    const out: Array<SelectorEvent<D, F>> = [];
     if (n === 0) return this._result(out);
     const r = this.#r;
     const w = this.#w;

@@ -69,67 +69,151 @@ export type OSErrorClass = {
   readonly prototype: OSError;
 };
 
-function sub(name: string, defaultErrno: number, base: new (errnum: number, message?: string, syscall?: string) => OSError = OSError): OSErrorClass {
-  // A named class per errno family; `errnum` defaults so `new TimeoutError()` works.
-  const cls = {
-    [name]: class extends base {
-      constructor(errnum: number = defaultErrno, message?: string, syscall?: string) {
-        super(errnum, message, syscall);
-      }
-    },
-  }[name]!;
-  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-  return cls;
+/** Names a class's instances as Python does (`err.name === 'BlockingIOError'`). */
+function named(cls: { prototype: object; name: string }): void {
+  Object.defineProperty(cls.prototype, 'name', { value: cls.name, writable: true, configurable: true });
 }
 
-Object.defineProperty(OSError.prototype, 'name', { value: 'OSError', writable: true, configurable: true });
+named(OSError);
 
+// Each subclass is a class of its own with a private brand, so TypeScript tells them
+// apart (a ConnectionResetError is not a BrokenPipeError) and `instanceof` narrows.
+// `errnum` defaults to the family's usual errno, so `new TimeoutError()` works.
 /** EAGAIN, EWOULDBLOCK, EINPROGRESS, EALREADY: the operation would block. */
-export const BlockingIOError = sub('BlockingIOError', E.EAGAIN);
-export type BlockingIOError = OSError;
+export class BlockingIOError extends OSError {
+  #blockingIOError = true;
+  /** @param errnum defaults to EAGAIN. See {@link OSError}. */
+  constructor(errnum: number = E.EAGAIN, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(BlockingIOError);
 /** EINTR: a signal interrupted the call. */
-export const InterruptedError = sub('InterruptedError', E.EINTR);
-export type InterruptedError = OSError;
+export class InterruptedError extends OSError {
+  #interruptedError = true;
+  /** @param errnum defaults to EINTR. See {@link OSError}. */
+  constructor(errnum: number = E.EINTR, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(InterruptedError);
 /** Base of the connection errors (Python's `ConnectionError`). */
-export const ConnectionError = sub('ConnectionError', E.ECONNRESET);
-export type ConnectionError = OSError;
+export class ConnectionError extends OSError {
+  #connectionError = true;
+  /** @param errnum defaults to ECONNRESET. See {@link OSError}. */
+  constructor(errnum: number = E.ECONNRESET, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(ConnectionError);
 /** EPIPE, ESHUTDOWN: writing to a closed connection. */
-export const BrokenPipeError = sub('BrokenPipeError', E.EPIPE, ConnectionError);
-export type BrokenPipeError = OSError;
+export class BrokenPipeError extends ConnectionError {
+  #brokenPipeError = true;
+  /** @param errnum defaults to EPIPE. See {@link OSError}. */
+  constructor(errnum: number = E.EPIPE, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(BrokenPipeError);
 /** ECONNABORTED. */
-export const ConnectionAbortedError = sub('ConnectionAbortedError', E.ECONNABORTED, ConnectionError);
-export type ConnectionAbortedError = OSError;
+export class ConnectionAbortedError extends ConnectionError {
+  #connectionAbortedError = true;
+  /** @param errnum defaults to ECONNABORTED. See {@link OSError}. */
+  constructor(errnum: number = E.ECONNABORTED, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(ConnectionAbortedError);
 /** ECONNREFUSED. */
-export const ConnectionRefusedError = sub('ConnectionRefusedError', E.ECONNREFUSED, ConnectionError);
-export type ConnectionRefusedError = OSError;
+export class ConnectionRefusedError extends ConnectionError {
+  #connectionRefusedError = true;
+  /** @param errnum defaults to ECONNREFUSED. See {@link OSError}. */
+  constructor(errnum: number = E.ECONNREFUSED, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(ConnectionRefusedError);
 /** ECONNRESET: the peer reset the connection. */
-export const ConnectionResetError = sub('ConnectionResetError', E.ECONNRESET, ConnectionError);
-export type ConnectionResetError = OSError;
+export class ConnectionResetError extends ConnectionError {
+  #connectionResetError = true;
+  /** @param errnum defaults to ECONNRESET. See {@link OSError}. */
+  constructor(errnum: number = E.ECONNRESET, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(ConnectionResetError);
 /** ETIMEDOUT; also what iomux's timeouts reject with. */
-export const TimeoutError = sub('TimeoutError', E.ETIMEDOUT);
-export type TimeoutError = OSError;
+export class TimeoutError extends OSError {
+  #timeoutError = true;
+  /** @param errnum defaults to ETIMEDOUT. See {@link OSError}. */
+  constructor(errnum: number = E.ETIMEDOUT, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(TimeoutError);
 /** ENOENT. */
-export const FileNotFoundError = sub('FileNotFoundError', E.ENOENT);
-export type FileNotFoundError = OSError;
+export class FileNotFoundError extends OSError {
+  #fileNotFoundError = true;
+  /** @param errnum defaults to ENOENT. See {@link OSError}. */
+  constructor(errnum: number = E.ENOENT, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(FileNotFoundError);
 /** EEXIST. */
-export const FileExistsError = sub('FileExistsError', E.EEXIST);
-export type FileExistsError = OSError;
+export class FileExistsError extends OSError {
+  #fileExistsError = true;
+  /** @param errnum defaults to EEXIST. See {@link OSError}. */
+  constructor(errnum: number = E.EEXIST, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(FileExistsError);
 /** EACCES, EPERM. */
-export const PermissionError = sub('PermissionError', E.EACCES);
-export type PermissionError = OSError;
+export class PermissionError extends OSError {
+  #permissionError = true;
+  /** @param errnum defaults to EACCES. See {@link OSError}. */
+  constructor(errnum: number = E.EACCES, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(PermissionError);
 /** ECHILD. */
-export const ChildProcessError = sub('ChildProcessError', E.ECHILD);
-export type ChildProcessError = OSError;
+export class ChildProcessError extends OSError {
+  #childProcessError = true;
+  /** @param errnum defaults to ECHILD. See {@link OSError}. */
+  constructor(errnum: number = E.ECHILD, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(ChildProcessError);
 /** EISDIR. */
-export const IsADirectoryError = sub('IsADirectoryError', E.EISDIR);
-export type IsADirectoryError = OSError;
+export class IsADirectoryError extends OSError {
+  #isADirectoryError = true;
+  /** @param errnum defaults to EISDIR. See {@link OSError}. */
+  constructor(errnum: number = E.EISDIR, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(IsADirectoryError);
 /** ENOTDIR. */
-export const NotADirectoryError = sub('NotADirectoryError', E.ENOTDIR);
-export type NotADirectoryError = OSError;
+export class NotADirectoryError extends OSError {
+  #notADirectoryError = true;
+  /** @param errnum defaults to ENOTDIR. See {@link OSError}. */
+  constructor(errnum: number = E.ENOTDIR, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(NotADirectoryError);
 /** ESRCH. */
-export const ProcessLookupError = sub('ProcessLookupError', E.ESRCH);
-export type ProcessLookupError = OSError;
-
+export class ProcessLookupError extends OSError {
+  #processLookupError = true;
+  /** @param errnum defaults to ESRCH. See {@link OSError}. */
+  constructor(errnum: number = E.ESRCH, message?: string, syscall?: string) {
+    super(errnum, message, syscall);
+  }
+}
+named(ProcessLookupError);
 const SUBCLASS_BY_ERRNO = new Map<number, OSErrorClass>([
   [E.EAGAIN, BlockingIOError], [E.EINPROGRESS, BlockingIOError], [E.EALREADY, BlockingIOError],
   [E.EINTR, InterruptedError],
