@@ -6,18 +6,20 @@
  * ordinary Node callback (promise reactions and nextTicks it queues run before Node's
  * next phase; its exceptions reach `uncaughtException`). No thread blocks in epoll_wait.
  *
- * The public API (`Reactor`) lives in reactor.ts; the order of work in one wake-up is
- * described in docs/design.md.
+ * Every change to an `FdState` happens here; the public API (`Reactor`) lives in
+ * reactor.ts; the order of work in one wake-up is described in docs/design.md.
  */
-import { OSError, errno as E } from '../errors.js';
-import type { FileLike } from '../select/args.js';
-import { toFd } from '../select/args.js';
+import { OSError } from '../errors.js';
+import { errno } from '../sys/errno.js';
+import { onFdClosing } from '../sys/closing.js';
+import { toFd, type FileLike } from '../validate.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
 import type { PollableSelector } from '../selectors/default.js';
 import { FdWatcher } from './watcher.js';
-import { FdState, type Waiter } from './waiter.js';
+import { reportUncaught } from './uncaught.js';
+import { FdState, readyNow, timeoutError, type ReadyCallback, type Waiter } from './waiter.js';
 
-const EBADF = E.EBADF!;
+const EBADF = errno.EBADF;
 
 /** The fd of a file object now, or -1 once its `fileno()` fails. */
 function fdOf(fileobj: FileLike): number {
@@ -26,22 +28,6 @@ function fdOf(fileobj: FileLike): number {
   } catch {
     return -1;
   }
-}
-
-/** Rethrows `err` as an uncaught exception, after the current callback returns. */
-export function reportUncaught(err: unknown): void {
-  process.nextTick(() => { throw err; });
-}
-
-function resolveAll(list: Waiter[]): void {
-  const n = list.length;
-  for (let i = 0; i < n; i++) {
-    const w = list[i]!;
-    if (w.timer !== null || w.onAbort !== null) w.cleanup();
-    w.resolve();
-  }
-  // Waiters added by the resolutions above cannot exist yet (they run as microtasks).
-  list.length = 0;
 }
 
 /** Bookkeeping and dispatch of one Reactor (not exported from the package). */
@@ -56,9 +42,15 @@ export class Dispatcher {
   #active = 0;
   #userRef = true;
   #scheduled = false;
-  /** Set by {@link Dispatcher.shutdown}; a dispatch in progress stops at once. */
-  closed = false;
+  #closed = false;
+  /** Unsubscribes from close notifications; set while any fd has a state. */
+  #unsubscribe: (() => void) | null = null;
   readonly #dispatchFn = (): void => this.#dispatch();
+  readonly #onFdClosing = (fd: number): void => {
+    const st = this.#states.get(fd);
+    // The fd is still open: its registration can be removed from the epoll set.
+    if (st !== undefined) this.#discard(st, true, () => closedWhileWaited(fd));
+  };
 
   /** @param ownsSelector whether {@link Dispatcher.shutdown} closes `selector`. */
   constructor(selector: PollableSelector<FdState>, ownsSelector: boolean) {
@@ -66,60 +58,154 @@ export class Dispatcher {
     this.ownsSelector = ownsSelector;
   }
 
+  /** Set by {@link Dispatcher.shutdown}; a dispatch in progress stops at once. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // ---- the Reactor's requests ------------------------------------------------------
+
+  /**
+   * Sets the reader (or writer) callback of `fileobj`, registering interest as needed.
+   * @throws what {@link toFd} throws; OSError when the kernel refuses the fd (nothing
+   *   changes then).
+   */
+  addCallback(fileobj: FileLike, write: boolean, cb: ReadyCallback): void {
+    const st = this.#acquire(fileobj);
+    const prev = st.callback(write);
+    const prevObj = write ? st.writerObj : st.readerObj;
+    st.setCallback(write, cb, fileobj);
+    try {
+      this.#update(st);
+    } catch (err) {
+      st.setCallback(write, prev, prevObj);
+      this.#update(st);
+      throw err;
+    }
+  }
+
+  /** Removes the reader (or writer) callback of `fileobj`; whether there was one. */
+  removeCallback(fileobj: FileLike, write: boolean): boolean {
+    const st = this.#find(fileobj);
+    if (st === undefined || st.callback(write) === null) return false;
+    st.setCallback(write, null, -1);
+    if (write && (st.interest & ~st.wanted() & EVENT_WRITE) !== 0) {
+      // A socket is nearly always writable: a lingering WRITE interest would cost a
+      // wake-up for nothing right away, so drop it now (read interest may linger).
+      this.#shrink(st);
+    } else {
+      this.#update(st);
+    }
+    return true;
+  }
+
+  /**
+   * The state `fileobj` is waited on through, before a wait starts (so that argument
+   * errors come first). {@link Dispatcher.addWaiter} registers the wait.
+   * @throws what {@link toFd} throws.
+   */
+  waitState(fileobj: FileLike): FdState {
+    return this.#acquire(fileobj);
+  }
+
+  /** Forgets a state that a wait acquired but did not use (an already-aborted signal). */
+  unused(st: FdState): void {
+    if (!st.active && st.interest === 0) this.#forget(st);
+  }
+
+  /**
+   * Adds a waiter on `st`, registering interest as needed.
+   * @throws OSError when the kernel refuses the fd (the waiter is not added).
+   */
+  addWaiter(st: FdState, write: boolean, w: Waiter): void {
+    const list = st.waiters(write);
+    list.push(w);
+    try {
+      this.#update(st);
+    } catch (err) {
+      list.pop();
+      this.#update(st);
+      throw err;
+    }
+  }
+
+  /**
+   * Settles a waiter early (timeout, abort): takes it off its list and resolves it
+   * (`reason` null, `rejects` false) or rejects it with `reason`. Nothing if it was
+   * settled already.
+   */
+  settle(st: FdState, write: boolean, w: Waiter, reason: unknown, rejects = reason !== null): void {
+    const list = st.waiters(write);
+    const i = list.indexOf(w);
+    if (i < 0) return;
+    list.splice(i, 1);
+    w.cleanup();
+    if (rejects) w.reject(reason);
+    else w.resolve();
+    if (!st.dead) this.#update(st);
+  }
+
+  /**
+   * A waiter's timeout of `ms` ran out: it rejects with `TimeoutError`, unless the fd is
+   * ready by now (Node runs timers before its poll phase, so a ready fd may not have
+   * been dispatched yet): a ready fd wins over its timeout.
+   */
+  timeUp(st: FdState, write: boolean, w: Waiter, ms: number): void {
+    if (!st.dead && readyNow(st.fd, write)) this.settle(st, write, w, null);
+    else this.settle(st, write, w, timeoutError(write, st.fd, ms));
+  }
+
+  /** Whether registrations keep the process alive (`ref()`/`unref()`). */
+  setUserRef(on: boolean): void {
+    this.#userRef = on;
+    this.#refresh();
+  }
+
   // ---- bookkeeping -----------------------------------------------------------------
 
   /** The state for `fileobj`'s fd, created if needed. */
-  acquire(fileobj: FileLike): FdState {
+  #acquire(fileobj: FileLike): FdState {
     const fd = toFd(fileobj);
     let st = this.#states.get(fd);
-    if (st === undefined) {
-      st = new FdState(fd, fileobj);
-      this.#states.set(fd, st);
-      return st;
-    }
-    if (st.fileobj !== fileobj || typeof fileobj === 'number') {
+    if (st !== undefined && (st.fileobj !== fileobj || typeof fileobj === 'number')) {
       if (typeof st.fileobj === 'object' && fdOf(st.fileobj) !== fd) {
         // The object it was registered with has been closed (its fileno() changed) and
-        // the number now belongs to another file: what waited on the old one cannot
-        // be served, and epoll dropped the old registration by itself.
-        this.#stale(st);
-      } else if (!st.active && st.interest !== 0) {
-        // A lingering registration seen through a bare number or another object: the old
-        // file may have been closed and its number reused, which epoll cannot tell us.
-        // Register afresh (the fast path is for the same object awaited again).
+        // the number now belongs to another file: that file gets a state of its own,
+        // and what waited on the old one cannot be served. (epoll dropped the old file by
+        // itself; the selector still has to forget its key.)
+        this.#discard(st, true, () => closedWhileWaited(fd));
+        st = undefined;
+      } else if (st.interest !== 0) {
+        // Seen through a bare number or another object: the old file may have been
+        // closed behind the Reactor's back and its number reused, which epoll cannot
+        // tell (the kernel dropped the closed file from the set by itself). Register
+        // afresh; the fast path is for the same object awaited again.
         this.#dropInterest(st);
       }
+    }
+    if (st === undefined) {
+      st = new FdState(fd, fileobj);
+      if (this.#states.size === 0) this.#unsubscribe = onFdClosing(this.#onFdClosing);
+      this.#states.set(fd, st);
+      return st;
     }
     st.fileobj = fileobj;
     return st;
   }
 
-  /** Clears a state whose file was closed: callbacks go, waiters reject with EBADF. */
-  #stale(st: FdState): void {
-    this.#dropInterest(st);
-    st.clearCallbacks();
-    const err = OSError.fromErrno(EBADF, undefined, `fd ${st.fd} was closed while waited on`);
-    for (const list of [st.readWaiters, st.writeWaiters]) {
-      for (const w of list.splice(0)) {
-        w.cleanup();
-        w.reject(err);
-      }
-    }
-    if (st.active) {
-      st.active = false;
-      this.#active--;
-      this.#refresh();
-    }
-  }
-
-  /** The state of a file object, also found by identity once its `fileno()` fails. */
-  find(fileobj: FileLike): FdState | undefined {
+  /**
+   * The state of a file object, also found by identity once its `fileno()` fails (a
+   * closed object: undefined if nothing of it is left).
+   * @throws what {@link toFd} throws for what is not a file object at all.
+   */
+  #find(fileobj: FileLike): FdState | undefined {
     try {
       return this.#states.get(toFd(fileobj));
     } catch (err) {
       for (const st of this.#states.values()) {
         if (st.readerObj === fileobj || st.writerObj === fileobj || st.fileobj === fileobj) return st;
       }
+      if (typeof fileobj === 'object' && fileobj !== null && typeof fileobj.fileno === 'function') return undefined;
       throw err;
     }
   }
@@ -134,28 +220,51 @@ export class Dispatcher {
     }
   }
 
-  /** Drops `st` altogether (its interest and its place in the table). */
-  forget(st: FdState): void {
-    this.#dropInterest(st);
+  /** Drops `st` from the table (and its interest from the selector if `unregister`). */
+  #forget(st: FdState, unregister = true): void {
+    if (unregister) this.#dropInterest(st);
+    else st.interest = 0;
     st.dead = true;
-    if (this.#states.get(st.fd) === st) this.#states.delete(st.fd);
+    if (this.#states.get(st.fd) === st) {
+      this.#states.delete(st.fd);
+      if (this.#states.size === 0) this.#unsubscribeClosing();
+    }
+  }
+
+  /**
+   * Ends `st`: its callbacks go, its waiters reject with `makeError()`, it leaves the
+   * table (and the selector if `unregister`) and the liveness count.
+   */
+  #discard(st: FdState, unregister: boolean, makeError: () => unknown): void {
+    st.drop(makeError);
+    this.#live(st);
+    this.#forget(st, unregister);
+  }
+
+  #unsubscribeClosing(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  /** Brings the liveness count in line with whether anyone wants `st`. */
+  #live(st: FdState): void {
+    const active = st.wanted() !== 0;
+    if (active === st.active) return;
+    st.active = active;
+    this.#active += active ? 1 : -1;
+    this.#refresh();
   }
 
   /**
    * Brings the selector and the liveness count in line with what `st` wants. Interest
-   * only grows here (with the syscall that needs); it shrinks in #dispatch.
+   * only grows here (with the syscall that needs); it shrinks in {@link Dispatcher.#shrink}.
    * @throws OSError when the kernel refuses the fd (e.g. EPERM for a regular file).
    */
-  update(st: FdState): void {
+  #update(st: FdState): void {
+    this.#live(st);
     const want = st.wanted();
-    const active = want !== 0;
-    if (active !== st.active) {
-      st.active = active;
-      this.#active += active ? 1 : -1;
-      this.#refresh();
-    }
     if ((want & ~st.interest) === 0) {
-      if (!active && st.interest === 0) this.forget(st);
+      if (want === 0 && st.interest === 0) this.#forget(st);
       return;
     }
     const sel = this.selector;
@@ -174,25 +283,21 @@ export class Dispatcher {
    * Shrinks the interest of `st` to what is wanted now (dropping it when nothing is), so
    * a level-triggered fd nobody waits on does not wake the loop again.
    */
-  shrink(st: FdState): void {
+  #shrink(st: FdState): void {
+    this.#live(st);
     const want = st.wanted();
-    if (st.active !== (want !== 0)) {
-      st.active = want !== 0;
-      this.#active += st.active ? 1 : -1;
-      this.#refresh();
-    }
     if (want === 0) {
-      this.forget(st);
+      this.#forget(st);
       return;
     }
     try {
       this.selector.modify(st.fd, want, st);
       st.interest = want;
     } catch {
-      // EBADF/ENOENT: the fd was closed under us (e.g. removeWriter after close()), so
-      // epoll has already forgotten it and the selector dropped its key. What is still
-      // wanted is wanted of a closed file, as with callbacks left on a closed fd; a
-      // later removal forgets the state. Never an uncaught error for a removal.
+      // EBADF/ENOENT: the fd was closed under us (e.g. removeWriter after a close that
+      // bypassed iomux), so epoll has already forgotten it and the selector dropped its
+      // key. What is still wanted is wanted of a closed file, as with callbacks left on
+      // a closed fd; a later removal forgets the state. Never an uncaught error.
       st.interest = 0;
     }
   }
@@ -208,12 +313,6 @@ export class Dispatcher {
     if (!w.active) w.start();
   }
 
-  /** Whether registrations keep the process alive (`ref()`/`unref()`). */
-  setUserRef(on: boolean): void {
-    this.#userRef = on;
-    this.#refresh();
-  }
-
   /** The libuv handle holds the process open iff somebody waits and ref() is on. */
   #refresh(): void {
     this.#watcher?.setRef(this.#userRef && this.#active > 0);
@@ -223,51 +322,36 @@ export class Dispatcher {
 
   /** From libuv's poll phase: hop to the check phase of this same loop iteration. */
   #wake(): void {
-    if (this.#scheduled || this.closed) return;
+    if (this.#scheduled || this.#closed) return;
     this.#scheduled = true;
     setImmediate(this.#dispatchFn);
   }
 
   #dispatch(): void {
     this.#scheduled = false;
-    if (this.closed) return;
+    if (this.#closed) return;
     const events = this.selector.select(0);
     for (const [key, ev] of events) {
       const st = key.data;
-      // Skip keys that are not ours (a given selector may hold others) or forgotten ones.
+      // Skip keys that are not ours (a given selector may hold others) and states that
+      // were forgotten or replaced (a callback closed the fd, maybe reused its number).
       if (this.#states.get(key.fd) !== st) continue;
       const before = st.wanted();
       if ((ev & EVENT_READ) !== 0) {
-        const cb = st.reader;
-        if (cb !== null) {
-          try {
-            cb(st.readerObj);
-          } catch (err) {
-            reportUncaught(err);
-          }
-          if (this.closed) return;
-        }
-        if (st.readWaiters.length !== 0) resolveAll(st.readWaiters);
+        st.fire(false, reportUncaught);
+        if (this.#closed) return;
       }
       if ((ev & EVENT_WRITE) !== 0 && !st.dead) {
-        const cb = st.writer;
-        if (cb !== null) {
-          try {
-            cb(st.writerObj);
-          } catch (err) {
-            reportUncaught(err);
-          }
-          if (this.closed) return;
-        }
-        if (st.writeWaiters.length !== 0) resolveAll(st.writeWaiters);
+        st.fire(true, reportUncaught);
+        if (this.#closed) return;
       }
       if (st.dead) continue;
       if ((ev & ~before) !== 0) {
         // An event nobody wanted: the interest was lingering. Shrink it to what is
         // wanted now, so a level-triggered fd does not wake the loop again.
-        this.shrink(st);
-      } else if (st.active && st.wanted() === 0) {
-        this.update(st); // resolved waiters: lower the liveness count, keep the interest
+        this.#shrink(st);
+      } else {
+        this.#live(st); // resolved waiters: lower the liveness count, keep the interest
       }
     }
     if (this.selector.getMap()?.size === 0) this.#watcher?.stop();
@@ -280,25 +364,17 @@ export class Dispatcher {
    * selector if it is owned (a given one only loses the reactor's registrations).
    */
   shutdown(err: Error): void {
-    this.closed = true;
-    const states = [...this.#states.values()];
-    this.#states.clear();
-    for (const st of states) {
-      st.dead = true;
-      st.clearCallbacks();
-      for (const list of [st.readWaiters, st.writeWaiters]) {
-        const ws = list.splice(0);
-        for (const w of ws) {
-          w.cleanup();
-          w.reject(err);
-        }
-      }
-      if (!this.ownsSelector && st.interest !== 0 && !this.selector.closed) this.#dropInterest(st);
-      st.interest = 0;
-    }
-    this.#active = 0;
+    this.#closed = true;
+    const unregister = !this.ownsSelector && !this.selector.closed;
+    for (const st of [...this.#states.values()]) this.#discard(st, unregister, () => err);
+    this.#unsubscribeClosing();
     this.#watcher?.close();
     this.#watcher = null;
     if (this.ownsSelector) this.selector.close();
   }
+}
+
+/** The error of a wait whose fd was closed. */
+function closedWhileWaited(fd: number): OSError {
+  return OSError.fromErrno(EBADF, undefined, `fd ${fd} was closed while waited on`);
 }

@@ -9,13 +9,10 @@
  * signals, lifetime); the per-fd bookkeeping and the dispatch are in dispatcher.ts.
  */
 import { ClosedError } from '../errors.js';
-import { describeValue, type FileLike } from '../select/args.js';
-import { EVENT_WRITE } from '../selectors/key.js';
+import { describe, toFunction, toWaitOptions, type FileLike } from '../validate.js';
 import { newPollableSelector, type PollableSelector } from '../selectors/default.js';
 import { Dispatcher } from './dispatcher.js';
-import {
-  Waiter, checkWaitOptions, readyNow, timeoutError, type FdState, type ReactorWaitOptions, type ReadyCallback,
-} from './waiter.js';
+import { Waiter, type FdState, type ReactorWaitOptions, type ReadyCallback } from './waiter.js';
 
 function closedError(): ClosedError {
   return new ClosedError('reactor is closed');
@@ -45,8 +42,7 @@ export class Reactor implements Disposable {
     const s = selector as Partial<PollableSelector>;
     if (typeof s !== 'object' || typeof s.fileno !== 'function' || typeof s.select !== 'function'
       || typeof s.register !== 'function' || typeof s.modify !== 'function' || typeof s.unregister !== 'function') {
-      const name = typeof selector === 'object' ? (selector as object).constructor?.name : typeof selector;
-      throw new TypeError(`Reactor needs a selector with fileno() (such as EpollSelector) for libuv to watch, got ${name}`);
+      throw new TypeError(`selector must have fileno() (such as EpollSelector) for libuv to watch, got ${describe(selector)}`);
     }
     selector.fileno(); // ClosedError for a closed selector
     this.#d = new Dispatcher(selector as PollableSelector<FdState>, false);
@@ -64,37 +60,13 @@ export class Reactor implements Disposable {
 
   // ---- callbacks -------------------------------------------------------------------
 
-  #add(fileobj: FileLike, callback: ReadyCallback, write: boolean): void {
-    const d = this.#d;
-    if (d.closed) throw closedError();
-    if (typeof callback !== 'function') throw new TypeError(`callback must be a function, got ${describeValue(callback)}`);
-    const st = d.acquire(fileobj);
-    const prev = write ? st.writer : st.reader;
-    const prevObj = write ? st.writerObj : st.readerObj;
-    st.setCallback(write, callback, fileobj);
-    try {
-      d.update(st);
-    } catch (err) {
-      st.setCallback(write, prev, prevObj);
-      d.update(st);
-      throw err;
-    }
+  #add(fileobj: FileLike, callback: unknown, write: boolean): void {
+    if (this.#d.closed) throw closedError();
+    this.#d.addCallback(fileobj, write, toFunction<ReadyCallback>(callback));
   }
 
   #remove(fileobj: FileLike, write: boolean): boolean {
-    const d = this.#d;
-    if (d.closed) return false;
-    const st = d.find(fileobj);
-    if (st === undefined || (write ? st.writer : st.reader) === null) return false;
-    st.setCallback(write, null, -1);
-    if (write && (st.interest & ~st.wanted() & EVENT_WRITE) !== 0) {
-      // A socket is nearly always writable: a lingering WRITE interest would cost a
-      // wake-up for nothing right away, so drop it now (read interest may linger).
-      d.shrink(st);
-    } else {
-      d.update(st);
-    }
-    return true;
+    return !this.#d.closed && this.#d.removeCallback(fileobj, write);
   }
 
   /**
@@ -133,25 +105,21 @@ export class Reactor implements Disposable {
     let args;
     let st: FdState;
     try {
-      args = checkWaitOptions(opts);
-      st = d.acquire(fileobj);
+      args = toWaitOptions(opts);
+      st = d.waitState(fileobj);
     } catch (err) {
       return Promise.reject(err);
     }
     const signal = args.signal;
     if (signal !== null && signal.aborted) {
-      if (!st.active && st.interest === 0) d.forget(st);
+      d.unused(st);
       return Promise.reject(signal.reason);
     }
     return new Promise<void>((resolve, reject) => {
       const w = new Waiter(resolve, reject);
-      const list = write ? st.writeWaiters : st.readWaiters;
-      list.push(w);
       try {
-        d.update(st);
+        d.addWaiter(st, write, w);
       } catch (err) {
-        list.pop();
-        d.update(st);
         reject(err);
         return;
       }
@@ -161,28 +129,16 @@ export class Reactor implements Disposable {
         // timer fires, an fd that is ready by then (not yet dispatched) still resolves.
         w.timer = setTimeout(() => {
           w.timer = null;
-          if (!st.dead && readyNow(st.fd, write)) this.#settle(st, list, w, null);
-          else this.#settle(st, list, w, timeoutError(write ? 'writable' : 'readable', st.fd, ms));
+          d.timeUp(st, write, w, ms);
         }, Math.ceil(ms));
         w.timer.unref(); // liveness is the libuv handle's business (ref()/unref())
       }
       if (signal !== null) {
         w.signal = signal;
-        w.onAbort = () => this.#settle(st, list, w, signal.reason, true);
+        w.onAbort = () => d.settle(st, write, w, signal.reason, true);
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
     });
-  }
-
-  /** Takes `w` off its list, then resolves it (`reason` null) or rejects it with `reason`. */
-  #settle(st: FdState, list: Waiter[], w: Waiter, reason: unknown, rejects = reason !== null): void {
-    const i = list.indexOf(w);
-    if (i < 0) return;
-    list.splice(i, 1);
-    w.cleanup();
-    if (rejects) w.reject(reason);
-    else w.resolve();
-    if (!st.dead) this.#d.update(st);
   }
 
   /**

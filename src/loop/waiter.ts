@@ -1,14 +1,16 @@
 /**
- * The Reactor's per-fd bookkeeping: who wants the fd (reader/writer callbacks and
- * promise waiters), and what interest the selector holds for it. Interest is kept
- * registered while nobody waits ("lingering") so the next await costs no syscall; it
- * is dropped only after a dispatch finds nobody wanting an event (see reactor.ts).
+ * The Reactor's per-fd record: who wants the fd (reader/writer callbacks and promise
+ * waiters) and what interest the selector holds for it. Interest is kept registered
+ * while nobody waits ("lingering") so the next await costs no syscall; it is dropped
+ * only after a dispatch finds nobody wanting an event (see dispatcher.ts).
+ *
+ * An `FdState` is changed by the dispatcher only; the Reactor asks the dispatcher.
  */
-import { TimeoutError, errno as E } from '../errors.js';
-import * as libc from '../sys/libc.js';
-import { sysret } from '../sys/call.js';
+import { TimeoutError } from '../errors.js';
+import { errno } from '../sys/errno.js';
+import { pollOne } from '../sys/pollfd.js';
 import { POLLIN, POLLOUT, POLLERR, POLLHUP } from '../sys/constants.js';
-import { describeValue, type FileLike } from '../select/args.js';
+import type { FileLike } from '../validate.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
 
 /** Options of `Reactor#readable` / `Reactor#writable`, in Node's style. */
@@ -22,42 +24,7 @@ export interface ReactorWaitOptions {
 /** A reader/writer callback: called with the file object it was added with. */
 export type ReadyCallback<F extends FileLike = FileLike> = (fileobj: F) => void;
 
-const ETIMEDOUT = E.ETIMEDOUT!;
-const TIMER_MAX = 0x7fffffff;
-
-/** Checked wait options: `timeout` -1 for none. */
-export interface WaitArgs {
-  timeout: number;
-  signal: AbortSignal | null;
-}
-
-const NO_ARGS: WaitArgs = Object.freeze({ timeout: -1, signal: null });
-
-/**
- * Validates `{ timeout, signal }`.
- * @throws TypeError for wrong types; RangeError for a negative, NaN or too large timeout.
- */
-export function checkWaitOptions(opts: unknown): WaitArgs {
-  if (opts === undefined || opts === null) return NO_ARGS;
-  if (typeof opts !== 'object') throw new TypeError(`options must be an object like { timeout, signal }, got ${describeValue(opts)}`);
-  const { timeout, signal } = opts as ReactorWaitOptions;
-  let t = -1;
-  if (timeout !== undefined && timeout !== null && timeout !== Infinity) {
-    if (typeof timeout !== 'number') throw new TypeError(`timeout must be a number of milliseconds or null, got ${describeValue(timeout)}`);
-    if (!(timeout >= 0 && timeout <= TIMER_MAX)) {
-      throw new RangeError(`timeout must be from 0 to ${TIMER_MAX} milliseconds (or null for none), got ${timeout}`);
-    }
-    t = timeout;
-  }
-  if (signal !== undefined && signal !== null) {
-    if (typeof signal !== 'object' || typeof (signal as AbortSignal).aborted !== 'boolean'
-      || typeof (signal as AbortSignal).addEventListener !== 'function') {
-      throw new TypeError(`signal must be an AbortSignal, got ${describeValue(signal)}`);
-    }
-    return { timeout: t, signal };
-  }
-  return t < 0 ? NO_ARGS : { timeout: t, signal: null };
-}
+const ETIMEDOUT = errno.ETIMEDOUT;
 
 /** One pending `readable()`/`writable()` promise. */
 export class Waiter {
@@ -86,30 +53,22 @@ export class Waiter {
   }
 }
 
-/** One `struct pollfd` (fd, events, revents), reused by {@link readyNow}. */
-const PFD = Buffer.alloc(8);
-
 /**
  * Whether `fd` is ready right now (a zero-timeout `poll()`), asked when a wait's timer
  * fires: Node's timers run before its poll phase in each loop iteration and measure
  * from a cached loop time, so a timer can fire while the fd is already ready but not
  * yet dispatched. A ready fd wins over its timeout. Errors and hang-ups count as ready
- * (selectors report them as READ|WRITE); a closed fd (POLLNVAL) does not.
+ * (selectors report them as READ|WRITE); a closed fd (POLLNVAL) or a failed call does not.
  */
 export function readyNow(fd: number, write: boolean): boolean {
-  PFD.writeInt32LE(fd, 0);
-  PFD.writeInt16LE(write ? POLLOUT : POLLIN, 4);
-  PFD.writeInt16LE(0, 6);
-  for (;;) {
-    const r = sysret(libc.poll(PFD, 1, 0) as number);
-    if (r >= 0) return r > 0 && (PFD.readInt16LE(6) & ((write ? POLLOUT : POLLIN) | POLLERR | POLLHUP)) !== 0;
-    if (r !== -E.EINTR!) return false; // EINTR: retry (PEP 475); anything else: not ready
-  }
+  const want = write ? POLLOUT : POLLIN;
+  const revents = pollOne(fd, want, 0);
+  return revents > 0 && (revents & (want | POLLERR | POLLHUP)) !== 0;
 }
 
 /** The error a timed-out wait rejects with. */
-export function timeoutError(what: string, fd: number, ms: number): Error {
-  return new TimeoutError(ETIMEDOUT, `fd ${fd} was not ${what} within ${ms} ms`);
+export function timeoutError(write: boolean, fd: number, ms: number): Error {
+  return new TimeoutError(ETIMEDOUT, `fd ${fd} was not ${write ? 'writable' : 'readable'} within ${ms} ms`);
 }
 
 /** Everything the Reactor knows about one fd. */
@@ -135,6 +94,11 @@ export class FdState {
     this.fileobj = fileobj;
   }
 
+  /** The reader or the writer callback. */
+  callback(write: boolean): ReadyCallback | null {
+    return write ? this.writer : this.reader;
+  }
+
   /** Sets (or, with `null` and -1, clears) the reader or the writer callback and its object. */
   setCallback(write: boolean, cb: ReadyCallback | null, obj: FileLike): void {
     if (write) {
@@ -146,15 +110,57 @@ export class FdState {
     }
   }
 
-  /** Drops both callbacks. */
-  clearCallbacks(): void {
-    this.reader = this.writer = null;
-    this.readerObj = this.writerObj = -1;
+  /** The read or the write waiters. */
+  waiters(write: boolean): Waiter[] {
+    return write ? this.writeWaiters : this.readWaiters;
   }
 
   /** The EVENT_* bits somebody wants now. */
   wanted(): number {
     return (this.reader !== null || this.readWaiters.length !== 0 ? EVENT_READ : 0)
       | (this.writer !== null || this.writeWaiters.length !== 0 ? EVENT_WRITE : 0);
+  }
+
+  /**
+   * Calls the reader (or writer) callback with its object, then resolves every read (or
+   * write) waiter. A callback's exception goes to `onError`; the waiters still resolve.
+   */
+  fire(write: boolean, onError: (err: unknown) => void): void {
+    const cb = write ? this.writer : this.reader;
+    if (cb !== null) {
+      try {
+        cb(write ? this.writerObj : this.readerObj);
+      } catch (err) {
+        onError(err);
+      }
+    }
+    const list = write ? this.writeWaiters : this.readWaiters;
+    const n = list.length;
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) {
+      const w = list[i]!;
+      if (w.timer !== null || w.onAbort !== null) w.cleanup();
+      w.resolve();
+    }
+    // Waiters added by the resolutions above cannot exist yet (they run as microtasks);
+    // the callback may have added some before, and they are served by this event too.
+    list.length = 0;
+  }
+
+  /**
+   * Forgets everything the fd was wanted for: both callbacks go and every waiter rejects
+   * with `makeError()` (called only if there is a waiter).
+   */
+  drop(makeError: () => unknown): void {
+    this.reader = this.writer = null;
+    this.readerObj = this.writerObj = -1;
+    if (this.readWaiters.length === 0 && this.writeWaiters.length === 0) return;
+    const err = makeError();
+    for (const list of [this.readWaiters, this.writeWaiters]) {
+      for (const w of list.splice(0)) {
+        w.cleanup();
+        w.reject(err);
+      }
+    }
   }
 }

@@ -3,20 +3,21 @@
  * libuv `uv_poll_t` handle driven over koffi. This is the only module that touches
  * libuv; see docs/design.md ("Watching the selector from libuv") for why this route.
  *
- * Rules kept here: one registered koffi callback per kind is shared by every handle
- * (the handle is found by its address), handle memory is freed only in the `uv_close`
- * callback, and the poll callback never throws into libuv.
+ * Rules kept here: one registered koffi callback (the poll callback) is shared by every
+ * handle (the handle is found by its address); handle memory comes from `malloc` and is
+ * freed by libc's `free` as the native `uv_close` callback; every handle is guarded for
+ * its thread's teardown (sys/uv.ts `guardHandle`); the poll callback never throws into
+ * libuv.
  */
 import * as uv from '../sys/uv.js';
 import { OSError } from '../errors.js';
+import { reportUncaught } from './uncaught.js';
 
 const { koffi } = uv;
 
-/** Open watchers by handle address, and handles waiting for their close callback. */
+/** Open watchers of this thread by handle address. */
 const byHandle = new Map<bigint, FdWatcher>();
-const closing = new Set<bigint>();
 let pollCb: unknown = null;
-let closeCb: unknown = null;
 let loop: unknown = null;
 let handleSize = 0;
 
@@ -27,14 +28,9 @@ function onPoll(handle: bigint, status: number): void {
     try {
       w.onReady(status);
     } catch (err) {
-      process.nextTick(() => { throw err; });
+      reportUncaught(err);
     }
   }
-}
-
-function onClose(handle: bigint): void {
-  closing.delete(handle);
-  koffi.free(handle as never);
 }
 
 function init(): void {
@@ -42,7 +38,6 @@ function init(): void {
   loop = uv.currentLoop(); // this thread's loop: a worker thread has its own
   handleSize = Number(uv.uv_handle_size(uv.UV_POLL));
   pollCb = koffi.register(onPoll, koffi.pointer(uv.UvPollCb));
-  closeCb = koffi.register(onClose, koffi.pointer(uv.UvCloseCb));
 }
 
 function uvCheck(ret: number, what: string): void {
@@ -70,12 +65,14 @@ export class FdWatcher {
   constructor(fd: number, onReady: (status: number) => void) {
     init();
     this.onReady = onReady;
-    const handle = koffi.alloc('uint8_t', handleSize) as unknown as bigint;
+    const handle = uv.malloc(handleSize) as bigint | null;
+    if (handle === null || handle === 0n) throw new Error('out of memory for a libuv poll handle');
     const r = uv.uv_poll_init(loop, handle, fd) as number;
     if (r < 0) {
-      koffi.free(handle as never); // never initialised: no uv_close needed
+      uv.free(handle); // never initialised: no uv_close needed
       uvCheck(r, 'uv_poll_init');
     }
+    uv.guardHandle(handle, loop);
     uv.uv_unref(handle);
     this.#handle = handle;
     byHandle.set(handle, this);
@@ -108,19 +105,19 @@ export class FdWatcher {
     else uv.uv_unref(this.#handle);
   }
 
-  /** Stops and closes the handle; its memory is freed in the close callback. Idempotent. */
+  /** Stops and closes the handle; libuv frees its memory once closed. Idempotent. */
   close(): void {
     const h = this.#handle;
     if (h === null) return;
     this.#handle = null;
     this.#active = false;
     byHandle.delete(h);
-    closing.add(h);
-    uv.uv_close(h, closeCb); // uv_close stops the poll handle itself
+    uv.releaseHandle(h);
+    uv.uv_close(h, uv.FREE); // uv_close stops the poll handle itself
   }
 }
 
-/** Watchers open and handles still closing (for leak tests). */
-export function watcherStats(): { open: number; closing: number } {
-  return { open: byHandle.size, closing: closing.size };
+/** Watchers open in this thread (for leak tests). */
+export function watcherStats(): { open: number } {
+  return { open: byHandle.size };
 }

@@ -303,7 +303,7 @@ export async function sockConnect(reactor: Readiness, sock: Socket, addr: Addres
     copy[0] = host;
     target = copy as unknown as AddressLike;
   }
-  // Non-blocking, connectEx never waits: 0, EINPROGRESS (EINTR too: the kernel goes on)
+  // Non-blocking, connectEx never waits: 0, EINPROGRESS (also after a signal: the kernel goes on)
   // or the errno.
   const r = sock.connectEx(target);
   if (r === 0) return;

@@ -6,7 +6,7 @@
  * Received fds are close-on-exec (MSG_CMSG_CLOEXEC).
  */
 import * as libc from '../sys/libc.js';
-import { raise, sysret } from '../sys/call.js';
+import { raise, retry } from '../sys/call.js';
 import { SOL_SOCKET, SCM_RIGHTS, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC, POLLIN, POLLOUT } from '../sys/constants.js';
 import {
   MSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, IOVEC_SIZE,
@@ -16,7 +16,6 @@ import { errno } from '../sys/errno.js';
 import { INT_MAX, describe, toBytesOrUtf8, toCInt, toInteger, toSize } from '../validate.js';
 import { where } from './scratch.js';
 
-const EINTR = errno.EINTR;
 const EAGAIN = errno.EAGAIN;
 
 /** Called on EAGAIN by a socket with a timeout: waits for `events` or throws TimeoutError. */
@@ -83,9 +82,8 @@ export function sendFds(fd: number, data: unknown, fds: readonly number[], flags
   }
   for (;;) {
     fillMsghdr(bytes.length, control);
-    const r = sysret(libc.sendmsg(fd, MSG, f | MSG_NOSIGNAL));
+    const r = retry(libc.sendmsg, fd, MSG, f | MSG_NOSIGNAL);
     if (r >= 0) return r;
-    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
     if (r === -EAGAIN && again) {
       again(POLLOUT); // a socket with a timeout: wait (or throw TimeoutError), then retry
       continue;
@@ -113,12 +111,11 @@ export function recvFds(fd: number, bufsize: number, maxfds: number, flags: unkn
   let n: number;
   for (;;) {
     fillMsghdr(bufsize, control);
-    const r = sysret(libc.recvmsg(fd, MSG, f | MSG_CMSG_CLOEXEC));
+    const r = retry(libc.recvmsg, fd, MSG, f | MSG_CMSG_CLOEXEC);
     if (r >= 0) {
       n = r;
       break;
     }
-    if (r === -EINTR) continue; // EINTR: retry (PEP 475).
     if (r === -EAGAIN && again) {
       again(POLLIN); // a socket with a timeout: wait (or throw TimeoutError), then retry
       continue;

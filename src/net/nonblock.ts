@@ -4,7 +4,7 @@
  * returns a count or 0 on success and `-errno` on failure. Not exported from the package.
  */
 import * as libc from '../sys/libc.js';
-import { sysret } from '../sys/call.js';
+import { sysret, sysretStarted } from '../sys/call.js';
 import { SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
 import { encodeAddress, type AddressLike, type SocketAddress } from './address.js';
@@ -42,9 +42,8 @@ export function tryAccept(sock: Socket): [Socket, SocketAddress] | number {
  */
 export function startConnect(sock: Socket, addr: AddressLike): number {
   const len = encodeAddress(sock.family, addr, ADDR);
-  const r = sysret(libc.connect(sock.fileno(), ADDR, len));
-  // EINTR: the connection carries on in the kernel, exactly like EINPROGRESS.
-  return r === -errno.EINTR ? NEG_EINPROGRESS : r;
+  // A signal does not stop the connection: it comes back as EINPROGRESS.
+  return sysretStarted(libc.connect(sock.fileno(), ADDR, len));
 }
 
 /** The pending error (`SO_ERROR`, positive errno, 0 for none), or `-errno` if that fails. */

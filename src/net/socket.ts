@@ -2,12 +2,12 @@
  * The `Socket` class: Python's `socket.socket` over a raw, close-on-exec fd, so it works
  * with every selector and the Reactor. Blocking methods block the thread (as Python's
  * do); in non-blocking mode an operation that would block throws `BlockingIOError`.
- * Signals (EINTR) are retried (PEP 475). A closed socket has fd -1, so every operation on
+ * Calls a signal interrupts are retried (PEP 475). A closed socket has fd -1, so every operation on
  * it fails with `OSError` EBADF, as in Python. `settimeout(seconds)` gives Python's third
  * mode: a non-blocking fd whose operations wait up to that long, then throw TimeoutError.
  */
 import * as libc from '../sys/libc.js';
-import { check, raise, sysret } from '../sys/call.js';
+import { check, closeFd, raise, retry, sysretStarted } from '../sys/call.js';
 import { fdClosing } from '../sys/closing.js';
 import {
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC, SO_DOMAIN, SO_TYPE, SO_PROTOCOL,
@@ -24,7 +24,6 @@ import { readyNow, waitFd } from './wait.js';
 import { setOption, getOption, sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
 
-const EINTR = errno.EINTR;
 const EAGAIN = errno.EAGAIN;
 const ECONNRESET = errno.ECONNRESET;
 const EINPROGRESS = errno.EINPROGRESS;
@@ -126,9 +125,9 @@ export class Socket {
     if (fd < 0) return;
     this.#fd = -1;
     fdClosing(fd); // a Reactor waiting on the fd rejects those waits and forgets it
-    const r = sysret(libc.close(fd));
-    // EINTR: Linux has released the fd already; ECONNRESET: the peer reset (Python ignores it).
-    if (r < 0 && r !== -EINTR && r !== -ECONNRESET) raise(r, 'close', `fd ${fd}`);
+    const r = closeFd(fd);
+    // ECONNRESET: the peer reset (Python ignores it).
+    if (r < 0 && r !== -ECONNRESET) raise(r, 'close', `fd ${fd}`);
   }
 
   /** Gives up ownership: returns the fd and leaves this socket closed (fd -1). */
@@ -213,8 +212,7 @@ export class Socket {
     let deadline = -1;
     for (;;) {
       ADDRLEN.writeUInt32LE(ADDR.length, 0);
-      const r = sysret(libc.accept4(this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC));
-      if (r === -EINTR) continue; // EINTR: retry (PEP 475).
+      const r = retry(libc.accept4, this.#fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
       if (r < 0) {
         deadline = T.again(this.#fd, this.#timeout, r, POLLIN, deadline, 'accept');
         continue;
@@ -247,12 +245,11 @@ export class Socket {
   /** Connects; returns 0, a positive errno, or TIMED_OUT. */
   #connect(addr: AddressLike): number {
     const len = encodeAddress(this.#family, addr, ADDR);
-    const r = sysret(libc.connect(this.#fd, ADDR, len));
-    if (r >= 0) return 0;
-    // EINTR: the connection carries on in the kernel, as with EINPROGRESS. Non-blocking:
+    // A signal does not stop the connection (it comes back as EINPROGRESS). Non-blocking:
     // report it in progress; blocking or with a timeout: wait for the outcome (PEP 475).
-    if (r !== -EINTR && (r !== -EINPROGRESS || this.#timeout <= 0)) return -r;
-    if (this.#timeout === 0) return EINPROGRESS;
+    const r = sysretStarted(libc.connect(this.#fd, ADDR, len));
+    if (r >= 0) return 0;
+    if (r !== -EINPROGRESS || this.#timeout === 0) return -r;
     try {
       waitFd(this.#fd, POLLOUT, this.#timeout < 0 ? -1 : performance.now() + this.#timeout * 1000, 'connect');
     } catch (e) {

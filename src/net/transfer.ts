@@ -1,14 +1,14 @@
 /**
  * The data-transfer loops behind `Socket`'s `recv`/`send` family, as functions of the fd
  * and the socket's Python-style timeout (seconds: -1 blocking, 0 non-blocking, > 0 a
- * timeout), so `socket.ts` keeps setup and options and these keep the I/O. Each loop
- * retries on EINTR (PEP 475); on EAGAIN a socket with a timeout waits for readiness (see
+ * timeout), so `socket.ts` keeps setup and options and these keep the I/O. Each call
+ * is retried after a signal (PEP 475, by the platform core's `retry`); on EAGAIN a socket with a timeout waits for readiness (see
  * {@link again}) and any other socket throws `BlockingIOError`, as Python's does.
  * Nothing here allocates per call beyond the result: small receives go through the
  * shared `RECV` scratch and are copied out exactly.
  */
 import * as libc from '../sys/libc.js';
-import { raise, sysret } from '../sys/call.js';
+import { raise, retry, sysret } from '../sys/call.js';
 import { AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
 import { describe, toBytesOrUtf8, toCInt, toSize, toWritableBytes } from '../validate.js';
@@ -17,7 +17,6 @@ import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, RECV, where } from './scratch.js';
 import { waitFd } from './wait.js';
 
-const EINTR = errno.EINTR;
 const EAGAIN = errno.EAGAIN;
 
 /**
@@ -53,9 +52,9 @@ function result(buf: Buffer, n: number, bufsize: number): Buffer {
 function recvLoop(fd: number, timeout: number, b: Uint8Array, n: number, flags: number): number {
   let deadline = -1;
   for (;;) {
-    const r = sysret(libc.recv(fd, b, n, flags));
+    const r = retry(libc.recv, fd, b, n, flags);
     if (r >= 0) return r;
-    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLIN, deadline, 'recv'); // EINTR: retry (PEP 475).
+    deadline = again(fd, timeout, r, POLLIN, deadline, 'recv');
   }
 }
 
@@ -64,9 +63,9 @@ function recvfromLoop(fd: number, timeout: number, b: Uint8Array, n: number, fla
   let deadline = -1;
   for (;;) {
     ADDRLEN.writeUInt32LE(ADDR.length, 0);
-    const r = sysret(libc.recvfrom(fd, b, n, flags, ADDR, ADDRLEN));
+    const r = retry(libc.recvfrom, fd, b, n, flags, ADDR, ADDRLEN);
     if (r >= 0) return r;
-    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLIN, deadline, 'recvfrom'); // EINTR: retry (PEP 475).
+    deadline = again(fd, timeout, r, POLLIN, deadline, 'recvfrom');
   }
 }
 
@@ -127,9 +126,9 @@ export function send(fd: number, timeout: number, data: unknown, flags: unknown)
   const f = toCInt(flags, 'flags') | MSG_NOSIGNAL;
   let deadline = -1;
   for (;;) {
-    const r = sysret(libc.send(fd, b, b.length, f));
+    const r = retry(libc.send, fd, b, b.length, f);
     if (r >= 0) return r;
-    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'send'); // EINTR: retry (PEP 475).
+    deadline = again(fd, timeout, r, POLLOUT, deadline, 'send');
   }
 }
 
@@ -144,14 +143,14 @@ export function sendall(fd: number, timeout: number, data: unknown, flags: unkno
   let off = 0;
   while (off < b.length) {
     const chunk = off === 0 ? b : b.subarray(off);
-    const r = sysret(libc.send(fd, chunk, chunk.length, f));
+    const r = retry(libc.send, fd, chunk, chunk.length, f);
     if (r >= 0) off += r;
-    else if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendall'); // EINTR: retry (PEP 475).
+    else deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendall');
   }
   if (b.length === 0) {
     // Python's sendall(b'') still makes one send call (a closed socket is EBADF).
-    const r = sysret(libc.send(fd, b, 0, f));
-    if (r < 0 && r !== -EINTR) raise(r, 'sendall', where(fd));
+    const r = retry(libc.send, fd, b, 0, f);
+    if (r < 0) raise(r, 'sendall', where(fd));
   }
 }
 
@@ -162,10 +161,10 @@ export function sendto(fd: number, timeout: number, family: number, data: unknow
   const len = encodeAddress(family, addr, ADDR);
   let deadline = -1;
   for (;;) {
-    const r = sysret(libc.sendto(fd, bytes, bytes.length, f, ADDR, len));
+    const r = retry(libc.sendto, fd, bytes, bytes.length, f, ADDR, len);
     if (r >= 0) return r;
-    // EINTR: retry (PEP 475). A wait cannot touch ADDR, so the encoded address stays.
-    if (r !== -EINTR) deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendto', `${describe(addr)} (${where(fd)})`);
+    // A wait cannot touch ADDR, so the encoded address stays for the next try.
+    deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendto', `${describe(addr)} (${where(fd)})`);
   }
 }
 
@@ -197,21 +196,15 @@ function fastRange(buf: unknown, offset: number, length: number | undefined, wha
 export function tryRecvInto(fd: number, buf: Uint8Array, offset: number, length: number | undefined): number {
   const len = fastRange(buf, offset, length, 'tryRecvInto');
   // At offset 0 the length argument alone bounds the kernel's write: no subarray needed.
-  const b = offset === 0 ? buf : buf.subarray(offset, offset + len);
-  for (;;) {
-    const r = sysret(libc.recv(fd, b, len, MSG_DONTWAIT));
-    if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
-  }
+  // With MSG_DONTWAIT the call never sleeps, so no signal can interrupt it: one call.
+  return sysret(libc.recv(fd, offset === 0 ? buf : buf.subarray(offset, offset + len), len, MSG_DONTWAIT));
 }
 
 /** `send(2)` of `buf[offset..offset+length)` with MSG_DONTWAIT | MSG_NOSIGNAL: the count or -errno. */
 export function trySend(fd: number, buf: Uint8Array, offset: number, length: number | undefined): number {
   const len = fastRange(buf, offset, length, 'trySend');
-  const b = offset === 0 ? buf : buf.subarray(offset, offset + len);
-  for (;;) {
-    const r = sysret(libc.send(fd, b, len, MSG_DONTWAIT | MSG_NOSIGNAL));
-    if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
-  }
+  // MSG_DONTWAIT: never sleeps (one call, as tryRecvInto); MSG_NOSIGNAL: EPIPE, not SIGPIPE.
+  return sysret(libc.send(fd, offset === 0 ? buf : buf.subarray(offset, offset + len), len, MSG_DONTWAIT | MSG_NOSIGNAL));
 }
 
 /**
@@ -219,11 +212,8 @@ export function trySend(fd: number, buf: Uint8Array, offset: number, length: num
  * -errno. The peer's address is left in `ADDR`/`ADDRLEN` (see {@link acceptedAddress}).
  */
 export function tryAcceptFd(fd: number): number {
-  for (;;) {
-    ADDRLEN.writeUInt32LE(ADDR.length, 0);
-    const r = sysret(libc.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (r !== -EINTR) return r; // EINTR: retry (PEP 475).
-  }
+  ADDRLEN.writeUInt32LE(ADDR.length, 0);
+  return retry(libc.accept4, fd, ADDR, ADDRLEN, SOCK_CLOEXEC | SOCK_NONBLOCK);
 }
 
 /** The peer address of the last successful {@link tryAcceptFd} (read it before any other call). */
