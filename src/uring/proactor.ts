@@ -61,9 +61,15 @@ function sysctlDisabled(): string {
  * (ENOSYS), it is switched off (`kernel.io_uring_disabled`) or a seccomp profile refuses
  * it (EPERM/ENOSYS, Docker's default profile does), or an operation iomux needs is
  * missing (kernels before 5.19: provided-buffer rings). Probed once, then cached.
+ * `IOMUX_URING=off` in the environment makes it answer "unsupported" (to exercise the
+ * fallbacks).
  */
 export function uringSupport(): UringSupport {
   if (support !== null) return support;
+  if (process.env['IOMUX_URING'] === 'off') {
+    support = { supported: false, reason: 'io_uring is switched off by IOMUX_URING=off', errno: errno.ENOSYS };
+    return support;
+  }
   const params = new Uint8Array(ring.PARAMS_SIZE);
   const fd = Number(ring.setupCall(ring.SYS_io_uring_setup, 4, params));
   if (fd < 0) {

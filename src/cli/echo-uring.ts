@@ -1,0 +1,119 @@
+/**
+ * The io_uring echo server (`iomux echo --mode uring`): a `Proactor` inside Node's own
+ * event loop (libuv watches the ring fd). One multishot accept on the listener; per
+ * connection one multishot recv into the ring's provided buffers; each chunk received is
+ * sent back straight from its buffer (no copy), and the buffer returns to the ring when
+ * the send completes. One `io_uring_enter` per loop turn submits every send and reaps
+ * every completion; no JavaScript object is created per message.
+ */
+import { Proactor, Socket, AF_INET, AF_INET6, SOCK_STREAM, errno } from '../index.js';
+import {
+  listen, prepareConnection, acceptFailure, AcceptPauses, ACCEPT_RETRY_DELAY_MS,
+  type EchoStats, type ListenInfo,
+} from './echo-common.js';
+
+const ECANCELED = errno.ECANCELED;
+
+/** An echo server on a Proactor; stops with {@link UringEchoServer.close}. */
+export class UringEchoServer {
+  /** Where it listens. */
+  readonly address: ListenInfo;
+  /** Always `'io_uring'`. */
+  readonly backend = 'io_uring';
+  readonly #proactor: Proactor;
+  readonly #listener: Socket;
+  readonly #family: number;
+  readonly #conns = new Map<number, Socket>();
+  readonly #stats: EchoStats = { connections: 0, open: 0, bytes: 0 };
+  readonly #pauses = new AcceptPauses();
+  readonly #log: (line: string) => void;
+  #resume: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  readonly #onAccept = (fd: number): void => this.#accepted(fd);
+  readonly #onRecv = (n: number, _buf: Uint8Array, bid: number, fd: number): boolean => {
+    if (n > 0) {
+      this.#stats.bytes += n;
+      this.#proactor.sendBuffer(fd, bid, 0, n, this.#onSent);
+      return true; // the send gives the buffer back
+    }
+    if (n !== -ECANCELED) this.#drop(fd); // 0: the client closed; < 0: reset or error
+    return false;
+  };
+  readonly #onSent = (r: number, fd: number): void => {
+    if (r < 0 && r !== -ECANCELED) this.#drop(fd);
+  };
+
+  /**
+   * Listens on `host:port` and serves at once.
+   * @throws OSError when io_uring is unavailable (see `uringSupport()`).
+   */
+  constructor(host: string, port: number, backlog: number, log: (line: string) => void = () => {}) {
+    this.#log = log;
+    this.#proactor = new Proactor();
+    let listening: ReturnType<typeof listen> | undefined;
+    try {
+      listening = listen(host, port, backlog);
+      this.#proactor.accept(listening.sock.fileno(), this.#onAccept);
+    } catch (e) {
+      this.#proactor.close();
+      listening?.sock.close();
+      throw e;
+    }
+    this.#listener = listening.sock;
+    this.address = listening.info;
+    this.#family = listening.info.family === 'IPv6' ? AF_INET6 : AF_INET;
+  }
+
+  #accepted(fd: number): void {
+    if (this.#closed) return;
+    if (fd < 0) {
+      // The multishot accept ended. Out of fds or memory: retry in a while; anything else
+      // (a client that gave up): at once.
+      if (fd === -ECANCELED) return;
+      if (acceptFailure(fd) === 'pause') {
+        const line = this.#pauses.pause(fd);
+        if (line !== null) this.#log(line);
+        this.#resume = setTimeout(() => {
+          this.#resume = undefined;
+          if (!this.#closed) this.#proactor.accept(this.#listener.fileno(), this.#onAccept);
+        }, ACCEPT_RETRY_DELAY_MS);
+      } else {
+        this.#proactor.accept(this.#listener.fileno(), this.#onAccept);
+      }
+      return;
+    }
+    this.#pauses.accepted();
+    const sock = new Socket(this.#family, SOCK_STREAM, 0, fd);
+    try {
+      prepareConnection(sock);
+      this.#conns.set(fd, sock);
+      this.#stats.connections++;
+      this.#proactor.recv(fd, this.#onRecv);
+    } catch {
+      this.#conns.delete(fd);
+      sock.close(); // the peer vanished between accept and set-up
+    }
+  }
+
+  #drop(fd: number): void {
+    const sock = this.#conns.get(fd);
+    if (sock === undefined) return;
+    this.#conns.delete(fd);
+    sock.close(); // the Proactor cancels the fd's operations first
+  }
+
+  /** Closes every connection, the listener and the Proactor (idempotent); returns the counters. */
+  close(): EchoStats {
+    if (!this.#closed) {
+      this.#closed = true;
+      clearTimeout(this.#resume);
+      this.#stats.open = this.#conns.size;
+      this.#proactor.close();
+      for (const sock of this.#conns.values()) sock.close();
+      this.#conns.clear();
+      this.#listener.close();
+    }
+    return { ...this.#stats };
+  }
+}
