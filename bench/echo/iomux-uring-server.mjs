@@ -24,16 +24,14 @@ const onRecv = (n, _buf, bid, fd) => {
   return false;
 };
 function drop(fd) {
-  const s = conns.get(fd);
-  if (s === undefined) return;
-  conns.delete(fd);
-  s.close();
+  if (conns.delete(fd)) p.close(fd); // after the echoes queued on it
 }
 p.accept(listener.fileno(), (fd) => {
   if (fd < 0) return;
   const s = new Socket(AF_INET, SOCK_STREAM, 0, fd);
   s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-  conns.set(fd, s);
+  s.detach();
+  conns.set(fd, true);
   p.recv(fd, onRecv);
 });
 if (mode === 'blocking') p.run();

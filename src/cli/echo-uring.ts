@@ -6,7 +6,7 @@
  * the send completes. One `io_uring_enter` per loop turn submits every send and reaps
  * every completion; no JavaScript object is created per message.
  */
-import { Proactor, Socket, AF_INET, AF_INET6, SOCK_STREAM, errno } from '../index.js';
+import { Proactor, Socket, AF_INET, AF_INET6, SOCK_STREAM, errno, os } from '../index.js';
 import {
   listen, prepareConnection, acceptFailure, AcceptPauses, ACCEPT_RETRY_DELAY_MS,
   type EchoStats, type ListenInfo,
@@ -23,7 +23,8 @@ export class UringEchoServer {
   readonly #proactor: Proactor;
   readonly #listener: Socket;
   readonly #family: number;
-  readonly #conns = new Map<number, Socket>();
+  /** Open connections: raw fds, closed through the ring after their queued echoes. */
+  readonly #conns = new Set<number>();
   readonly #stats: EchoStats = { connections: 0, open: 0, bytes: 0 };
   readonly #pauses = new AcceptPauses();
   readonly #log: (line: string) => void;
@@ -87,20 +88,19 @@ export class UringEchoServer {
     const sock = new Socket(this.#family, SOCK_STREAM, 0, fd);
     try {
       prepareConnection(sock);
-      this.#conns.set(fd, sock);
-      this.#stats.connections++;
-      this.#proactor.recv(fd, this.#onRecv);
     } catch {
-      this.#conns.delete(fd);
       sock.close(); // the peer vanished between accept and set-up
+      return;
     }
+    sock.detach(); // from here on the fd is the Proactor's
+    this.#conns.add(fd);
+    this.#stats.connections++;
+    this.#proactor.recv(fd, this.#onRecv);
   }
 
   #drop(fd: number): void {
-    const sock = this.#conns.get(fd);
-    if (sock === undefined) return;
-    this.#conns.delete(fd);
-    sock.close(); // the Proactor cancels the fd's operations first
+    // The receive ends now; the echoes already queued go out, then the fd closes.
+    if (this.#conns.delete(fd)) this.#proactor.close(fd);
   }
 
   /** Closes every connection, the listener and the Proactor (idempotent); returns the counters. */
@@ -110,7 +110,7 @@ export class UringEchoServer {
       clearTimeout(this.#resume);
       this.#stats.open = this.#conns.size;
       this.#proactor.close();
-      for (const sock of this.#conns.values()) sock.close();
+      for (const fd of this.#conns) os.close(fd);
       this.#conns.clear();
       this.#listener.close();
     }

@@ -324,6 +324,7 @@ export class Proactor {
   #closed = false;
   readonly #setupFlags: number;
   #disposing = false;
+  #drainWaiting = 0;
   readonly #unsubscribe: () => void;
   readonly #stats = { enters: 0, submitted: 0, completed: 0, overflows: 0, sqFull: 0 };
   readonly #turn = (): void => this.#loopTurn();
@@ -553,8 +554,10 @@ export class Proactor {
   }
 
   /**
-   * Closes `fd` through the ring after cancelling every operation on it (their callbacks
-   * get `-ECANCELED`). `cb` gets 0 or a negated errno. Returns the operation id.
+   * Closes `fd` through the ring: its receives and accepts are cancelled at once (their
+   * callbacks get `-ECANCELED`), the sends already queued on it go out first, then the
+   * close runs. The fd must not be owned by a `Socket` (detach it first). `cb` gets 0 or
+   * a negated errno. Returns the operation id.
    */
   close(fd: number, cb?: DoneCallback): number;
   /** Closes the Proactor itself (see {@link dispose}). */
@@ -564,11 +567,9 @@ export class Proactor {
     this.#open();
     const n = toInteger(fd, 'fd', 0, 0x7fffffff);
     const f = cb === undefined ? NOT_A_FUNCTION : toFunction<DoneCallback>(cb, 'cb');
-    fdClosing(n); // our own listener queues the cancel of every operation on n
+    this.#cancelFd(n, true); // receives and accepts end now; queued sends go out first
     const s = this.#alloc(K_CLOSE, n, f as never);
-    const i = this.#sqe(s);
-    this.#sqe8[i] = ring.IORING_OP_CLOSE;
-    this.#sqeI32[(i >> 2) + 1] = n;
+    this.#enqueueSend(s);
     return s;
   }
 
@@ -722,23 +723,34 @@ export class Proactor {
 
   /**
    * Closes the ring: cancels every operation in flight and waits (up to 1 s) for the
-   * kernel to finish them, so no receive can still write into the buffers; their callbacks
-   * get `-ECANCELED` (promises reject). Stops watching the ring fd, unmaps the rings and
+   * kernel to finish them, so no receive can still write into the buffers; every operation
+   * not yet reported gets `-ECANCELED` (promises reject), even one that completed
+   * meanwhile. Stops watching the ring fd, unmaps the rings and
    * buffers, and closes the ring fd. The sockets themselves stay open. Idempotent.
    */
   dispose(): void {
     if (this.#closed || this.#disposing) return;
     this.#disposing = true;
     this.#unsubscribe();
-    // Cancel everything in the kernel and drain what comes back.
-    if (this.#inFlight > 0) {
+    // Cancel everything in the kernel and wait until the kernel is done with every
+    // operation (so no receive can still write into the buffers), without dispatching:
+    // every operation not yet reported is reported as cancelled below.
+    let waiting = 0;
+    for (let s = 0; s < this.#cap; s++) {
+      const k = this.#kind[s];
+      if (k === K_FREE || (this.#flags[s]! & F_STARVED) !== 0) continue;
+      if ((k === K_SEND || k === K_CLOSE) && this.#sendHead[this.#fdOf[s]!] !== s) continue;
+      waiting++;
+    }
+    this.#drainWaiting = waiting;
+    if (waiting > 0) {
       const i = this.#sqeRaw();
       this.#sqe8[i] = ring.IORING_OP_ASYNC_CANCEL;
       this.#sqeI32[(i >> 2) + 1] = -1;
       this.#sqe32[(i + ring.SQE_OP_FLAGS) >> 2] = ring.IORING_ASYNC_CANCEL_ALL | (1 << 2) /* ANY */;
       this.#sqe32[(i + ring.SQE_USER_DATA) >> 2] = IGNORE;
       const until = performance.now() + 1000;
-      while (this.#inFlight > this.#starved.length) {
+      while (this.#drainWaiting > 0) {
         const left = until - performance.now();
         if (left <= 0) break;
         this.#enter(1, Math.min(left, 100));
@@ -937,11 +949,24 @@ export class Proactor {
     if (tail < 0) {
       this.#sendHead[fd] = s;
       this.#sendTail[fd] = s;
-      this.#armSend(s);
+      this.#armQueued(s);
     } else {
       this.#next[tail] = s;
       this.#sendTail[fd] = s;
     }
+  }
+
+  /** Starts the head of an fd's queue: a send, or the close queued behind the sends. */
+  #armQueued(s: number): void {
+    if (this.#kind[s] === K_SEND) {
+      this.#armSend(s);
+      return;
+    }
+    const fd = this.#fdOf[s]!;
+    fdClosing(fd);
+    const i = this.#sqe(s);
+    this.#sqe8[i] = ring.IORING_OP_CLOSE;
+    this.#sqeI32[(i >> 2) + 1] = fd;
   }
 
   #armSend(s: number): void {
@@ -960,11 +985,18 @@ export class Proactor {
   #sendDone(s: number): void {
     const fd = this.#fdOf[s]!;
     const next = this.#next[s]!;
-    if (this.#sendHead[fd] === s) {
-      this.#sendHead[fd] = next;
-      if (next < 0) this.#sendTail[fd] = -1;
-      else this.#armSend(next);
+    if (this.#sendHead[fd] !== s) return;
+    let n = next;
+    // Sends queued behind a cancelled one end with it (the fd is being closed).
+    while (n >= 0 && (this.#flags[n]! & F_USER_CANCEL) !== 0 && this.#kind[n] === K_SEND) {
+      const after = this.#next[n]!;
+      this.#sendHead[fd] = after;
+      this.#finish(n, -ECANCELED);
+      n = after;
     }
+    this.#sendHead[fd] = n;
+    if (n < 0) this.#sendTail[fd] = -1;
+    else this.#armQueued(n);
   }
 
   // ---- internals: buffers ----------------------------------------------------------------
@@ -1072,7 +1104,14 @@ export class Proactor {
         head = (head + 1) >>> 0;
         this.#cqHead = head;
         this.#stats.completed++;
-        if (slot !== IGNORE && slot < this.#cap && this.#gen[slot] === gen && this.#kind[slot] !== K_FREE) {
+        if (this.#disposing) {
+          // Closing: only note which operations the kernel has finished with.
+          if (slot !== IGNORE && slot < this.#cap && this.#gen[slot] === gen && this.#kind[slot] !== K_FREE
+            && (flags & ring.IORING_CQE_F_MORE) === 0 && (this.#flags[slot]! & F_ENDING) === 0) {
+            this.#flags[slot]! |= F_ENDING;
+            this.#drainWaiting--;
+          }
+        } else if (slot !== IGNORE && slot < this.#cap && this.#gen[slot] === gen && this.#kind[slot] !== K_FREE) {
           this.#dispatch(slot, res, flags);
           // A callback closed the Proactor: the ring memory is gone.
           if (this.#closed) return;
@@ -1176,6 +1215,7 @@ export class Proactor {
       this.#finish(s, res === -ETIME ? 0 : res);
       return;
     }
+    if (kind === K_CLOSE) this.#sendDone(s);
     // Close, cancel, nop.
     this.#finish(s, res);
   }
@@ -1188,10 +1228,16 @@ export class Proactor {
 
   /** An fd closed through iomux: cancel every operation on it first. */
   #onFdClosing(fd: number): void {
+    this.#cancelFd(fd, false);
+  }
+
+  /** Cancels the operations on `fd` (all of them, or all but its queued sends and close). */
+  #cancelFd(fd: number, keepSends: boolean): void {
     if (this.#closed || this.#inFlight === 0) return;
     let any = false;
     for (let s = 0; s < this.#cap; s++) {
-      if (this.#fdOf[s] === fd && this.#kind[s] !== K_FREE && this.#kind[s] !== K_CLOSE) {
+      const k = this.#kind[s];
+      if (this.#fdOf[s] === fd && k !== K_FREE && k !== K_CLOSE && !(keepSends && k === K_SEND)) {
         this.#flags[s]! |= F_USER_CANCEL;
         if ((this.#flags[s]! & F_STARVED) !== 0) {
           this.#flags[s]! &= ~F_STARVED;
@@ -1203,12 +1249,19 @@ export class Proactor {
       }
     }
     if (!any) return;
-    const i = this.#sqeRaw();
-    this.#sqe8[i] = ring.IORING_OP_ASYNC_CANCEL;
-    this.#sqe8[i + ring.SQE_FLAGS] = ring.IOSQE_CQE_SKIP_SUCCESS;
-    this.#sqeI32[(i >> 2) + 1] = fd;
-    this.#sqe32[(i + ring.SQE_OP_FLAGS) >> 2] = ring.IORING_ASYNC_CANCEL_FD | ring.IORING_ASYNC_CANCEL_ALL;
-    this.#sqe32[(i + ring.SQE_USER_DATA) >> 2] = IGNORE;
+    for (let s = 0; s < this.#cap; s++) {
+      const k = this.#kind[s];
+      if (this.#fdOf[s] !== fd || k === K_FREE || k === K_CLOSE || k === K_CANCEL || (keepSends && k === K_SEND)) continue;
+      if (k === K_SEND && this.#sendHead[fd] !== s) continue; // queued behind: ends with the head
+      const i = this.#sqeRaw();
+      this.#sqe8[i] = ring.IORING_OP_ASYNC_CANCEL;
+      this.#sqe8[i + ring.SQE_FLAGS] = ring.IOSQE_CQE_SKIP_SUCCESS;
+      this.#sqeI32[(i >> 2) + 1] = -1;
+      this.#sqe32[(i + ring.SQE_ADDR) >> 2] = s;
+      this.#sqe32[(i + ring.SQE_ADDR + 4) >> 2] = this.#gen[s]!;
+      this.#sqe32[(i + ring.SQE_USER_DATA) >> 2] = IGNORE;
+    }
+    if (keepSends) return;
     // Submit now: the caller closes the fd right after, and an operation still holding
     // the socket would keep it open in the kernel.
     if (!this.#inTurn) this.#enter(0, -1);
