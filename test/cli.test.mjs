@@ -311,7 +311,7 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
     [['echo'], 2, /^iomux echo: --port is required \(0 picks a free port\) \(see iomux echo --help\)\n$/],
     [['echo', '--port', '70000'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got '70000'/],
     [['echo', '--port', 'x'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got 'x'/],
-    [['echo', '--port', '0', '--mode', 'fast'], 2, /^iomux echo: --mode must be one of reactor, blocking, got 'fast'/],
+    [['echo', '--port', '0', '--mode', 'fast'], 2, /^iomux echo: --mode must be one of reactor, blocking, uring, got 'fast'/],
     [['echo', '--port', '0', '--backend', 'kqueue'], 2, /^iomux echo: --backend must be one of epoll, poll, select, got 'kqueue'/],
     [['echo', '--port', '0', '--mode', 'reactor', '--backend', 'poll'], 2, /^iomux echo: --mode reactor needs --backend epoll/],
     [['echo', '--port', '0', 'extra'], 2, /^iomux echo: Unexpected argument 'extra'/],

@@ -290,6 +290,33 @@ describe('Proactor', { skip }, () => {
   });
 });
 
+describe('iomux echo --mode uring', { skip }, () => {
+  test('echoes 20 clients (SHA-256), then SIGTERM closes everything and exits 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const c = spawn(process.execPath, [root + 'dist/cli/main.js', 'echo', '--port', '0', '--mode', 'uring'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stderr.on('data', (d) => { err += d; });
+    const port = await new Promise((resolve, reject) => {
+      c.stdout.on('data', (d) => { out += d; const m = /listening on 127\.0\.0\.1:(\d+) \(mode uring, backend io_uring/.exec(out); if (m) resolve(Number(m[1])); });
+      c.on('exit', () => reject(new Error(`exited early: ${err}`)));
+    });
+    const one = (i) => new Promise((resolve, reject) => {
+      const data = randomBytes(100000 + i);
+      const got = createHash('sha256');
+      const cl = net.connect(port, '127.0.0.1', () => cl.end(data));
+      cl.on('data', (d) => got.update(d));
+      cl.on('error', reject);
+      cl.on('close', () => (got.digest('hex') === createHash('sha256').update(data).digest('hex') ? resolve() : reject(new Error(`client ${i}: echo differs`))));
+    });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => one(i)));
+    const exited = new Promise((resolve) => c.on('exit', (code) => resolve(code)));
+    c.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    assert.match(out, /SIGTERM: closed 0 open connections; served 20 connections, echoed \d+ bytes/);
+  });
+});
+
 describe('where io_uring is unavailable', () => {
   test('uringSupport() says why, the constructor throws with that reason, iomux echo falls back with one line', () => {
     const env = { ...process.env, IOMUX_URING: 'off', FORCE_COLOR: '0' };
@@ -309,7 +336,8 @@ describe('where io_uring is unavailable', () => {
       import { spawn } from 'node:child_process';
       const c = spawn(process.execPath, [${JSON.stringify(root + 'dist/cli/main.js')}, 'echo', '--port', '0', '--mode', 'uring'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '', err = '';
-      c.stdout.on('data', (d) => { out += d; if (out.includes('listening')) c.kill('SIGTERM'); });
+      let killed = false;
+      c.stdout.on('data', (d) => { out += d; if (!killed && out.includes('listening')) { killed = true; c.kill('SIGTERM'); } });
       c.stderr.on('data', (d) => { err += d; });
       c.on('close', (code) => process.stdout.write(JSON.stringify({ code, out, err })));`], { encoding: 'utf8', env, timeout: 20000 });
     assert.equal(cli.status, 0, cli.stderr);
