@@ -193,7 +193,7 @@ describe('Proactor', { skip }, () => {
     }
     assert.ok(Buffer.concat(back).equals(data));
     let fired = 0;
-    p.timeout(10, (r) => { fired++; assert.equal(r, 0); });
+    p.timeout(10, (r) => { fired++; assert.equal(r, 0); p.stop(); });
     p.run(2000);
     assert.equal(fired, 1);
     const t0 = performance.now();

@@ -35,3 +35,6 @@ p.accept(listener.fileno(), (fd) => {
   p.recv(fd, onRecv);
 });
 if (mode === 'blocking') p.run();
+if (process.env.IOMUX_URING_STATS) {
+  process.on('SIGTERM', () => { process.stderr.write(JSON.stringify(p.stats) + '\n'); process.exit(0); });
+}

@@ -1299,7 +1299,11 @@ export class Proactor {
       for (let round = 0; round < 4; round++) {
         this.#reap();
         if (this.#closed) return;
-        if (this.#pending() === 0 && !this.#bufDirty && round > 0) break;
+        if (this.#pending() === 0) {
+          // Nothing to submit: buffers given back need no system call, only the store.
+          if (this.#bufDirty) this.#publishBuffers();
+          if (round > 0) break;
+        }
         this.#enter(0, -1);
         if (this.#closed) return;
         if (Atomics.load(this.#cqRing, this.#cqTailIdx) === this.#cqHead && this.#pending() === 0) break;
