@@ -862,7 +862,9 @@ export class Proactor {
 
   /** A zeroed SQE at the SQ tail (submitting early when the ring is full); returns its byte offset. */
   #sqeRaw(need = 1): number {
-    if (this.#sqTail - Atomics.load(this.#sqRing, this.#sqHeadIdx) > this.#sqEntries - need) {
+    // The kernel's head is read only when the last value read says the ring is full.
+    if (this.#sqTail - this.#sqSubmitted > this.#sqEntries - need
+      && this.#sqTail - Atomics.load(this.#sqRing, this.#sqHeadIdx) > this.#sqEntries - need) {
       this.#stats.sqFull++;
       this.#enter(0, -1);
       while (this.#sqTail - Atomics.load(this.#sqRing, this.#sqHeadIdx) > this.#sqEntries - need) {
