@@ -141,3 +141,35 @@ export const SQE_LEN = 24;
 export const SQE_OP_FLAGS = 28;
 export const SQE_USER_DATA = 32;
 export const SQE_BUF_GROUP = 40;
+
+// ---- closing a ring fd at a thread's teardown --------------------------------------------
+
+import koffi from 'koffi';
+
+const node = koffi.load(null as unknown as string);
+const napiAddCleanup = node.func('int napi_add_env_cleanup_hook(void *env, void *fun, void *arg)') as Fn;
+const napiRemoveCleanup = node.func('int napi_remove_env_cleanup_hook(void *env, void *fun, void *arg)') as Fn;
+const dlsym = lib.func('void *dlsym(void *handle, const char *symbol)') as Fn;
+/** libc's `close`, as an environment cleanup hook `void (*)(void *arg)` with the fd as arg. */
+let closeAddr: unknown = null;
+
+function env(): unknown {
+  return (koffi as unknown as { node: { env: unknown } }).node.env;
+}
+
+/**
+ * Makes the JS thread's teardown close `fd` natively (no JavaScript runs then): a worker
+ * thread that ends with a ring open does not leave the ring fd open in the process. Undo
+ * with {@link unguardFd} before closing the fd normally.
+ */
+export function guardFd(fd: number): void {
+  closeAddr ??= dlsym(null, 'close');
+  if (closeAddr === null) return;
+  napiAddCleanup(env(), closeAddr, BigInt(fd));
+}
+
+/** Removes the teardown hook of {@link guardFd}. */
+export function unguardFd(fd: number): void {
+  if (closeAddr === null) return;
+  napiRemoveCleanup(env(), closeAddr, BigInt(fd));
+}

@@ -450,6 +450,7 @@ export class Proactor {
       throw e;
     }
     this.#unsubscribe = onFdClosing((closing) => this.#onFdClosing(closing));
+    ring.guardFd(fd);
   }
 
   /** Counters of the ring's use so far. */
@@ -764,6 +765,7 @@ export class Proactor {
     }
     this.#starved = [];
     this.#watcher?.close();
+    ring.unguardFd(this.fd);
     closeFdRaw(this.fd);
     for (const m of this.#maps) ring.munmap(m.ptr, m.len);
     this.#maps.length = 0;
