@@ -877,8 +877,11 @@ export class Proactor {
     }
     const idx = this.#sqTail & this.#sqMask;
     this.#sqTail = (this.#sqTail + 1) >>> 0;
+    // Zero the 64-byte SQE with plain stores (TypedArray#fill is a runtime call).
+    const q = this.#sqe32;
     const w = idx << 4;
-    this.#sqe32.fill(0, w, w + 16);
+    q[w] = 0; q[w + 1] = 0; q[w + 2] = 0; q[w + 3] = 0; q[w + 4] = 0; q[w + 5] = 0; q[w + 6] = 0; q[w + 7] = 0;
+    q[w + 8] = 0; q[w + 9] = 0; q[w + 10] = 0; q[w + 11] = 0; q[w + 12] = 0; q[w + 13] = 0; q[w + 14] = 0; q[w + 15] = 0;
     this.#kick();
     return idx << 6;
   }
