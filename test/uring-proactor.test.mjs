@@ -149,6 +149,25 @@ describe('Proactor', { skip }, () => {
     assert.equal(p.stats.inFlight, 0);
   });
 
+  test('recvInto: single-shot receives into caller buffers (a small on-heap one too), end of stream, timeout', async (t) => {
+    const p = proactor(t);
+    const [a, b] = pair(t);
+    const small = new Uint8Array(16); // small typed arrays start on V8's heap
+    const pending = p.recvIntoAsync(a.fileno(), small);
+    await p.sleep(5);
+    for (let i = 0; i < 1000; i++) new Array(100).fill(i); // give the collector a reason to move things
+    b.send(Buffer.from('0123456789abcdefXYZ'));
+    assert.equal(await pending, 16);
+    assert.equal(Buffer.from(small).toString(), '0123456789abcdef');
+    const big = Buffer.alloc(100);
+    assert.equal(await p.recvIntoAsync(a.fileno(), big), 3);
+    assert.equal(big.subarray(0, 3).toString(), 'XYZ');
+    await assert.rejects(p.recvIntoAsync(a.fileno(), big, { timeoutMs: 30 }), TimeoutError);
+    b.shutdown(1); // SHUT_WR
+    assert.equal(await p.recvIntoAsync(a.fileno(), big), 0);
+    assert.throws(() => p.recvInto(a.fileno(), 'text', () => {}), TypeError);
+  });
+
   test('ring full: 200 operations on a 4-entry ring are submitted in batches and all complete in order', async (t) => {
     const p = proactor(t, { entries: 4 });
     const order = [];

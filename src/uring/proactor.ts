@@ -20,7 +20,7 @@ import { errno } from '../sys/errno.js';
 import { OSError } from '../sys/oserror.js';
 import { fdClosing, onFdClosing } from '../sys/closing.js';
 import { ClosedError } from '../errors.js';
-import { toInteger, toFunction, toOptions, toBytes, describe } from '../validate.js';
+import { toInteger, toFunction, toOptions, toBytes, toWritableBytes, describe } from '../validate.js';
 import { RingWatcher } from './watcher.js';
 import { readFileSync } from 'node:fs';
 
@@ -222,6 +222,7 @@ const K_CLOSE = 4;
 const K_CANCEL = 5;
 const K_TIMEOUT = 6;
 const K_NOP = 7;
+const K_RECV_INTO = 8;
 // Slot flags.
 const F_MULTI = 1;
 const F_USER_CANCEL = 2;
@@ -507,6 +508,32 @@ export class Proactor {
   }
 
   /**
+   * Receives once into the caller's `buf` (no provided buffer): `cb(n, fd)` with the byte
+   * count, 0 at end of stream, or a negated errno. `buf` must stay untouched until `cb`
+   * runs. Returns the operation id.
+   */
+  recvInto(fd: number, buf: Uint8Array, cb: DoneCallback, options?: OpOptions): number {
+    this.#open();
+    const n = toInteger(fd, 'fd', 0, 0x7fffffff);
+    const bytes = toWritableBytes(buf, 'buf');
+    const f = toFunction<DoneCallback>(cb, 'cb');
+    const tmo = timeoutOf(options);
+    void bytes.buffer; // an on-heap typed array moves off the heap here, so its address stays
+    const s = this.#alloc(K_RECV_INTO, n, f as never);
+    this.#ref[s] = bytes;
+    this.#setTimeout(s, tmo);
+    const i = this.#sqe(s);
+    this.#sqe8[i] = ring.IORING_OP_RECV;
+    this.#sqeI32[(i >> 2) + 1] = n;
+    const addr = Number(koffi.address(bytes));
+    this.#sqe32[(i + ring.SQE_ADDR) >> 2] = addr >>> 0;
+    this.#sqe32[(i + ring.SQE_ADDR + 4) >> 2] = Math.floor(addr / 0x100000000);
+    this.#sqe32[(i + ring.SQE_LEN) >> 2] = bytes.byteLength;
+    if (tmo >= 0) this.#linkTimeout(s, i);
+    return s;
+  }
+
+  /**
    * Sends all of `data` on `fd` (partial sends are continued; sends on one fd go out in
    * call order). `data` must not change until `cb` runs. Returns the operation id.
    */
@@ -652,6 +679,13 @@ export class Proactor {
       this.#flags[s] = 0;
       this.#setTimeout(s, tmo);
       this.#armRecv(s);
+    });
+  }
+
+  /** Receives once into `buf`; resolves to the byte count (0 at end of stream). */
+  recvIntoAsync(fd: number, buf: Uint8Array, options?: OpOptions): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.recvInto(fd, buf, (r) => settle(r, resolve, reject, 'recv'), options);
     });
   }
 
@@ -1215,6 +1249,10 @@ export class Proactor {
         this.#armAccept(s);
         return;
       }
+      this.#finish(s, this.#mapCancel(s, res));
+      return;
+    }
+    if (kind === K_RECV_INTO) {
       this.#finish(s, this.#mapCancel(s, res));
       return;
     }
