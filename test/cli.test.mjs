@@ -407,7 +407,7 @@ async function until(check, ms, what) {
   }
 }
 
-for (const mode of ['reactor', 'blocking']) {
+for (const mode of ['reactor', 'blocking', 'uring']) {
   test(`iomux echo (${mode}) out of fds: pauses accepting instead of spinning, serves open connections, resumes`, async (t) => {
     // Regression: with the fd limit reached the listener stays readable and every accept
     // fails with EMFILE at once, so both modes used a whole core while clients waited.

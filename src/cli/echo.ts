@@ -1,6 +1,6 @@
 /**
  * `iomux echo`: a TCP echo server that runs until SIGINT or SIGTERM, then closes every
- * connection and exits 0. Two engines:
+ * connection and exits 0. Three engines:
  *
  * - `--mode reactor`: the server lives on a `Reactor`, inside Node's own event loop (libuv
  *   watches the selector's epoll fd). Signals arrive as ordinary `process.on` events.
@@ -14,6 +14,9 @@
  *   thread keeps Node's event loop free, receives the signal there, and writes to the
  *   eventfd, which wakes the worker at once. The worker closes everything, reports, and
  *   exits; no timer, no cost on the hot path.
+ *
+ * - `--mode uring`: a `Proactor` (io_uring) inside Node's loop (echo-uring.ts); where
+ *   io_uring is unavailable it says so in one line on stderr and serves as `--mode reactor`.
  *
  * The first line on stdout is `iomux echo listening on HOST:PORT (...)`, so `--port 0`
  * (any free port) works for scripts, tests and the benchmark.
