@@ -459,7 +459,7 @@ for (const mode of ['reactor', 'blocking', 'uring']) {
   });
 }
 
-for (const mode of ['reactor', 'blocking']) {
+for (const mode of ['reactor', 'blocking', 'uring']) {
   test(`iomux echo (${mode}): a peer that keeps its socket full does not hold up the others or the stop`, async (t) => {
     // Each wake-up does one recv per ready connection, so a flooding peer gets one turn
     // like the others; and the Reactor returns to Node's loop between wake-ups, so the

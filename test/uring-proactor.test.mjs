@@ -119,13 +119,20 @@ describe('Proactor', { skip }, () => {
   test('cancel: a pending receive ends with -ECANCELED; an unknown operation is refused', async (t) => {
     const p = proactor(t);
     const [a] = pair(t);
+    let op;
     const got = await new Promise((resolve) => {
-      const op = p.recv(a.fileno(), (n) => resolve(n));
+      op = p.recv(a.fileno(), (n) => resolve(n));
       setTimeout(() => assert.equal(p.cancel(op), true), 20);
     });
     assert.equal(got, -errno.ECANCELED);
     assert.equal(p.cancel(12345), false);
-    assert.equal(p.stats.inFlight, 0);
+    // The ended operation's slot is taken again: its old id must not cancel the new one.
+    const again = new Promise((resolve) => p.recv(a.fileno(), (n) => resolve(n)));
+    assert.equal(p.cancel(op), false, 'a stale id matches nothing');
+    await p.sleep(5);
+    assert.equal(p.stats.inFlight, 1, 'the new receive is still in flight');
+    p.close(); // ends it
+    assert.equal(await again, -errno.ECANCELED);
   });
 
   test('linked timeouts: recvAsync and acceptAsync fail with TimeoutError; data before the timeout wins', async (t) => {
@@ -365,6 +372,41 @@ describe('iomux echo --mode uring', { skip }, () => {
     c.kill('SIGTERM');
     assert.equal(await exited, 0, err);
     assert.match(out, /SIGTERM: closed 0 open connections; served 20 connections, echoed \d+ bytes/);
+  });
+});
+
+describe('iomux echo --mode uring, a peer that sends but never reads', { skip }, () => {
+  test('does not hold every buffer: another client is still answered at once', async () => {
+    const { spawn } = await import('node:child_process');
+    const c = spawn(process.execPath, [root + 'dist/cli/main.js', 'echo', '--port', '0', '--mode', 'uring'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const port = await new Promise((resolve, reject) => {
+      c.stdout.on('data', (d) => { out += d; const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+      c.on('exit', () => reject(new Error('exited early')));
+    });
+    const exited = new Promise((resolve) => c.on('exit', (code) => resolve(code)));
+    const a = net.connect(port, '127.0.0.1');
+    a.pause(); // never reads its echoes
+    a.on('error', () => {});
+    const chunk = Buffer.alloc(64 << 10, 'x');
+    let flooding = true;
+    const pump = () => { while (flooding && a.write(chunk)); };
+    a.on('drain', pump);
+    a.on('connect', pump);
+    await new Promise((r) => setTimeout(r, 1000)); // long enough to fill every buffer of the ring
+    const b = net.connect(port, '127.0.0.1');
+    b.on('error', () => {});
+    await new Promise((r) => b.on('connect', r));
+    const reply = await Promise.race([
+      new Promise((r) => { b.once('data', (d) => r(String(d))); b.write('ping'); }),
+      new Promise((r) => setTimeout(() => r('no reply within 3 s'), 3000)),
+    ]);
+    flooding = false;
+    a.destroy();
+    b.destroy();
+    c.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(reply, 'ping');
   });
 });
 

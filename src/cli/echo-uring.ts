@@ -13,6 +13,11 @@ import {
 } from './echo-common.js';
 
 const ECANCELED = errno.ECANCELED;
+/**
+ * Echoes waiting to be sent on one connection before its receive pauses: a peer that
+ * sends but does not read would otherwise hold every provided buffer and stall the others.
+ */
+const MAX_QUEUED = 4;
 
 /** An echo server on a Proactor; stops with {@link UringEchoServer.close}. */
 export class UringEchoServer {
@@ -32,17 +37,36 @@ export class UringEchoServer {
   #closed = false;
 
   readonly #onAccept = (fd: number): void => this.#accepted(fd);
+  /** Per fd: echoes queued, whether the receive is paused, the receive's operation id. */
+  #queued = new Int32Array(1024);
+  #paused = new Uint8Array(1024);
+  #recvOp = new Float64Array(1024);
+
   readonly #onRecv = (n: number, _buf: Uint8Array, bid: number, fd: number): boolean => {
     if (n > 0) {
       this.#stats.bytes += n;
       this.#proactor.sendBuffer(fd, bid, 0, n, this.#onSent);
+      if (++this.#queued[fd]! >= MAX_QUEUED && this.#paused[fd] === 0) {
+        // The peer is not reading: stop receiving until its echoes are out (TCP's flow
+        // control then holds the peer back).
+        this.#paused[fd] = 1;
+        this.#proactor.cancel(this.#recvOp[fd]!);
+      }
       return true; // the send gives the buffer back
     }
     if (n !== -ECANCELED) this.#drop(fd); // 0: the client closed; < 0: reset or error
     return false;
   };
   readonly #onSent = (r: number, fd: number): void => {
-    if (r < 0 && r !== -ECANCELED) this.#drop(fd);
+    this.#queued[fd]!--;
+    if (r < 0) {
+      if (r !== -ECANCELED) this.#drop(fd);
+      return;
+    }
+    if (this.#paused[fd] === 1 && this.#queued[fd] === 0 && this.#conns.has(fd)) {
+      this.#paused[fd] = 0;
+      this.#recvOp[fd] = this.#proactor.recv(fd, this.#onRecv);
+    }
   };
 
   /**
@@ -93,9 +117,26 @@ export class UringEchoServer {
       return;
     }
     sock.detach(); // from here on the fd is the Proactor's
+    if (fd >= this.#queued.length) this.#growTables(fd);
+    this.#queued[fd] = 0;
+    this.#paused[fd] = 0;
     this.#conns.add(fd);
     this.#stats.connections++;
-    this.#proactor.recv(fd, this.#onRecv);
+    this.#recvOp[fd] = this.#proactor.recv(fd, this.#onRecv);
+  }
+
+  #growTables(fd: number): void {
+    let n = this.#queued.length;
+    while (n <= fd) n *= 2;
+    const q = new Int32Array(n);
+    q.set(this.#queued);
+    const p = new Uint8Array(n);
+    p.set(this.#paused);
+    const r = new Float64Array(n);
+    r.set(this.#recvOp);
+    this.#queued = q;
+    this.#paused = p;
+    this.#recvOp = r;
   }
 
   #drop(fd: number): void {

@@ -229,6 +229,8 @@ const F_USER_CANCEL = 2;
 const F_TIMEOUT = 4;
 const F_STARVED = 8;
 const F_ENDING = 16;
+/** Operation ids are `generation * OP_SLOTS + slot`. */
+const OP_SLOTS = 0x100000;
 /** user_data low word of internal SQEs whose completions are ignored. */
 const IGNORE = 0xffffffff;
 
@@ -489,7 +491,7 @@ export class Proactor {
     const s = this.#alloc(K_ACCEPT, fd, f as never);
     this.#flags[s] = F_MULTI;
     this.#armAccept(s);
-    return s;
+    return this.#opId(s);
   }
 
   /**
@@ -504,7 +506,7 @@ export class Proactor {
     const s = this.#alloc(K_RECV, n, f as never);
     this.#flags[s] = F_MULTI;
     this.#armRecv(s);
-    return s;
+    return this.#opId(s);
   }
 
   /**
@@ -530,7 +532,7 @@ export class Proactor {
     this.#sqe32[(i + ring.SQE_ADDR + 4) >> 2] = Math.floor(addr / 0x100000000);
     this.#sqe32[(i + ring.SQE_LEN) >> 2] = bytes.byteLength;
     if (tmo >= 0) this.#linkTimeout(s, i);
-    return s;
+    return this.#opId(s);
   }
 
   /**
@@ -551,7 +553,7 @@ export class Proactor {
     this.#bid[s] = -1;
     this.#setTimeout(s, tmo);
     this.#enqueueSend(s);
-    return s;
+    return this.#opId(s);
   }
 
   /**
@@ -571,7 +573,7 @@ export class Proactor {
     this.#bid[s] = bid;
     this.#tmo[s] = 0;
     this.#enqueueSend(s);
-    return s;
+    return this.#opId(s);
   }
 
   /** Gives provided buffer `bufferId` (kept by a recv callback) back to the ring. */
@@ -598,19 +600,22 @@ export class Proactor {
     this.#cancelFd(n, true); // receives and accepts end now; queued sends go out first
     const s = this.#alloc(K_CLOSE, n, f as never);
     this.#enqueueSend(s);
-    return s;
+    return this.#opId(s);
   }
 
   /**
-   * Cancels operation `op` (an id returned by an operation). The operation completes with
+   * Cancels operation `op` (the id an operation returned; an id of an operation that has
+   * ended never matches a later one). The operation completes with
    * `-ECANCELED` (or its result, if it had finished). `cb` gets the cancel's own result
    * (0, `-ENOENT` when nothing was found, `-EALREADY`). Returns false when `op` is not in
    * flight.
    */
   cancel(op: number, cb?: DoneCallback): boolean {
     this.#open();
-    const s = toInteger(op, 'op', 0, 0x7fffffff);
-    if (s >= this.#cap || this.#kind[s] === K_FREE || this.#kind[s] === K_CANCEL) return false;
+    const id = toInteger(op, 'op', 0);
+    const s = id % OP_SLOTS;
+    if (s >= this.#cap || this.#kind[s] === K_FREE || this.#kind[s] === K_CANCEL
+      || this.#gen[s] !== Math.floor(id / OP_SLOTS) % 0x100000000) return false;
     this.#flags[s]! |= F_USER_CANCEL;
     if ((this.#flags[s]! & F_STARVED) !== 0) {
       // Waiting for a buffer, not in the kernel: end it here.
@@ -640,7 +645,7 @@ export class Proactor {
     this.#sqeI32[(i >> 2) + 1] = -1;
     this.#writeTs(i, t);
     this.#sqe32[(i + ring.SQE_LEN) >> 2] = 1;
-    return s;
+    return this.#opId(s);
   }
 
   /** Completes `cb(0)` at the next turn: a wake-up that costs one SQE. */
@@ -648,7 +653,7 @@ export class Proactor {
     this.#open();
     const s = this.#alloc(K_NOP, -1, toFunction<DoneCallback>(cb, 'cb') as never);
     this.#sqe(s);
-    return s;
+    return this.#opId(s);
   }
 
   // ---- promise forms -------------------------------------------------------------------
@@ -839,8 +844,16 @@ export class Proactor {
     this.#cap = cap;
   }
 
+  /** The id of the operation in slot `s`: slot and generation, so a stale id never matches. */
+  #opId(s: number): number {
+    return this.#gen[s]! * OP_SLOTS + s;
+  }
+
   #alloc(kind: number, fd: number, cb: (...a: never[]) => unknown): number {
-    if (this.#free.length === 0) this.#grow(this.#cap * 2);
+    if (this.#free.length === 0) {
+      if (this.#cap >= OP_SLOTS) throw new RangeError(`more than ${OP_SLOTS} operations in flight`);
+      this.#grow(this.#cap * 2);
+    }
     const s = this.#free.pop()!;
     this.#kind[s] = kind;
     this.#flags[s] = 0;
