@@ -42,17 +42,25 @@ export class UringEchoServer {
   #paused = new Uint8Array(1024);
   #recvOp = new Float64Array(1024);
 
-  readonly #onRecv = (n: number, _buf: Uint8Array, bid: number, fd: number): boolean => {
+  readonly #onRecv = (n: number, buf: Uint8Array, bid: number, fd: number): boolean => {
     if (n > 0) {
       this.#stats.bytes += n;
-      this.#proactor.sendBuffer(fd, bid, 0, n, this.#onSent);
-      if (++this.#queued[fd]! >= MAX_QUEUED && this.#paused[fd] === 0) {
-        // The peer is not reading: stop receiving until its echoes are out (TCP's flow
-        // control then holds the peer back).
+      if (this.#queued[fd]! < MAX_QUEUED) {
+        this.#queued[fd]!++;
+        this.#proactor.sendBuffer(fd, bid, 0, n, this.#onSent);
+        return true; // the send gives the buffer back
+      }
+      // The peer is not reading its echoes. Stop receiving until they are out (TCP's flow
+      // control then holds the peer back), and copy what the kernel had already received
+      // out of the ring, so a stalled connection never holds more than MAX_QUEUED of the
+      // buffers every connection shares.
+      if (this.#paused[fd] === 0) {
         this.#paused[fd] = 1;
         this.#proactor.cancel(this.#recvOp[fd]!);
       }
-      return true; // the send gives the buffer back
+      this.#queued[fd]!++;
+      this.#proactor.send(fd, Buffer.from(buf.subarray(0, n)), this.#onSent);
+      return false;
     }
     if (n !== -ECANCELED) this.#drop(fd); // 0: the client closed; < 0: reset or error
     return false;

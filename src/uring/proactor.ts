@@ -1278,8 +1278,12 @@ export class Proactor {
     this.#finish(s, res);
   }
 
-  /** An operation cancelled by its linked timeout (not by the caller) reports ETIMEDOUT. */
+  /**
+   * An operation cancelled by its linked timeout (not by the caller) reports ETIMEDOUT; one
+   * the caller cancelled that ended for lack of buffers first reports ECANCELED.
+   */
   #mapCancel(s: number, res: number): number {
+    if (res === -ENOBUFS && (this.#flags[s]! & F_USER_CANCEL) !== 0) return -ECANCELED;
     if (res === -ECANCELED && (this.#flags[s]! & (F_TIMEOUT | F_USER_CANCEL)) === F_TIMEOUT) return -ETIMEDOUT;
     return res;
   }
