@@ -270,6 +270,9 @@ describe('Proactor', { skip }, () => {
     assert.deepEqual(results.map((r) => r[0]).sort(), ['accept', 'recv', 'timeout']);
     for (const [, r] of results) assert.equal(r, -errno.ECANCELED);
     assert.throws(() => p.nop(() => {}), ClosedError);
+    const q = new Proactor();
+    q[Symbol.dispose]();
+    assert.equal(q.closed, true);
     b.send(Buffer.from('ok'));
     assert.equal(a.recv(10).toString(), 'ok');
   });

@@ -810,6 +810,11 @@ export class Proactor {
     this.#maps.length = 0;
   }
 
+  /** `using p = new Proactor()`: closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   // ---- internals: slots ------------------------------------------------------------------
 
   #open(): void {
