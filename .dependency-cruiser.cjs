@@ -4,7 +4,7 @@
  * The layers, bottom to top; a module may import its own layer and the layers below it,
  * never one above, and no import cycle may exist anywhere:
  *
- *   validate.ts + sys/  →  errors.ts  →  select/ + os.ts  →  selectors/  →  loop/  →
+ *   validate.ts + sys/  →  errors.ts  →  select/ + os.ts  →  selectors/  →  loop/ + uring/  →
  *   net/  →  stream/  →  http/  →  cli/
  *
  * index.ts, the public API, sits on top: no module of the library imports it, and the
@@ -24,7 +24,7 @@ const LAYERS = [
   ['errors', ['errors\\.[jt]s$']],
   ['select', ['select/', 'os\\.[jt]s$']],
   ['selectors', ['selectors/']],
-  ['loop', ['loop/']],
+  ['loop', ['loop/', 'uring/']],
   ['net', ['net/']],
   ['stream', ['stream/']],
   ['http', ['http/']],
@@ -83,6 +83,20 @@ module.exports = {
       comment: 'os.ts and select/ share a layer but not code: what both need lives lower (validate.ts, sys/)',
       from: { path: anyOf(['select/']) },
       to: { path: anyOf(['os\\.[jt]s$']) },
+    },
+    {
+      name: 'loop-beside-uring',
+      severity: 'error',
+      comment: 'the Reactor (loop/) and the Proactor (uring/) share a layer but not code: what both need lives in sys/',
+      from: { path: anyOf(['loop/']) },
+      to: { path: anyOf(['uring/']) },
+    },
+    {
+      name: 'uring-beside-loop',
+      severity: 'error',
+      comment: 'the Reactor (loop/) and the Proactor (uring/) share a layer but not code: what both need lives in sys/',
+      from: { path: anyOf(['uring/']) },
+      to: { path: anyOf(['loop/', 'selectors/', 'select/', 'os\\.[jt]s$']) },
     },
     {
       name: 'net-sync-below-the-loop',

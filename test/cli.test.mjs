@@ -311,7 +311,7 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
     [['echo'], 2, /^iomux echo: --port is required \(0 picks a free port\) \(see iomux echo --help\)\n$/],
     [['echo', '--port', '70000'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got '70000'/],
     [['echo', '--port', 'x'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got 'x'/],
-    [['echo', '--port', '0', '--mode', 'fast'], 2, /^iomux echo: --mode must be one of reactor, blocking, got 'fast'/],
+    [['echo', '--port', '0', '--mode', 'fast'], 2, /^iomux echo: --mode must be one of reactor, blocking, uring, got 'fast'/],
     [['echo', '--port', '0', '--backend', 'kqueue'], 2, /^iomux echo: --backend must be one of epoll, poll, select, got 'kqueue'/],
     [['echo', '--port', '0', '--mode', 'reactor', '--backend', 'poll'], 2, /^iomux echo: --mode reactor needs --backend epoll/],
     [['echo', '--port', '0', 'extra'], 2, /^iomux echo: Unexpected argument 'extra'/],
@@ -523,7 +523,7 @@ async function until(check, ms, what) {
   }
 }
 
-for (const mode of ['reactor', 'blocking']) {
+for (const mode of ['reactor', 'blocking', 'uring']) {
   test(`iomux echo (${mode}) out of fds: pauses accepting instead of spinning, serves open connections, resumes`, async (t) => {
     // Regression: with the fd limit reached the listener stays readable and every accept
     // fails with EMFILE at once, so both modes used a whole core while clients waited.
@@ -575,7 +575,7 @@ for (const mode of ['reactor', 'blocking']) {
   });
 }
 
-for (const mode of ['reactor', 'blocking']) {
+for (const mode of ['reactor', 'blocking', 'uring']) {
   test(`iomux echo (${mode}): a peer that keeps its socket full does not hold up the others or the stop`, async (t) => {
     // Each wake-up does one recv per ready connection, so a flooding peer gets one turn
     // like the others; and the Reactor returns to Node's loop between wake-ups, so the

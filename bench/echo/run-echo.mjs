@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTools } from '../lib/build.mjs';
 import { table, fmtRate, fmtRatio } from '../lib/format.mjs';
+import { uringRows } from './uring-rows.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const node = process.execPath;
@@ -58,6 +59,7 @@ export function serverList({ cserver }) {
     list.push({ id: 'script-async', label: 'iomux Reactor, bench script (`await sockRecvInto`/`sockSendall`)', short: 'Reactor, await sock* script', group: 'extra', cmd: ours('async') });
   }
   if (hasCli) list.push({ id: 'script-blocking-epoll', label: 'iomux EpollSelector loop, bench script (public API)', short: 'blocking epoll, public-API script', group: 'extra', cmd: ours('blocking', 'epoll') });
+  list.push(...uringRows({ hasCli, node, root, CLI }));
   list.push({ id: 'raw-epoll', label: 'iomux `Epoll#poll` + raw libc recv/send (no Socket, no selector)', short: 'raw Epoll + libc recv/send', group: 'extra', cmd: (port) => [node, [root + 'bench/echo/iomux-raw-server.mjs', String(port), 'epoll']] });
   return list;
 }

@@ -1,6 +1,6 @@
 /**
  * `iomux echo`: a TCP echo server that runs until SIGINT or SIGTERM, then closes every
- * connection and exits 0. Two engines:
+ * connection and exits 0. Three engines:
  *
  * - `--mode reactor`: the server lives on a `Reactor`, inside Node's own event loop (libuv
  *   watches the selector's epoll fd). Signals arrive as ordinary `process.on` events.
@@ -15,16 +15,19 @@
  *   eventfd, which wakes the worker at once. The worker closes everything, reports, and
  *   exits; no timer, no cost on the hot path.
  *
+ * - `--mode uring`: a `Proactor` (io_uring) inside Node's loop (echo-uring.ts); where
+ *   io_uring is unavailable it says so in one line on stderr and serves as `--mode reactor`.
+ *
  * The first line on stdout is `iomux echo listening on HOST:PORT (...)`, so `--port 0`
  * (any free port) works for scripts, tests and the benchmark.
  */
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { os } from '../index.js';
+import { os, uringSupport } from '../index.js';
 import { parse, numberOption, choiceOption, stringOption, UsageError } from './args.js';
 import { BACKENDS, type Backend, type EchoStats, type ListenInfo, formatListen } from './echo-common.js';
 
-const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking] [--backend epoll|poll|select]
+const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking|uring] [--backend epoll|poll|select]
                   [--backlog N]
 
 A TCP echo server: every byte received is sent back. Runs until SIGINT or
@@ -37,7 +40,9 @@ Options:
   --port N       TCP port to listen on; 0 picks a free one (required)
   --host H       address to bind (default 127.0.0.1; '::1', '0.0.0.0', a name)
   --mode M       reactor: inside Node's event loop, on a Reactor (epoll only);
-                 blocking: a select loop on a worker thread.
+                 blocking: a select loop on a worker thread;
+                 uring: io_uring completions inside Node's event loop
+                 (falls back to reactor, with a notice, where io_uring is off).
                  Default: reactor, or blocking when --backend is poll or select.
   --backend B    the blocking loop's selector: epoll, poll or select
                  (default: $IOMUX_SELECTOR when set, else epoll)
@@ -50,7 +55,7 @@ export interface EchoOptions {
   host: string;
   port: number;
   backlog: number;
-  mode: 'reactor' | 'blocking';
+  mode: 'reactor' | 'blocking' | 'uring';
   /** The blocking loop's backend, or null for `DefaultSelector`'s own choice. */
   backend: Backend | null;
 }
@@ -67,17 +72,18 @@ function options(argv: string[]): EchoOptions | null {
   if (p.values['port'] === undefined) throw new UsageError('--port is required (0 picks a free port)');
   const port = numberOption(p, 'port', 0, 0, 65535);
   const backend = p.values['backend'] === undefined ? null : choiceOption(p, 'backend', BACKENDS, 'epoll');
-  const mode = choiceOption(p, 'mode', ['reactor', 'blocking'] as const,
+  const mode = choiceOption(p, 'mode', ['reactor', 'blocking', 'uring'] as const,
     backend !== null && backend !== 'epoll' ? 'blocking' : 'reactor');
   if (mode === 'reactor' && backend !== null && backend !== 'epoll') {
     throw new UsageError(`--mode reactor needs --backend epoll (libuv must watch the selector's fd), got '${backend}'`);
   }
+  if (mode === 'uring' && backend !== null) throw new UsageError(`--mode uring takes no --backend, got '${backend}'`);
   return {
     host: stringOption(p, 'host', '127.0.0.1'),
     port,
     backlog: numberOption(p, 'backlog', 511, 1, 65535),
     mode,
-    backend: mode === 'reactor' ? null : backend,
+    backend: mode === 'blocking' ? backend : null,
   };
 }
 
@@ -88,7 +94,7 @@ export async function runEcho(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const stats = opts.mode === 'reactor' ? await runReactor(opts) : await runBlocking(opts);
+  const stats = opts.mode === 'uring' ? await runUring(opts) : opts.mode === 'reactor' ? await runReactor(opts) : await runBlocking(opts);
   process.stdout.write(`iomux echo: ${stats.signal}: closed ${stats.open} open connection${stats.open === 1 ? '' : 's'}; `
     + `served ${stats.connections} connection${stats.connections === 1 ? '' : 's'}, echoed ${stats.bytes} bytes\n`);
   return 0;
@@ -120,6 +126,24 @@ function stopSignal(): { promise: Promise<string>; dispose(): void } {
 
 function announce(opts: EchoOptions, info: ListenInfo, backend: string): void {
   process.stdout.write(`iomux echo listening on ${formatListen(info)} (mode ${opts.mode}, backend ${backend}, pid ${process.pid})\n`);
+}
+
+async function runUring(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
+  const support = uringSupport();
+  if (!support.supported) {
+    process.stderr.write(`iomux echo: io_uring unavailable (${support.reason}); serving with --mode reactor (epoll)\n`);
+    return runReactor({ ...opts, mode: 'reactor' });
+  }
+  const { UringEchoServer } = await import('./echo-uring.js');
+  const signals = stopSignal();
+  try {
+    const server = new UringEchoServer(opts.host, opts.port, opts.backlog, (line) => process.stderr.write(`${line}\n`));
+    announce(opts, server.address, server.backend);
+    const signal = await signals.promise;
+    return { ...server.close(), signal };
+  } finally {
+    signals.dispose();
+  }
 }
 
 async function runReactor(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
