@@ -210,7 +210,7 @@ async function startEcho(t, args, opts) {
   t.after(() => { if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL'); });
   const port = await new Promise((resolve, reject) => {
     const onData = () => {
-      const m = /^iomux echo listening on (?:127\.0\.0\.1|\[::1\]):(\d+) \(mode (\w+), backend (\w+), pid \d+\)\n/.exec(proc.output().stdout);
+      const m = /^iomux echo listening on (?:127\.0\.0\.1|\[::1\]):(\d+) \(mode (\w+), backend (\w+)(?:, \d+ workers)?, pid \d+\)\n/.exec(proc.output().stdout);
       if (m) {
         proc.child.stdout.off('data', onData);
         resolve(Number(m[1]));
@@ -292,6 +292,29 @@ for (const [name, args] of [
     assert.equal(r.stderr, '');
   });
 }
+
+test('iomux echo --workers 2: Reactor servers on two threads share the port (SO_REUSEPORT); the counters add up', async (t) => {
+  const server = await startEcho(t, ['--mode', 'reactor', '--workers', '2']);
+  assert.match(server.output().stdout, /\(mode reactor, backend epoll, 2 workers, pid \d+\)/);
+  const clients = await Promise.all(Array.from({ length: 8 }, () => connect(server.port)));
+  let echoed = 0;
+  for (let round = 0; round < 5; round++) {
+    const replies = await Promise.all(clients.map((c, i) => c.roundTrip(Buffer.from(`round ${round} client ${i}`))));
+    replies.forEach((r, i) => assert.equal(r.toString(), `round ${round} client ${i}`));
+    echoed += replies.reduce((n, r) => n + r.length, 0);
+  }
+  for (const c of clients.slice(1)) await c.close();
+  await new Promise((r) => setTimeout(r, 100));
+  server.child.kill('SIGTERM');
+  const r = await server.done;
+  clients[0].sock.destroy();
+  assert.equal(r.code, 0, show(r));
+  assert.match(r.stdout, new RegExp(`iomux echo: SIGTERM: closed 1 open connection; served 8 connections, echoed ${echoed} bytes\\n$`));
+  assert.equal(r.stderr, '');
+  const bad = await iomux(['echo', '--port', '0', '--mode', 'blocking', '--workers', '2']);
+  assert.equal(bad.code, 2, show(bad));
+  assert.match(bad.stderr, /--workers runs Reactor servers: it needs --mode reactor, got 'blocking'/);
+});
 
 test('iomux echo: SIGINT also stops it cleanly; IPv6 loopback', async (t) => {
   const server = await startEcho(t, ['--host', '::1', '--mode', 'blocking']);

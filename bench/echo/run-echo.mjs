@@ -46,6 +46,12 @@ export function serverList({ cserver }) {
   ];
   if (hasReactor) {
     list.push({ id: 'reactor', label: 'iomux Reactor (`iomux echo`)', short: 'iomux Reactor', group: 'iomux', cmd: hasCli ? cli('reactor', 'epoll') : ours('reactor') });
+    if (hasCli) {
+      list.push({
+        id: 'reactor-2w', label: 'iomux Reactor on 2 threads, SO_REUSEPORT (`iomux echo --workers 2`)', short: 'iomux Reactor, 2 threads', group: 'iomux',
+        cmd: (port) => [node, [CLI, 'echo', '--port', String(port), '--mode', 'reactor', '--workers', '2']],
+      });
+    }
   }
   for (const b of ['epoll', 'poll', 'select']) {
     list.push({

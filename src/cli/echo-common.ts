@@ -3,7 +3,7 @@
  * and the counters they report when they stop.
  */
 import {
-  socket, AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, IPPROTO_TCP, TCP_NODELAY, OSError, errno,
+  socket, AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, IPPROTO_TCP, TCP_NODELAY, OSError, errno,
   type Socket,
 } from '../index.js';
 import { cannot } from './errors.js';
@@ -45,9 +45,11 @@ export function formatListen(info: ListenInfo): string {
 
 /**
  * Creates a non-blocking listening TCP socket on `host:port` (a literal IPv6 address
- * selects AF_INET6). SO_REUSEADDR, so a restarted server can bind at once.
+ * selects AF_INET6). SO_REUSEADDR, so a restarted server can bind at once; with
+ * `reusePort`, SO_REUSEPORT too, so several threads can each listen on the same port and
+ * the kernel spreads the connections among them.
  */
-export function listen(host: string, port: number, backlog: number): { sock: Socket; info: ListenInfo } {
+export function listen(host: string, port: number, backlog: number, reusePort = false): { sock: Socket; info: ListenInfo } {
   const family = host.includes(':') ? AF_INET6 : AF_INET;
   const where = formatListen({ host, port, family: family === AF_INET6 ? 'IPv6' : 'IPv4' });
   let sock: Socket;
@@ -58,6 +60,7 @@ export function listen(host: string, port: number, backlog: number): { sock: Soc
   }
   try {
     sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    if (reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
     sock.bind([host, port]);
     sock.listen(backlog);
     sock.setblocking(false);

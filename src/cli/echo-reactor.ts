@@ -43,12 +43,13 @@ export class ReactorEchoServer {
   /**
    * Listens on `host:port` and serves at once.
    * @param log called with a line for stderr (accept pausing for lack of fds).
+   * @param reusePort listen with SO_REUSEPORT (one of several threads on one port).
    */
-  constructor(host: string, port: number, backlog: number, log: (line: string) => void = () => {}) {
+  constructor(host: string, port: number, backlog: number, log: (line: string) => void = () => {}, reusePort = false) {
     this.#log = log;
     let listening: ReturnType<typeof listen> | undefined;
     try {
-      listening = listen(host, port, backlog);
+      listening = listen(host, port, backlog, reusePort);
       this.#reactor.addReader(listening.sock, this.#onAcceptable);
     } catch (e) {
       this.#reactor.close();

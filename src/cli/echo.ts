@@ -18,6 +18,11 @@
  * - `--mode uring`: a `Proactor` (io_uring) inside Node's loop (echo-uring.ts); where
  *   io_uring is unavailable it says so in one line on stderr and serves as `--mode reactor`.
  *
+ * `--workers N` (reactor mode) runs N Reactor servers, one per worker thread, each with
+ * its own event loop and its own listening socket on the same port (SO_REUSEPORT): the
+ * kernel spreads new connections among them, so the server uses N cores. The main thread
+ * only owns the signals and sums the counters (echo-reactor-worker.ts).
+ *
  * The first line on stdout is `iomux echo listening on HOST:PORT (...)`, so `--port 0`
  * (any free port) works for scripts, tests and the benchmark.
  */
@@ -28,7 +33,7 @@ import { parse, numberOption, choiceOption, stringOption, UsageError } from './a
 import { BACKENDS, type Backend, type EchoStats, type ListenInfo, formatListen } from './echo-common.js';
 
 const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking|uring] [--backend epoll|poll|select]
-                  [--backlog N]
+                  [--backlog N] [--workers N]
 
 A TCP echo server: every byte received is sent back. Runs until SIGINT or
 SIGTERM, then closes its connections and exits 0. The first line on stdout
@@ -47,6 +52,8 @@ Options:
   --backend B    the blocking loop's selector: epoll, poll or select
                  (default: $IOMUX_SELECTOR when set, else epoll)
   --backlog N    listen() backlog (default 511)
+  --workers N    reactor mode on N threads, each with its own loop and its
+                 own listener on the port (SO_REUSEPORT); default 1
   -h, --help     show this help
 `;
 
@@ -58,6 +65,8 @@ export interface EchoOptions {
   mode: 'reactor' | 'blocking' | 'uring';
   /** The blocking loop's backend, or null for `DefaultSelector`'s own choice. */
   backend: Backend | null;
+  /** Reactor servers on as many threads, sharing the port (1: one, on the main thread). */
+  workers: number;
 }
 
 function options(argv: string[]): EchoOptions | null {
@@ -67,6 +76,7 @@ function options(argv: string[]): EchoOptions | null {
     mode: { type: 'string' },
     backend: { type: 'string' },
     backlog: { type: 'string' },
+    workers: { type: 'string' },
   }, false);
   if (p.values['help']) return null;
   if (p.values['port'] === undefined) throw new UsageError('--port is required (0 picks a free port)');
@@ -78,12 +88,15 @@ function options(argv: string[]): EchoOptions | null {
     throw new UsageError(`--mode reactor needs --backend epoll (libuv must watch the selector's fd), got '${backend}'`);
   }
   if (mode === 'uring' && backend !== null) throw new UsageError(`--mode uring takes no --backend, got '${backend}'`);
+  const workers = numberOption(p, 'workers', 1, 1, 64);
+  if (workers > 1 && mode !== 'reactor') throw new UsageError(`--workers runs Reactor servers: it needs --mode reactor, got '${mode}'`);
   return {
     host: stringOption(p, 'host', '127.0.0.1'),
     port,
     backlog: numberOption(p, 'backlog', 511, 1, 65535),
     mode,
     backend: mode === 'blocking' ? backend : null,
+    workers,
   };
 }
 
@@ -94,7 +107,9 @@ export async function runEcho(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const stats = opts.mode === 'uring' ? await runUring(opts) : opts.mode === 'reactor' ? await runReactor(opts) : await runBlocking(opts);
+  const stats = opts.mode === 'uring' ? await runUring(opts)
+    : opts.workers > 1 ? await runWorkers(opts)
+      : opts.mode === 'reactor' ? await runReactor(opts) : await runBlocking(opts);
   process.stdout.write(`iomux echo: ${stats.signal}: closed ${stats.open} open connection${stats.open === 1 ? '' : 's'}; `
     + `served ${stats.connections} connection${stats.connections === 1 ? '' : 's'}, echoed ${stats.bytes} bytes\n`);
   return 0;
@@ -125,7 +140,8 @@ function stopSignal(): { promise: Promise<string>; dispose(): void } {
 }
 
 function announce(opts: EchoOptions, info: ListenInfo, backend: string): void {
-  process.stdout.write(`iomux echo listening on ${formatListen(info)} (mode ${opts.mode}, backend ${backend}, pid ${process.pid})\n`);
+  const threads = opts.workers > 1 ? `, ${opts.workers} workers` : '';
+  process.stdout.write(`iomux echo listening on ${formatListen(info)} (mode ${opts.mode}, backend ${backend}${threads}, pid ${process.pid})\n`);
 }
 
 async function runUring(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
@@ -204,4 +220,63 @@ async function runBlocking(opts: EchoOptions): Promise<EchoStats & { signal: str
   if (failure !== undefined) throw new Error(failure);
   if (!stats) throw new Error('the server thread stopped without reporting');
   return { ...stats, signal };
+}
+
+/**
+ * `--workers N`: N Reactor servers on worker threads sharing the port. The first one
+ * binds (so `--port 0` picks one free port), the others join it on that port; a signal
+ * stops all of them, and their counters are summed.
+ */
+async function runWorkers(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
+  const signals = stopSignal();
+  const workers: Worker[] = [];
+  const exits: Promise<unknown>[] = [];
+  const stats: EchoStats[] = [];
+  let failure: string | undefined;
+  const start = (port: number): Promise<ListenInfo> => new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./echo-reactor-worker.js', import.meta.url), {
+      workerData: { host: opts.host, port, backlog: opts.backlog },
+      stdout: false,
+      stderr: false,
+    });
+    workers.push(worker);
+    exits.push(once(worker, 'exit'));
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'listening') resolve(m.info);
+      else if (m.type === 'log') process.stderr.write(`${m.line}\n`);
+      else if (m.type === 'error') {
+        failure ??= m.message;
+        reject(new Error(m.message));
+      } else stats.push(m.stats);
+    });
+    worker.on('error', (e) => {
+      failure ??= e.message;
+      reject(e);
+    });
+    // Settles nothing once listening: only a thread that ended before it listened.
+    worker.once('exit', () => reject(new Error(failure ?? 'a server thread ended before it listened')));
+  });
+  let signal = '';
+  try {
+    const first = await start(opts.port);
+    for (let i = 1; i < opts.workers; i++) await start(first.port);
+    announce(opts, first, 'epoll');
+    signal = await Promise.race([signals.promise, Promise.race(exits).then(() => '')]);
+    for (const w of workers) w.postMessage('stop');
+    await Promise.all(exits);
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw e;
+  } finally {
+    signals.dispose();
+  }
+  if (failure !== undefined) throw new Error(failure);
+  if (stats.length !== workers.length) throw new Error('a server thread stopped without reporting');
+  const sum: EchoStats = { connections: 0, open: 0, bytes: 0 };
+  for (const s of stats) {
+    sum.connections += s.connections;
+    sum.open += s.open;
+    sum.bytes += s.bytes;
+  }
+  return { ...sum, signal };
 }
