@@ -23,6 +23,7 @@ export { Epoll, epoll } from './select/epoll.js';
 export * as os from './os.js';
 export * from './selectors/index.js';
 export * from './loop/index.js';
+export { EVENT_PRIORITY, EVENT_HANGUP, EVENT_ERROR } from './selectors/key.js';
 export * from './net/index.js';
 // The public Reactor is the socket layer's: the event loop's Reactor with asyncio's
 // socket operations added (an explicit export wins over the event loop's `export *`).
