@@ -20,6 +20,7 @@ export type { FileLike, HasFileno } from './validate.js';
 export { select } from './select/select.js';
 export { Poll, poll } from './select/poll.js';
 export { Epoll, epoll } from './select/epoll.js';
+export { Waker } from './select/waker.js';
 export * as os from './os.js';
 export * from './selectors/index.js';
 export * from './loop/index.js';

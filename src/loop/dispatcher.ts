@@ -71,6 +71,8 @@ export class Dispatcher {
   #batch: Array<FdState | undefined> = [];
   /** The registration number of each state of the batch (see {@link FdState.reg}). */
   #batchReg: number[] = [];
+  /** The state whose callbacks run now (in a dispatch), else null. */
+  #firing: FdState | null = null;
   /** Registrations made so far (numbers each fresh one). */
   #regs = 0;
   /** Unsubscribes from close notifications; set while any fd has a state. */
@@ -208,11 +210,13 @@ export class Dispatcher {
         // itself; the selector still has to forget its key.)
         this.#discard(st, true, () => closedWhileWaited(fd));
         st = undefined;
-      } else if (st.interest !== 0) {
+      } else if (st.interest !== 0 && st !== this.#firing) {
         // Seen through a bare number or another object: the old file may have been
         // closed behind the Reactor's back and its number reused, which epoll cannot
         // tell (the kernel dropped the closed file from the set by itself). Register
-        // afresh; the fast path is for the same object awaited again.
+        // afresh; the fast path is for the same object awaited again, and for the fd
+        // whose callback is running (the kernel has just reported it: a one-shot
+        // callback adding itself again costs no syscall).
         this.#dropInterest(st);
       }
     }
@@ -406,7 +410,7 @@ export class Dispatcher {
    */
   #stopped(status: number): void {
     const w = this.#watcher;
-    const fd = this.#ep.fd;
+    const fd = w?.fd ?? this.#ep.fd;
     const revents = pollOne(fd, POLLIN, 0);
     const broken = revents < 0 || (revents & (POLLERR | POLLNVAL)) !== 0;
     if (!broken && ++this.#rearms <= MAX_REARMS && w !== null) {
@@ -465,18 +469,20 @@ export class Dispatcher {
       const kinds = wakes(raw, st.interest);
       if (kinds !== 0) {
         const events = eventMask(raw);
+        this.#firing = st;
         if ((kinds & EVENT_READ) !== 0) {
           st.fire(READ, events, reportUncaught);
-          if (this.#closed) return clearFrom(batch, i + 1, n);
+          if (this.#closed) return this.#abandon(i + 1, n);
         }
         if ((kinds & EVENT_WRITE) !== 0 && !st.dead) {
           st.fire(WRITE, events, reportUncaught);
-          if (this.#closed) return clearFrom(batch, i + 1, n);
+          if (this.#closed) return this.#abandon(i + 1, n);
         }
         if ((kinds & EVENT_PRIORITY) !== 0 && !st.dead) {
           st.fire(PRIORITY, events, reportUncaught);
-          if (this.#closed) return clearFrom(batch, i + 1, n);
+          if (this.#closed) return this.#abandon(i + 1, n);
         }
+        this.#firing = null;
       }
       if (st.dead) continue;
       if ((kinds & ~before) !== 0 || kinds === 0) {
@@ -488,6 +494,12 @@ export class Dispatcher {
       }
     }
     if (this.selector.getMap()?.size === 0) this.#watcher?.stop();
+  }
+
+  /** Ends a dispatch that a callback's close() cut short. */
+  #abandon(from: number, to: number): void {
+    this.#firing = null;
+    clearFrom(this.#batch, from, to);
   }
 
   /**

@@ -59,6 +59,8 @@ export class FdWatcher {
    * then, and {@link FdWatcher.active} is false).
    */
   readonly onReady: (status: number) => void;
+  /** The fd watched. */
+  readonly fd: number;
   #handle: bigint | null;
   #active = false;
   #refed = false;
@@ -70,6 +72,7 @@ export class FdWatcher {
    */
   constructor(fd: number, onReady: (status: number) => void) {
     init();
+    this.fd = fd;
     this.onReady = onReady;
     const handle = uv.malloc(handleSize) as bigint | null;
     if (handle === null || handle === 0n) throw new Error('out of memory for a libuv poll handle');
