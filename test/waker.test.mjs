@@ -4,6 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker, MessageChannel } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import * as iomux from 'iomux';
 import { guardFds } from './helpers/fds.mjs';
 import { pollOne } from '../dist/sys/pollfd.js';
@@ -143,5 +144,16 @@ describe('across threads', () => {
     assert.equal(await exited, 0);
     assert.deepEqual(messages.at(-1), { done: ['job 1', 'job 2'] });
     assert.equal(readable(toWorker.fileno()), false, 'the worker drained its waker');
+  });
+});
+
+describe('the example', () => {
+  test('examples/waker-worker.ts: a worker blocked in select() takes jobs and stops when woken', () => {
+    const root = new URL('..', import.meta.url).pathname;
+    const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}examples`], { encoding: 'utf8' });
+    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+    const out = spawnSync(process.execPath, [`${root}dist/examples/waker-worker.js`], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout, '2^2 = 4\n3^2 = 9\n12^2 = 144\nworker exited with 0\n');
   });
 });
