@@ -438,6 +438,9 @@ export class Dispatcher {
     this.#scheduled = false;
     if (this.#closed) return;
     this.#rearms = 0;
+    // A given selector closed before the Reactor: ClosedError, reported as uncaught (and
+    // never an epoll_wait on an fd number that may belong to another file by now).
+    if (this.selector.closed) this.selector.fileno();
     const ep = this.#ep;
     const n = ep.wait(this.#states.size > 1 ? this.#states.size : 1, 0);
     if (n < 0) {
