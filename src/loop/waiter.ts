@@ -38,9 +38,11 @@ export interface ReactorCallbackOptions {
   once?: boolean;
 }
 
-/** What a wait or a callback is for: reading, writing or priority data. */
+/** A wait or a callback for reading (its EVENT_* bit is `1 << READ`, EVENT_READ). */
 export const READ = 0;
+/** A wait or a callback for writing (`1 << WRITE` is EVENT_WRITE). */
 export const WRITE = 1;
+/** A wait or a callback for priority data (`1 << PRIORITY` is EVENT_PRIORITY). */
 export const PRIORITY = 2;
 /** One of {@link READ}, {@link WRITE}, {@link PRIORITY}. */
 export type Kind = 0 | 1 | 2;
