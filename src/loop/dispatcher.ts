@@ -306,8 +306,9 @@ export class Dispatcher {
       if (had === 0) {
         sel.register(st.fd, selEvents, st);
         st.reg = ++this.#regs;
+      } else if (had !== selEvents) {
+        sel.modify(st.fd, selEvents, st);
       }
-      else if (had !== selEvents) sel.modify(st.fd, selEvents, st);
     } catch (err) {
       st.interest = 0; // the selector dropped it (CPython's rollback)
       throw err;
