@@ -20,9 +20,11 @@ export type { FileLike, HasFileno } from './validate.js';
 export { select } from './select/select.js';
 export { Poll, poll } from './select/poll.js';
 export { Epoll, epoll } from './select/epoll.js';
+export { Waker } from './select/waker.js';
 export * as os from './os.js';
 export * from './selectors/index.js';
 export * from './loop/index.js';
+export { EVENT_PRIORITY, EVENT_HANGUP, EVENT_ERROR } from './selectors/key.js';
 export * from './net/index.js';
 // The public Reactor is the socket layer's: the event loop's Reactor with asyncio's
 // socket operations added (an explicit export wins over the event loop's `export *`).

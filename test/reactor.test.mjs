@@ -15,7 +15,7 @@ import { asyncListener } from './helpers/net.mjs';
 import * as libc from '../dist/sys/libc.js';
 
 const {
-  Reactor, EpollSelector, PollSelector, SelectSelector, DefaultSelector, EVENT_READ, TimeoutError, OSError,
+  Reactor, EpollSelector, PollSelector, SelectSelector, DefaultSelector, EVENT_READ, EVENT_WRITE, TimeoutError, OSError,
   ClosedError, PermissionError, ConnectionRefusedError, os, socket, socketpair, AF_INET, SOCK_STREAM,
 } = iomux;
 
@@ -401,7 +401,7 @@ describe('readable() / writable()', () => {
     await sleep(20);
     assert.equal(done, false);
     os.write(b, 'x');
-    assert.deepEqual(await p, [undefined, undefined, undefined]);
+    assert.deepEqual(await p, [EVENT_READ, EVENT_READ, EVENT_READ], 'each resolves to the mask of what happened');
   });
 
   test('a timeout rejects with TimeoutError (ETIMEDOUT)', async (t) => {
@@ -676,17 +676,17 @@ describe('readable() / writable()', () => {
     }
   });
 
-  test('return a Promise<void> that resolves once the fd is ready', async (t) => {
+  test('return a Promise that resolves once the fd is ready, to the mask of what happened', async (t) => {
     const r = reactor(t);
     const [a, b] = pipe(t);
     const p = r.readable(a);
     assert.ok(p instanceof Promise);
     assert.equal(await pending(p), true, 'not ready yet');
     os.write(b, 'x');
-    assert.equal(await p, undefined);
+    assert.equal(await p, EVENT_READ);
     const w = r.writable(b);
     assert.ok(w instanceof Promise);
-    assert.equal(await w, undefined);
+    assert.equal(await w, EVENT_WRITE);
   });
 
   test('timeout (ms) rejects with iomux TimeoutError: an OSError, errno ETIMEDOUT', async (t) => {
@@ -721,7 +721,7 @@ describe('readable() / writable()', () => {
       const p = r.readable(a, { timeout });
       const end = performance.now() + 20;
       while (performance.now() < end); // Node's loop time is now stale: its timers run first
-      assert.equal(await p, undefined, `timeout ${timeout}`);
+      assert.equal(await p, EVENT_READ, `timeout ${timeout}`);
     }
     const [c] = pipe(t);
     await assert.rejects(r.readable(c, { timeout: 0 }), TimeoutError);
@@ -1092,7 +1092,10 @@ describe('types', () => {
     assert.match(loop, /ReactorWaitOptions/);
     const d = readFileSync(new URL('../dist/loop/reactor.d.ts', import.meta.url), 'utf8');
     assert.doesNotMatch(d.replace(/\/\*[\s\S]*?\*\//g, ''), /\bany\b/);
-    assert.match(d, /readable\(fileobj: FileLike, opts\?: ReactorWaitOptions\): Promise<void>/);
+    assert.match(d, /readable\(fileobj: FileLike, opts\?: ReactorWaitOptions\): Promise<number>/);
+    assert.match(d, /priority\(fileobj: FileLike, opts\?: ReactorWaitOptions\): Promise<number>/);
+    assert.match(d, /addReader<F extends FileLike>\(fileobj: F, callback: ReadyCallback<F>, options\?: ReactorCallbackOptions\): void/);
+    assert.match(loop, /ReactorCallbackOptions/);
     assert.match(d, /removeReader\(fileobj: FileLike\): boolean/);
     // The package's Reactor adds the socket operations (declared beside the sockets).
     const net = readFileSync(new URL('../dist/net/async.d.ts', import.meta.url), 'utf8');

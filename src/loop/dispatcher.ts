@@ -12,14 +12,27 @@
 import { OSError } from '../errors.js';
 import { errno } from '../sys/errno.js';
 import { onFdClosing } from '../sys/closing.js';
+import { EpollFd } from '../sys/epoll.js';
+import { pollOne } from '../sys/pollfd.js';
+import { EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, POLLIN, POLLERR, POLLNVAL } from '../sys/constants.js';
 import { toFd, type FileLike } from '../validate.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
+import { EVENT_PRIORITY } from '../selectors/key.js';
 import type { PollableSelector } from '../selectors/default.js';
 import { FdWatcher } from './watcher.js';
 import { reportUncaught } from './uncaught.js';
-import { FdState, readyNow, timeoutError, type ReadyCallback, type Waiter } from './waiter.js';
+import {
+  FdState, READ, WRITE, PRIORITY, eventMask, kernelInterest, readyNow, timeoutError, wakes,
+  type Kind, type ReadyCallback, type Waiter,
+} from './waiter.js';
 
 const EBADF = errno.EBADF;
+/** Negative statuses from libuv in a row (with no dispatch between) before the reactor gives up. */
+const MAX_REARMS = 3;
+
+/** The epoll bits the selector itself registers for EVENT_READ/WRITE. */
+const plainKernel = (events: number): number =>
+  ((events & EVENT_READ) !== 0 ? EPOLLIN : 0) | ((events & EVENT_WRITE) !== 0 ? EPOLLOUT : 0);
 
 /** The fd of a file object now, or -1 once its `fileno()` fails. */
 function fdOf(fileobj: FileLike): number {
@@ -36,6 +49,13 @@ export class Dispatcher {
   readonly selector: PollableSelector<FdState>;
   /** Whether the selector was made for this reactor (and so is closed with it). */
   readonly ownsSelector: boolean;
+  /**
+   * The selector's epoll instance, seen directly: the kernel bits the selector cannot
+   * express (RDHUP, PRI) are set through it, and the dispatch reads the raw events from
+   * it (no result objects, and the detail the selector would fold into READ|WRITE).
+   * Never closed here (the selector owns the fd).
+   */
+  readonly #ep: EpollFd;
   readonly #states = new Map<number, FdState>();
   #watcher: FdWatcher | null = null;
   /** Number of fds somebody wants (keeps the process alive unless unref()'d). */
@@ -43,6 +63,18 @@ export class Dispatcher {
   #userRef = true;
   #scheduled = false;
   #closed = false;
+  /** Negative statuses from libuv since the last dispatch. */
+  #rearms = 0;
+  /** Whether the warning about fds registered directly on the selector was given. */
+  #warnedForeign = false;
+  /** The states of the events of one dispatch (reused; grown when needed). */
+  #batch: Array<FdState | undefined> = [];
+  /** The registration number of each state of the batch (see {@link FdState.reg}). */
+  #batchReg: number[] = [];
+  /** The state whose callbacks run now (in a dispatch), else null. */
+  #firing: FdState | null = null;
+  /** Registrations made so far (numbers each fresh one). */
+  #regs = 0;
   /** Unsubscribes from close notifications; set while any fd has a state. */
   #unsubscribe: (() => void) | null = null;
   readonly #dispatchFn = (): void => this.#dispatch();
@@ -56,6 +88,7 @@ export class Dispatcher {
   constructor(selector: PollableSelector<FdState>, ownsSelector: boolean) {
     this.selector = selector;
     this.ownsSelector = ownsSelector;
+    this.#ep = EpollFd.adopt(selector.fileno(), 64);
   }
 
   /** Set by {@link Dispatcher.shutdown}; a dispatch in progress stops at once. */
@@ -66,30 +99,31 @@ export class Dispatcher {
   // ---- the Reactor's requests ------------------------------------------------------
 
   /**
-   * Sets the reader (or writer) callback of `fileobj`, registering interest as needed.
+   * Sets the callback of `kind` for `fileobj`, registering interest as needed.
    * @throws what {@link toFd} throws; OSError when the kernel refuses the fd (nothing
    *   changes then).
    */
-  addCallback(fileobj: FileLike, write: boolean, cb: ReadyCallback): void {
+  addCallback(fileobj: FileLike, kind: Kind, cb: ReadyCallback, once: boolean): void {
     const st = this.#acquire(fileobj);
-    const prev = st.callback(write);
-    const prevObj = write ? st.writerObj : st.readerObj;
-    st.setCallback(write, cb, fileobj);
+    const prev = st.callback(kind);
+    const prevObj = st.objs[kind]!;
+    const prevOnce = st.once[kind]!;
+    st.setCallback(kind, cb, fileobj, once);
     try {
       this.#update(st);
     } catch (err) {
-      st.setCallback(write, prev, prevObj);
+      st.setCallback(kind, prev, prevObj, prevOnce);
       this.#update(st);
       throw err;
     }
   }
 
-  /** Removes the reader (or writer) callback of `fileobj`; whether there was one. */
-  removeCallback(fileobj: FileLike, write: boolean): boolean {
+  /** Removes the callback of `kind` for `fileobj`; whether there was one. */
+  removeCallback(fileobj: FileLike, kind: Kind): boolean {
     const st = this.#find(fileobj);
-    if (st === undefined || st.callback(write) === null) return false;
-    st.setCallback(write, null, -1);
-    if (write && (st.interest & ~st.wanted() & EVENT_WRITE) !== 0) {
+    if (st === undefined || st.callback(kind) === null) return false;
+    st.setCallback(kind, null, -1);
+    if (kind === WRITE && (st.interest & ~st.wanted() & EVENT_WRITE) !== 0) {
       // A socket is nearly always writable: a lingering WRITE interest would cost a
       // wake-up for nothing right away, so drop it now (read interest may linger).
       this.#shrink(st);
@@ -114,11 +148,11 @@ export class Dispatcher {
   }
 
   /**
-   * Adds a waiter on `st`, registering interest as needed.
+   * Adds a waiter of `kind` on `st`, registering interest as needed.
    * @throws OSError when the kernel refuses the fd (the waiter is not added).
    */
-  addWaiter(st: FdState, write: boolean, w: Waiter): void {
-    const list = st.waiters(write);
+  addWaiter(st: FdState, kind: Kind, w: Waiter): void {
+    const list = st.waiters(kind);
     list.push(w);
     try {
       this.#update(st);
@@ -130,18 +164,18 @@ export class Dispatcher {
   }
 
   /**
-   * Settles a waiter early (timeout, abort): takes it off its list and resolves it
-   * (`reason` null, `rejects` false) or rejects it with `reason`. Nothing if it was
-   * settled already.
+   * Settles a waiter early (timeout, abort): takes it off its list and resolves it with
+   * `events` (`rejects` false) or rejects it with `reason`. Nothing if it was settled
+   * already.
    */
-  settle(st: FdState, write: boolean, w: Waiter, reason: unknown, rejects = reason !== null): void {
-    const list = st.waiters(write);
+  settle(st: FdState, kind: Kind, w: Waiter, reason: unknown, rejects: boolean, events = 0): void {
+    const list = st.waiters(kind);
     const i = list.indexOf(w);
     if (i < 0) return;
     list.splice(i, 1);
     w.cleanup();
     if (rejects) w.reject(reason);
-    else w.resolve();
+    else w.resolve(events);
     if (!st.dead) this.#update(st);
   }
 
@@ -150,9 +184,10 @@ export class Dispatcher {
    * ready by now (Node runs timers before its poll phase, so a ready fd may not have
    * been dispatched yet): a ready fd wins over its timeout.
    */
-  timeUp(st: FdState, write: boolean, w: Waiter, ms: number): void {
-    if (!st.dead && readyNow(st.fd, write)) this.settle(st, write, w, null);
-    else this.settle(st, write, w, timeoutError(write, st.fd, ms));
+  timeUp(st: FdState, kind: Kind, w: Waiter, ms: number): void {
+    const events = st.dead ? 0 : readyNow(st.fd, kind);
+    if (events !== 0) this.settle(st, kind, w, null, false, events);
+    else this.settle(st, kind, w, timeoutError(kind, st.fd, ms), true);
   }
 
   /** Whether registrations keep the process alive (`ref()`/`unref()`). */
@@ -175,11 +210,13 @@ export class Dispatcher {
         // itself; the selector still has to forget its key.)
         this.#discard(st, true, () => closedWhileWaited(fd));
         st = undefined;
-      } else if (st.interest !== 0) {
+      } else if (st.interest !== 0 && st !== this.#firing) {
         // Seen through a bare number or another object: the old file may have been
         // closed behind the Reactor's back and its number reused, which epoll cannot
         // tell (the kernel dropped the closed file from the set by itself). Register
-        // afresh; the fast path is for the same object awaited again.
+        // afresh; the fast path is for the same object awaited again, and for the fd
+        // whose callback is running (the kernel has just reported it: a one-shot
+        // callback adding itself again costs no syscall).
         this.#dropInterest(st);
       }
     }
@@ -203,7 +240,7 @@ export class Dispatcher {
       return this.#states.get(toFd(fileobj));
     } catch (err) {
       for (const st of this.#states.values()) {
-        if (st.readerObj === fileobj || st.writerObj === fileobj || st.fileobj === fileobj) return st;
+        if (st.fileobj === fileobj || st.objs.includes(fileobj)) return st;
       }
       if (typeof fileobj === 'object' && fileobj !== null && typeof fileobj.fileno === 'function') return undefined;
       throw err;
@@ -256,6 +293,45 @@ export class Dispatcher {
   }
 
   /**
+   * Registers `want` (EVENT_READ/WRITE/PRIORITY bits) for `st`: the selector keeps the
+   * READ/WRITE part (a priority-only interest is kept as READ there), then the epoll
+   * entry gets the whole kernel mask (a read includes RDHUP; priority is EPOLLPRI).
+   * @throws OSError when the kernel refuses the fd (the selector dropped it then).
+   */
+  #register(st: FdState, want: number): void {
+    const sel = this.selector;
+    const selEvents = (want & (EVENT_READ | EVENT_WRITE)) || EVENT_READ;
+    const had = st.interest === 0 ? 0 : (st.interest & (EVENT_READ | EVENT_WRITE)) || EVENT_READ;
+    try {
+      if (had === 0) {
+        sel.register(st.fd, selEvents, st);
+        st.reg = ++this.#regs;
+      } else if (had !== selEvents) {
+        sel.modify(st.fd, selEvents, st);
+      }
+    } catch (err) {
+      st.interest = 0; // the selector dropped it (CPython's rollback)
+      throw err;
+    }
+    const kernel = kernelInterest(want);
+    // What the kernel holds now: what the selector just wrote, or the previous mask.
+    const holds = had !== selEvents ? plainKernel(selEvents) : kernelInterest(st.interest);
+    if (kernel !== holds) {
+      const r = this.#ep.ctl(EPOLL_CTL_MOD, st.fd, kernel);
+      if (r < 0) {
+        st.interest = 0;
+        try {
+          sel.unregister(st.fd);
+        } catch {
+          // nothing registered to undo
+        }
+        throw OSError.fromErrno(-r, 'epoll_ctl', `modify fd ${st.fd}`);
+      }
+    }
+    st.interest = want;
+  }
+
+  /**
    * Brings the selector and the liveness count in line with what `st` wants. Interest
    * only grows here (with the syscall that needs); it shrinks in {@link Dispatcher.#shrink}.
    * @throws OSError when the kernel refuses the fd (e.g. EPERM for a regular file).
@@ -267,15 +343,7 @@ export class Dispatcher {
       if (want === 0 && st.interest === 0) this.#forget(st);
       return;
     }
-    const sel = this.selector;
-    try {
-      if (st.interest === 0) sel.register(st.fd, want, st);
-      else sel.modify(st.fd, want, st);
-    } catch (err) {
-      st.interest = 0; // the selector dropped it (CPython's rollback)
-      throw err;
-    }
-    st.interest = want;
+    this.#register(st, want | st.interest);
     this.#watch();
   }
 
@@ -291,8 +359,7 @@ export class Dispatcher {
       return;
     }
     try {
-      this.selector.modify(st.fd, want, st);
-      st.interest = want;
+      this.#register(st, want);
     } catch {
       // EBADF/ENOENT: the fd was closed under us (e.g. removeWriter after a close that
       // bypassed iomux), so epoll has already forgotten it and the selector dropped its
@@ -306,7 +373,7 @@ export class Dispatcher {
   #watch(): void {
     let w = this.#watcher;
     if (w === null) {
-      w = new FdWatcher(this.selector.fileno(), () => this.#wake());
+      w = new FdWatcher(this.selector.fileno(), (status) => this.#wake(status));
       this.#watcher = w;
       this.#refresh();
     }
@@ -320,33 +387,109 @@ export class Dispatcher {
 
   // ---- dispatch --------------------------------------------------------------------
 
-  /** From libuv's poll phase: hop to the check phase of this same loop iteration. */
-  #wake(): void {
-    if (this.#scheduled || this.#closed) return;
+  /**
+   * From libuv's poll phase: hop to the check phase of this same loop iteration. A
+   * negative `status` means libuv saw POLLERR on the watched fd and stopped the handle.
+   */
+  #wake(status: number): void {
+    if (this.#closed) return;
+    if (status < 0) {
+      this.#stopped(status);
+      return;
+    }
+    if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(this.#dispatchFn);
+  }
+
+  /**
+   * libuv stopped watching the selector's fd with a negative status. Still a working
+   * epoll fd (a passing error): watch it again and dispatch. Reported as an error by the
+   * fd itself, or again and again: every waiter rejects with the error, every callback
+   * and registration goes, and the error is reported as uncaught, so the reactor never
+   * falls silent. The reactor stays usable: a later registration watches afresh.
+   */
+  #stopped(status: number): void {
+    const w = this.#watcher;
+    const fd = w?.fd ?? this.#ep.fd;
+    const revents = pollOne(fd, POLLIN, 0);
+    const broken = revents < 0 || (revents & (POLLERR | POLLNVAL)) !== 0;
+    if (!broken && ++this.#rearms <= MAX_REARMS && w !== null) {
+      try {
+        w.start();
+        if (!this.#scheduled) {
+          this.#scheduled = true;
+          setImmediate(this.#dispatchFn);
+        }
+        return;
+      } catch {
+        // fall through: fail everything
+      }
+    }
+    this.#rearms = 0;
+    const err = OSError.fromErrno(-status, 'uv_poll',
+      `the event loop stopped watching the reactor's selector (fd ${fd}): ${w?.strerror(status) ?? status}`);
+    for (const st of [...this.#states.values()]) this.#discard(st, !this.selector.closed, () => err);
+    this.#watcher?.close();
+    this.#watcher = null;
+    reportUncaught(err);
   }
 
   #dispatch(): void {
     this.#scheduled = false;
     if (this.#closed) return;
-    const events = this.selector.select(0);
-    for (const [key, ev] of events) {
-      const st = key.data;
-      // Skip keys that are not ours (a given selector may hold others) and states that
-      // were forgotten or replaced (a callback closed the fd, maybe reused its number).
-      if (this.#states.get(key.fd) !== st) continue;
-      const before = st.wanted();
-      if ((ev & EVENT_READ) !== 0) {
-        st.fire(false, reportUncaught);
-        if (this.#closed) return;
+    this.#rearms = 0;
+    // A given selector closed before the Reactor: ClosedError, reported as uncaught (and
+    // never an epoll_wait on an fd number that may belong to another file by now).
+    if (this.selector.closed) this.selector.fileno();
+    const ep = this.#ep;
+    const n = ep.wait(this.#states.size > 1 ? this.#states.size : 1, 0);
+    if (n < 0) {
+      reportUncaught(OSError.fromErrno(-n, 'epoll_wait', `reactor selector fd ${ep.fd}`));
+      return;
+    }
+    // The states first: a callback may close an fd and reuse its number, and that
+    // number's event in this batch belongs to the old file, not to the new state.
+    // A state registered afresh meanwhile (its number seen again through a bare number
+    // after a close behind the Reactor's back) is skipped in the same way.
+    const batch = this.#batch;
+    const regs = this.#batchReg;
+    const states = this.#states;
+    for (let i = 0; i < n; i++) {
+      const st = states.get(ep.eventFd(i));
+      batch[i] = st;
+      regs[i] = st === undefined ? 0 : st.reg;
+    }
+    for (let i = 0; i < n; i++) {
+      const st = batch[i];
+      batch[i] = undefined;
+      if (st === undefined) {
+        this.#foreign(ep.eventFd(i));
+        continue;
       }
-      if ((ev & EVENT_WRITE) !== 0 && !st.dead) {
-        st.fire(true, reportUncaught);
-        if (this.#closed) return;
+      if (st.dead || st.reg !== regs[i]) continue;
+      const raw = ep.events(i);
+      const before = st.wanted();
+      const kinds = wakes(raw, st.interest);
+      if (kinds !== 0) {
+        const events = eventMask(raw);
+        this.#firing = st;
+        if ((kinds & EVENT_READ) !== 0) {
+          st.fire(READ, events, reportUncaught);
+          if (this.#closed) return this.#abandon(i + 1, n);
+        }
+        if ((kinds & EVENT_WRITE) !== 0 && !st.dead) {
+          st.fire(WRITE, events, reportUncaught);
+          if (this.#closed) return this.#abandon(i + 1, n);
+        }
+        if ((kinds & EVENT_PRIORITY) !== 0 && !st.dead) {
+          st.fire(PRIORITY, events, reportUncaught);
+          if (this.#closed) return this.#abandon(i + 1, n);
+        }
+        this.#firing = null;
       }
       if (st.dead) continue;
-      if ((ev & ~before) !== 0) {
+      if ((kinds & ~before) !== 0 || kinds === 0) {
         // An event nobody wanted: the interest was lingering. Shrink it to what is
         // wanted now, so a level-triggered fd does not wake the loop again.
         this.#shrink(st);
@@ -355,6 +498,28 @@ export class Dispatcher {
       }
     }
     if (this.selector.getMap()?.size === 0) this.#watcher?.stop();
+  }
+
+  /** Ends a dispatch that a callback's close() cut short. */
+  #abandon(from: number, to: number): void {
+    this.#firing = null;
+    clearFrom(this.#batch, from, to);
+  }
+
+  /**
+   * An event for an fd the reactor did not register: registered directly on a given
+   * selector. Nothing here can dispatch it and, level-triggered, it would wake the loop
+   * again at once: as libuv does for fds it no longer watches, it is disarmed (taken out
+   * of the kernel's interest set; the selector's key stays until unregistered). Said
+   * once per reactor in a process warning.
+   */
+  #foreign(fd: number): void {
+    this.#ep.ctl(EPOLL_CTL_DEL, fd, 0);
+    if (this.#warnedForeign) return;
+    this.#warnedForeign = true;
+    process.emitWarning(`fd ${fd} was registered directly on the Reactor's selector (fd ${this.#ep.fd}); `
+      + 'the Reactor dispatches only its own registrations, so the kernel no longer watches it',
+    { code: 'IOMUX_FOREIGN_FD' });
   }
 
   // ---- lifetime --------------------------------------------------------------------
@@ -372,6 +537,11 @@ export class Dispatcher {
     this.#watcher = null;
     if (this.ownsSelector) this.selector.close();
   }
+}
+
+/** Clears the rest of a dispatch batch (the reactor was closed by a callback). */
+function clearFrom(batch: Array<FdState | undefined>, from: number, to: number): void {
+  for (let i = from; i < to; i++) batch[i] = undefined;
 }
 
 /** The error of a wait whose fd was closed. */

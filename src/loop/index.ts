@@ -2,4 +2,4 @@
  * Public exports of `src/loop/`: the `Reactor` (readiness inside Node's event loop).
  */
 export { Reactor } from './reactor.js';
-export type { ReactorWaitOptions, ReadyCallback } from './reactor.js';
+export type { ReactorCallbackOptions, ReactorWaitOptions, ReadyCallback } from './reactor.js';

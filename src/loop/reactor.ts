@@ -9,11 +9,15 @@
  * signals, lifetime); the per-fd bookkeeping and the dispatch are in dispatcher.ts.
  */
 import { ClosedError } from '../errors.js';
-import { describe, toFunction, toWaitOptions, type FileLike } from '../validate.js';
+import { describe, toBoolean, toFunction, toOptions, toWaitOptions, type FileLike } from '../validate.js';
 import { newPollableSelector, type PollableSelector } from '../selectors/default.js';
 import type { BaseSelector } from '../selectors/base.js';
+import { EpollSelector } from '../selectors/epoll.js';
 import { Dispatcher } from './dispatcher.js';
-import { Waiter, type FdState, type ReactorWaitOptions, type ReadyCallback } from './waiter.js';
+import {
+  Waiter, READ, WRITE, PRIORITY,
+  type FdState, type Kind, type ReactorCallbackOptions, type ReactorWaitOptions, type ReadyCallback,
+} from './waiter.js';
 
 function closedError(): ClosedError {
   return new ClosedError('reactor is closed');
@@ -27,25 +31,24 @@ export class Reactor implements Disposable {
   readonly #d: Dispatcher;
 
   /**
-   * @param selector a selector with `fileno()` (epoll); default: a new one of the best
-   *   kind that has an fd (`EpollSelector` on Linux, whatever `IOMUX_SELECTOR` forces),
-   *   which close() then closes. A given selector is left open; it should be the
-   *   Reactor's alone (fds registered on it directly are never dispatched, and while
-   *   ready they keep waking the loop) and must outlive the Reactor.
-   * @throws TypeError when `selector` has no `fileno()` (select, poll); ClosedError when
-   *   it is closed.
+   * @param selector an `EpollSelector`; default: a new one (whatever `IOMUX_SELECTOR`
+   *   forces), which close() then closes. A given selector is left open; it should be
+   *   the Reactor's alone and must outlive the Reactor. An fd registered on it directly
+   *   is never dispatched: the first time it is ready, the Reactor takes it out of the
+   *   kernel's interest set (as libuv disarms fds it no longer watches, so it cannot
+   *   keep waking the loop) and emits a process warning (code `IOMUX_FOREIGN_FD`).
+   * @throws TypeError when `selector` is not an `EpollSelector` (select and poll have no
+   *   fd for the event loop to watch); ClosedError when it is closed.
    */
   constructor(selector?: BaseSelector) {
     if (selector === undefined || selector === null) {
       this.#d = new Dispatcher(newPollableSelector<FdState>(), true);
       return;
     }
-    const s = selector as Partial<PollableSelector>;
-    if (typeof s !== 'object' || typeof s.fileno !== 'function' || typeof s.select !== 'function'
-      || typeof s.register !== 'function' || typeof s.modify !== 'function' || typeof s.unregister !== 'function') {
-      throw new TypeError(`selector must have fileno() (such as EpollSelector) for libuv to watch, got ${describe(selector)}`);
+    if (!(selector instanceof EpollSelector)) {
+      throw new TypeError(`selector must be an EpollSelector (with fileno() for libuv to watch), got ${describe(selector)}`);
     }
-    s.fileno(); // ClosedError for a closed selector
+    selector.fileno(); // ClosedError for a closed selector
     this.#d = new Dispatcher(selector as PollableSelector<FdState>, false);
   }
 
@@ -61,28 +64,54 @@ export class Reactor implements Disposable {
 
   // ---- callbacks -------------------------------------------------------------------
 
-  #add(fileobj: FileLike, callback: unknown, write: boolean): void {
+  #add(fileobj: FileLike, callback: unknown, kind: Kind, options: unknown): void {
     if (this.#d.closed) throw closedError();
-    this.#d.addCallback(fileobj, write, toFunction<ReadyCallback>(callback));
+    const cb = toFunction<ReadyCallback>(callback);
+    let once = false;
+    if (options !== undefined) {
+      const o = toOptions<ReactorCallbackOptions>(options);
+      if (o.once !== undefined) once = toBoolean(o.once, 'once');
+    }
+    this.#d.addCallback(fileobj, kind, cb, once);
   }
 
-  #remove(fileobj: FileLike, write: boolean): boolean {
-    return !this.#d.closed && this.#d.removeCallback(fileobj, write);
+  #remove(fileobj: FileLike, kind: Kind): boolean {
+    return !this.#d.closed && this.#d.removeCallback(fileobj, kind);
   }
 
   /**
-   * Calls `callback(fileobj)` each time `fileobj` is readable (level-triggered) until
-   * removed; adding again replaces the callback.
-   * @throws TypeError / RangeError for a bad file object or callback; OSError when the
-   *   kernel refuses the fd; ClosedError after close().
+   * Calls `callback(fileobj, events)` each time `fileobj` is readable (level-triggered)
+   * until removed; adding again replaces the callback. `events` is the mask of what
+   * happened: `EVENT_READ` (data, or end of file, can be read), `EVENT_HANGUP` (the peer
+   * shut down its writing side or closed: a socket's EPOLLRDHUP, which a read interest
+   * always asks for, or EPOLLHUP), `EVENT_ERROR` (EPOLLERR), and `EVENT_PRIORITY` /
+   * `EVENT_WRITE` when they happened at the same time. A hang-up or an error calls the
+   * reader even without `EVENT_READ`.
+   * @param options `once: true` runs the callback at most once, then removes it (before
+   *   the call, so the callback may add one again, at no syscall's cost).
+   * @throws TypeError / RangeError for a bad file object, callback or options; OSError
+   *   when the kernel refuses the fd; ClosedError after close().
    */
-  addReader<F extends FileLike>(fileobj: F, callback: ReadyCallback<F>): void {
-    this.#add(fileobj, callback as ReadyCallback, false);
+  addReader<F extends FileLike>(fileobj: F, callback: ReadyCallback<F>, options?: ReactorCallbackOptions): void {
+    this.#add(fileobj, callback, READ, options);
   }
 
-  /** As {@link Reactor.addReader}, for writability. */
-  addWriter<F extends FileLike>(fileobj: F, callback: ReadyCallback<F>): void {
-    this.#add(fileobj, callback as ReadyCallback, true);
+  /**
+   * As {@link Reactor.addReader}, for writability (`EVENT_WRITE`; a hang-up or an error
+   * calls the writer too).
+   */
+  addWriter<F extends FileLike>(fileobj: F, callback: ReadyCallback<F>, options?: ReactorCallbackOptions): void {
+    this.#add(fileobj, callback, WRITE, options);
+  }
+
+  /**
+   * As {@link Reactor.addReader}, for priority data (`EVENT_PRIORITY`, POLLPRI): TCP
+   * urgent data, a sysfs/kernfs attribute or a cgroup/PSI trigger that changed (these
+   * report `EVENT_PRIORITY | EVENT_ERROR`). Alongside the reader and the writer of the
+   * same fd. A hang-up or an error calls it too.
+   */
+  addPriority<F extends FileLike>(fileobj: F, callback: ReadyCallback<F>, options?: ReactorCallbackOptions): void {
+    this.#add(fileobj, callback, PRIORITY, options);
   }
 
   /**
@@ -90,17 +119,22 @@ export class Reactor implements Disposable {
    * @returns whether one was registered (false after close()).
    */
   removeReader(fileobj: FileLike): boolean {
-    return this.#remove(fileobj, false);
+    return this.#remove(fileobj, READ);
   }
 
   /** As {@link Reactor.removeReader}, for the writer callback. */
   removeWriter(fileobj: FileLike): boolean {
-    return this.#remove(fileobj, true);
+    return this.#remove(fileobj, WRITE);
+  }
+
+  /** As {@link Reactor.removeReader}, for the priority callback. */
+  removePriority(fileobj: FileLike): boolean {
+    return this.#remove(fileobj, PRIORITY);
   }
 
   // ---- promises --------------------------------------------------------------------
 
-  #wait(fileobj: FileLike, write: boolean, opts: ReactorWaitOptions | undefined): Promise<void> {
+  #wait(fileobj: FileLike, kind: Kind, opts: ReactorWaitOptions | undefined): Promise<number> {
     const d = this.#d;
     if (d.closed) return Promise.reject(closedError());
     let args;
@@ -116,10 +150,10 @@ export class Reactor implements Disposable {
       d.unused(st);
       return Promise.reject(signal.reason);
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const w = new Waiter(resolve, reject);
       try {
-        d.addWaiter(st, write, w);
+        d.addWaiter(st, kind, w);
       } catch (err) {
         reject(err);
         return;
@@ -130,30 +164,36 @@ export class Reactor implements Disposable {
         // timer fires, an fd that is ready by then (not yet dispatched) still resolves.
         w.timer = setTimeout(() => {
           w.timer = null;
-          d.timeUp(st, write, w, ms);
+          d.timeUp(st, kind, w, ms);
         }, Math.ceil(ms));
         w.timer.unref(); // liveness is the libuv handle's business (ref()/unref())
       }
       if (signal !== null) {
         w.signal = signal;
-        w.onAbort = () => d.settle(st, write, w, signal.reason, true);
+        w.onAbort = () => d.settle(st, kind, w, signal.reason, true);
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
     });
   }
 
   /**
-   * Resolves once `fileobj` is readable.
+   * Resolves once `fileobj` is readable, or hung up, or in error, with the mask of what
+   * happened (as the reader callback's `events`; see {@link Reactor.addReader}).
    * @param opts `timeout` (ms) rejects with iomux's `TimeoutError` (errno ETIMEDOUT);
    *   `signal` rejects with its reason. A closed reactor rejects with `ClosedError`.
    */
-  readable(fileobj: FileLike, opts?: ReactorWaitOptions): Promise<void> {
-    return this.#wait(fileobj, false, opts);
+  readable(fileobj: FileLike, opts?: ReactorWaitOptions): Promise<number> {
+    return this.#wait(fileobj, READ, opts);
   }
 
   /** As {@link Reactor.readable}, for writability. */
-  writable(fileobj: FileLike, opts?: ReactorWaitOptions): Promise<void> {
-    return this.#wait(fileobj, true, opts);
+  writable(fileobj: FileLike, opts?: ReactorWaitOptions): Promise<number> {
+    return this.#wait(fileobj, WRITE, opts);
+  }
+
+  /** As {@link Reactor.readable}, for priority data (see {@link Reactor.addPriority}). */
+  priority(fileobj: FileLike, opts?: ReactorWaitOptions): Promise<number> {
+    return this.#wait(fileobj, PRIORITY, opts);
   }
 
   // ---- lifetime --------------------------------------------------------------------
@@ -185,4 +225,4 @@ export class Reactor implements Disposable {
   }
 }
 
-export type { ReactorWaitOptions, ReadyCallback };
+export type { ReactorCallbackOptions, ReactorWaitOptions, ReadyCallback };

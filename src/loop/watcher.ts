@@ -26,6 +26,8 @@ function onPoll(handle: bigint, status: number): void {
   // Never let an exception unwind into libuv: the watcher's owner only schedules work.
   if (w !== undefined) {
     try {
+      // libuv stops the handle before it reports a negative status (POLLERR on the fd).
+      if (status < 0) w.markStopped();
       w.onReady(status);
     } catch (err) {
       reportUncaught(err);
@@ -51,8 +53,14 @@ function uvCheck(ret: number, what: string): void {
  * callback). Created stopped and unreferenced.
  */
 export class FdWatcher {
-  /** Called from libuv's poll phase with the poll status (0, or a negative UV error). */
+  /**
+   * Called from libuv's poll phase with the poll status: 0, or a negative UV error
+   * (UV_EBADF when the fd reported POLLERR without POLLPRI; libuv has stopped the handle
+   * then, and {@link FdWatcher.active} is false).
+   */
   readonly onReady: (status: number) => void;
+  /** The fd watched. */
+  readonly fd: number;
   #handle: bigint | null;
   #active = false;
   #refed = false;
@@ -64,6 +72,7 @@ export class FdWatcher {
    */
   constructor(fd: number, onReady: (status: number) => void) {
     init();
+    this.fd = fd;
     this.onReady = onReady;
     const handle = uv.malloc(handleSize) as bigint | null;
     if (handle === null || handle === 0n) throw new Error('out of memory for a libuv poll handle');
@@ -95,6 +104,16 @@ export class FdWatcher {
     if (!this.#active || this.#handle === null) return;
     uv.uv_poll_stop(this.#handle);
     this.#active = false;
+  }
+
+  /** Notes that libuv stopped the handle itself (a negative status); start() re-arms it. */
+  markStopped(): void {
+    this.#active = false;
+  }
+
+  /** libuv's message for a (negative) status. */
+  strerror(status: number): string {
+    return String(uv.uv_strerror(status));
   }
 
   /** Whether an active handle keeps the process alive. */

@@ -31,9 +31,9 @@ export interface ReadinessOptions {
  */
 export interface Readiness {
   /** Resolves once `fileobj` is readable; rejects on timeout, abort or close. */
-  readable(fileobj: FileLike, options?: ReadinessOptions): Promise<void>;
+  readable(fileobj: FileLike, options?: ReadinessOptions): Promise<unknown>;
   /** Resolves once `fileobj` is writable; rejects on timeout, abort or close. */
-  writable(fileobj: FileLike, options?: ReadinessOptions): Promise<void>;
+  writable(fileobj: FileLike, options?: ReadinessOptions): Promise<unknown>;
 }
 
 const ETIMEDOUT = errno.ETIMEDOUT;
@@ -114,12 +114,12 @@ export class Op {
   }
 
   /** Waits until `sock` is readable (the caller then calls {@link loopRan}). */
-  readable(r: Readiness, sock: Socket): Promise<void> {
+  readable(r: Readiness, sock: Socket): Promise<unknown> {
     return r.readable(sock, this.#options());
   }
 
   /** Waits until `sock` is writable (the caller then calls {@link loopRan}). */
-  writable(r: Readiness, sock: Socket): Promise<void> {
+  writable(r: Readiness, sock: Socket): Promise<unknown> {
     return r.writable(sock, this.#options());
   }
 

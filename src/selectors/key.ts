@@ -45,3 +45,28 @@ export class SelectorKey<D = unknown, F extends FileLike = FileLike> {
     return typeof value === 'object' && value !== null && made.has(value);
   }
 }
+
+// ---- event detail (the Reactor's callbacks and promises) ----------------------------
+// Bits of the mask a Reactor callback receives after its file object (and that
+// `readable()`, `writable()` and `priority()` resolve to). Selectors' `select()` reports
+// EVENT_READ and EVENT_WRITE only, as Python's do.
+
+/**
+ * Priority data (POLLPRI / EPOLLPRI): TCP urgent (out-of-band) data is waiting; a
+ * sysfs/kernfs attribute or a cgroup/PSI trigger changed (kernfs reports POLLPRI with
+ * POLLERR); a pty in packet mode has a status change.
+ */
+export const EVENT_PRIORITY = 4;
+/**
+ * Hang-up (EPOLLRDHUP or EPOLLHUP): a stream socket's peer shut down its writing side
+ * or closed (RDHUP; a read returns end of file once the data is read), both directions
+ * are shut down, a pipe's or FIFO's other end is closed (POLLHUP on the reading end), a
+ * pty's other side closed. Linux reports EPOLLHUP whatever the interest.
+ */
+export const EVENT_HANGUP = 8;
+/**
+ * Error (EPOLLERR): a socket has a pending error (SO_ERROR: a refused or reset
+ * connection), a pipe's reading end is closed (on the writing end), a device reports an
+ * error; kernfs reports it with POLLPRI. Linux reports EPOLLERR whatever the interest.
+ */
+export const EVENT_ERROR = 16;
