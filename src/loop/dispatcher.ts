@@ -19,7 +19,7 @@ import { toFd, type FileLike } from '../validate.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
 import { EVENT_PRIORITY } from '../selectors/key.js';
 import type { PollableSelector } from '../selectors/default.js';
-import { FdWatcher } from './watcher.js';
+import { FdWatcher } from '../sys/uvpoll.js';
 import { reportUncaught } from './uncaught.js';
 import {
   FdState, READ, WRITE, PRIORITY, eventMask, kernelInterest, readyNow, timeoutError, wakes,

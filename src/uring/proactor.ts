@@ -21,7 +21,7 @@ import { OSError } from '../sys/oserror.js';
 import { fdClosing, onFdClosing } from '../sys/closing.js';
 import { ClosedError } from '../errors.js';
 import { toInteger, toFunction, toOptions, toBytes, toWritableBytes, describe } from '../validate.js';
-import { RingWatcher } from './watcher.js';
+import { FdWatcher } from '../sys/uvpoll.js';
 import { readFileSync } from 'node:fs';
 
 const ECANCELED = errno.ECANCELED;
@@ -319,7 +319,7 @@ export class Proactor {
   readonly #multiRecv = { ok: true };
   readonly #multiAccept = { ok: true };
 
-  readonly #watcher: RingWatcher | null = null;
+  readonly #watcher: FdWatcher | null = null;
   #turnScheduled = false;
   #inTurn = false;
   #running = false;
@@ -446,7 +446,16 @@ export class Proactor {
       for (let b = 0; b < bufCount; b++) this.#pushBuffer(b);
       this.#publishBuffers();
       this.#grow(256);
-      if (mode === 'loop') this.#watcher = new RingWatcher(fd, this.#onRingReady);
+      if (mode === 'loop') {
+        const w = new FdWatcher(fd, this.#onRingReady);
+        try {
+          w.start();
+        } catch (err) {
+          w.close();
+          throw err;
+        }
+        this.#watcher = w;
+      }
     } catch (e) {
       for (const m of this.#maps) ring.munmap(m.ptr, m.len);
       closeFdRaw(fd);

@@ -1,7 +1,8 @@
 /**
  * `FdWatcher`: one fd watched for readability by Node's own event loop, through a
- * libuv `uv_poll_t` handle driven over koffi. This is the only module that touches
- * libuv; see docs/design.md ("Watching the selector from libuv") for why this route.
+ * libuv `uv_poll_t` handle driven over koffi: the Reactor's epoll fd and the Proactor's
+ * ring fd. This is the only module that drives libuv handles (uv.ts declares the
+ * functions); see docs/design.md ("Watching the selector from libuv") for why this route.
  *
  * Rules kept here: one registered koffi callback (the poll callback) is shared by every
  * handle (the handle is found by its address); handle memory comes from `malloc` and is
@@ -9,9 +10,8 @@
  * its thread's teardown (sys/uv.ts `guardHandle`); the poll callback never throws into
  * libuv.
  */
-import * as uv from '../sys/uv.js';
-import { OSError } from '../errors.js';
-import { reportUncaught } from './uncaught.js';
+import * as uv from './uv.js';
+import { OSError } from './oserror.js';
 
 const { koffi } = uv;
 
@@ -30,7 +30,7 @@ function onPoll(handle: bigint, status: number): void {
       if (status < 0) w.markStopped();
       w.onReady(status);
     } catch (err) {
-      reportUncaught(err);
+      process.nextTick(() => { throw err; }); // as Node reports a throwing callback
     }
   }
 }
