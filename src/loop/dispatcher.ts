@@ -18,7 +18,7 @@ import { EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, POLLIN, POLLERR, POLLN
 import { toFd, type FileLike } from '../validate.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/key.js';
 import { EVENT_PRIORITY } from '../selectors/key.js';
-import type { PollableSelector } from '../selectors/default.js';
+import { EXTRA_KERNEL_BITS, type EpollSelector } from '../selectors/epoll.js';
 import { FdWatcher } from '../sys/uvpoll.js';
 import { reportUncaught } from './uncaught.js';
 import {
@@ -46,7 +46,7 @@ function fdOf(fileobj: FileLike): number {
 /** Bookkeeping and dispatch of one Reactor (not exported from the package). */
 export class Dispatcher {
   /** The selector whose fd libuv watches; each key's `data` is the fd's {@link FdState}. */
-  readonly selector: PollableSelector<FdState>;
+  readonly selector: EpollSelector<FdState>;
   /** Whether the selector was made for this reactor (and so is closed with it). */
   readonly ownsSelector: boolean;
   /**
@@ -85,7 +85,7 @@ export class Dispatcher {
   };
 
   /** @param ownsSelector whether {@link Dispatcher.shutdown} closes `selector`. */
-  constructor(selector: PollableSelector<FdState>, ownsSelector: boolean) {
+  constructor(selector: EpollSelector<FdState>, ownsSelector: boolean) {
     this.selector = selector;
     this.ownsSelector = ownsSelector;
     this.#ep = EpollFd.adopt(selector.fileno(), 64);
@@ -302,6 +302,9 @@ export class Dispatcher {
     const sel = this.selector;
     const selEvents = (want & (EVENT_READ | EVENT_WRITE)) || EVENT_READ;
     const had = st.interest === 0 ? 0 : (st.interest & (EVENT_READ | EVENT_WRITE)) || EVENT_READ;
+    const kernel = kernelInterest(want);
+    // The selector's own epoll_ctl carries the bits beyond IN/OUT (one system call).
+    sel[EXTRA_KERNEL_BITS](st.fd, kernel & ~plainKernel(selEvents));
     try {
       if (had === 0) {
         sel.register(st.fd, selEvents, st);
@@ -313,9 +316,8 @@ export class Dispatcher {
       st.interest = 0; // the selector dropped it (CPython's rollback)
       throw err;
     }
-    const kernel = kernelInterest(want);
     // What the kernel holds now: what the selector just wrote, or the previous mask.
-    const holds = had !== selEvents ? plainKernel(selEvents) : kernelInterest(st.interest);
+    const holds = had !== selEvents ? kernel : kernelInterest(st.interest);
     if (kernel !== holds) {
       const r = this.#ep.ctl(EPOLL_CTL_MOD, st.fd, kernel);
       if (r < 0) {

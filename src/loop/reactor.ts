@@ -10,7 +10,7 @@
  */
 import { ClosedError } from '../errors.js';
 import { describe, toBoolean, toFunction, toOptions, toWaitOptions, type FileLike } from '../validate.js';
-import { newPollableSelector, type PollableSelector } from '../selectors/default.js';
+import type { PollableSelector } from '../selectors/default.js';
 import type { BaseSelector } from '../selectors/base.js';
 import { EpollSelector } from '../selectors/epoll.js';
 import { Dispatcher } from './dispatcher.js';
@@ -31,8 +31,8 @@ export class Reactor implements Disposable {
   readonly #d: Dispatcher;
 
   /**
-   * @param selector an `EpollSelector`; default: a new one (whatever `IOMUX_SELECTOR`
-   *   forces), which close() then closes. A given selector is left open; it should be
+   * @param selector an `EpollSelector`; default: a new one (the Reactor is built on
+   *   epoll whatever `IOMUX_SELECTOR` says), which close() then closes. A given selector is left open; it should be
    *   the Reactor's alone and must outlive the Reactor. An fd registered on it directly
    *   is never dispatched: the first time it is ready, the Reactor takes it out of the
    *   kernel's interest set (as libuv disarms fds it no longer watches, so it cannot
@@ -42,14 +42,14 @@ export class Reactor implements Disposable {
    */
   constructor(selector?: BaseSelector) {
     if (selector === undefined || selector === null) {
-      this.#d = new Dispatcher(newPollableSelector<FdState>(), true);
+      this.#d = new Dispatcher(new EpollSelector<FdState>(), true);
       return;
     }
     if (!(selector instanceof EpollSelector)) {
       throw new TypeError(`selector must be an EpollSelector (with fileno() for libuv to watch), got ${describe(selector)}`);
     }
     selector.fileno(); // ClosedError for a closed selector
-    this.#d = new Dispatcher(selector as PollableSelector<FdState>, false);
+    this.#d = new Dispatcher(selector as EpollSelector<FdState>, false);
   }
 
   /** Whether close() has been called. */

@@ -2,7 +2,8 @@
  * The one place where the platform's selector is chosen. Linux: epoll. The environment
  * variable `IOMUX_SELECTOR=epoll|poll|select` forces the choice (so CI can run the whole
  * suite once per backend). A kqueue backend would be added to `BACKENDS` and to
- * `platformBest()` here, and nowhere else.
+ * `platformBest()` here. (The Reactor is not a user of this choice: it is built on
+ * epoll's own fd and bits, so it makes an `EpollSelector` itself.)
  */
 import { platform } from 'node:process';
 import type { FileLike } from '../validate.js';
@@ -30,9 +31,9 @@ const BACKENDS: Readonly<Record<string, SelectorClass>> = {
   select: SelectSelector,
 };
 
-/** The best backend the platform has, and the best one that has an fd. */
-function platformBest(): { best: SelectorClass; pollable: new <D = unknown, F extends FileLike = FileLike>() => PollableSelector<D, F> } {
-  if (platform === 'linux') return { best: EpollSelector, pollable: EpollSelector };
+/** The best backend the platform has. */
+function platformBest(): { best: SelectorClass } {
+  if (platform === 'linux') return { best: EpollSelector };
   throw new Error(`iomux supports Linux only (platform is ${platform})`);
 }
 
@@ -58,13 +59,3 @@ export const DefaultSelector: SelectorClass = choose();
 /** An instance of {@link DefaultSelector}. */
 export type DefaultSelector<D = unknown, F extends FileLike = FileLike> = BaseSelector<D, F>;
 
-/**
- * A new selector with an fd, for the Reactor: `DefaultSelector` when the chosen class
- * has `fileno()`, else the platform's best pollable one (epoll on Linux).
- */
-export function newPollableSelector<D = unknown, F extends FileLike = FileLike>(): PollableSelector<D, F> {
-  const Cls = DefaultSelector as unknown as new () => PollableSelector<D, F>;
-  if (typeof (Cls.prototype as Partial<PollableSelector>).fileno === 'function') return new Cls();
-  const P = platformBest().pollable;
-  return new P<D, F>();
-}

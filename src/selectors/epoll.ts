@@ -18,9 +18,30 @@ const NOT_IN = ~EPOLLIN;
 const kernelEvents = (events: number): number =>
   ((events & EVENT_READ) !== 0 ? EPOLLIN : 0) | ((events & EVENT_WRITE) !== 0 ? EPOLLOUT : 0);
 
+/**
+ * Internal to the package (not exported from its root): `selector[EXTRA_KERNEL_BITS](fd,
+ * bits)` sets epoll bits beyond IN/OUT (EPOLLRDHUP, EPOLLPRI) that the next `register` or
+ * `modify` of `fd` passes to the kernel in the same `epoll_ctl`. The Reactor uses it so a
+ * read interest that includes RDHUP costs one system call, not two.
+ */
+export const EXTRA_KERNEL_BITS = Symbol('iomux.extraKernelBits');
+
 /** The selector over epoll (Python's `selectors.EpollSelector`); close-on-exec. */
 export class EpollSelector<D = unknown, F extends FileLike = FileLike> extends BaseSelector<D, F> {
   readonly #ep = EpollFd.create(64);
+  /** Extra kernel bits per fd (see {@link EXTRA_KERNEL_BITS}); null until first used. */
+  #extra: Map<number, number> | null = null;
+
+  /** Sets the extra kernel bits of `fd` for its next register/modify (0: none). */
+  [EXTRA_KERNEL_BITS](fd: number, bits: number): void {
+    if (bits !== 0) (this.#extra ??= new Map()).set(fd, bits);
+    else this.#extra?.delete(fd);
+  }
+
+  #kernel(fd: number, events: number): number {
+    const extra = this.#extra;
+    return extra === null ? kernelEvents(events) : kernelEvents(events) | (extra.get(fd) ?? 0);
+  }
 
   /** The epoll fd (what the Reactor hands to libuv). @throws ClosedError after close(). */
   fileno(): number {
@@ -29,18 +50,19 @@ export class EpollSelector<D = unknown, F extends FileLike = FileLike> extends B
   }
 
   protected override _add(fd: number, events: number): void {
-    const r = this.#ep.ctl(EPOLL_CTL_ADD, fd, kernelEvents(events));
+    const r = this.#ep.ctl(EPOLL_CTL_ADD, fd, this.#kernel(fd, events));
     if (r < 0) raise(r, 'epoll_ctl', `register fd ${fd}`);
   }
 
   protected override _change(fd: number, events: number): void {
-    const r = this.#ep.ctl(EPOLL_CTL_MOD, fd, kernelEvents(events));
+    const r = this.#ep.ctl(EPOLL_CTL_MOD, fd, this.#kernel(fd, events));
     if (r < 0) raise(r, 'epoll_ctl', `modify fd ${fd}`);
   }
 
   protected override _remove(fd: number): void {
     // EBADF / ENOENT: the fd was closed (epoll dropped it) or reused; nothing to undo.
     this.#ep.ctl(EPOLL_CTL_DEL, fd, 0);
+    this.#extra?.delete(fd);
   }
 
   protected override _close(): void {
