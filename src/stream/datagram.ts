@@ -25,7 +25,7 @@ import type { SocketAddress } from '../net/sockaddr.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
 import { toReactor, type ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
-import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, MAX_FDS, type Received } from './msg.js';
+import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, MAX_FDS, type Received } from '../net/trymsg.js';
 import type { FdLike } from './duplex.js';
 
 const NEG_ENOBUFS = -errno.ENOBUFS;

@@ -32,7 +32,7 @@ import { NEG_EAGAIN } from '../net/transfer.js';
 import type { SocketAddress } from '../net/sockaddr.js';
 import { toReactor, type ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
-import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, MAX_FDS, type Gather, type Received } from './msg.js';
+import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, MAX_FDS, type Gather, type Received } from '../net/trymsg.js';
 
 const ENOTCONN = errno.ENOTCONN;
 /** Default bytes per read (and the largest SEQPACKET message read whole). */
