@@ -1097,7 +1097,7 @@ describe('types', () => {
     // The package's Reactor adds the socket operations (declared beside the sockets).
     const net = readFileSync(new URL('../dist/net/async.d.ts', import.meta.url), 'utf8');
     assert.match(net, /sockRecv\(sock: Socket, n: number, options\?: SockOpOptions\): Promise<Buffer>/);
-    assert.match(net, /sockAccept\(sock: Socket, options\?: SockOpOptions\): Promise<\[Socket, SocketAddress\]>/);
+    assert.match(net, /sockAccept<A extends SocketAddress>\(sock: Socket<A>, options\?: SockOpOptions\): Promise<\[Socket<A>, A\]>/);
     void EVENT_READ;
   });
 });
