@@ -25,8 +25,9 @@ import type { SocketAddress } from '../net/sockaddr.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
 import { toReactor, type ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
-import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, MAX_FDS, type Received } from '../net/trymsg.js';
-import type { FdLike } from './duplex.js';
+import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, type Received } from '../net/trymsg.js';
+import { maxFdsOption, requireUnix, fdNumbers, type FdLike } from './fds.js';
+import { DatagramQueueFullError, SendQueue, type SendCallback } from './sendqueue.js';
 
 const NEG_ENOBUFS = -errno.ENOBUFS;
 const SOCKADDR_MAX = 128;
@@ -59,27 +60,7 @@ export interface DatagramOptions {
   fds?: boolean | number;
 }
 
-/** Called once a datagram went to the kernel (`err` null, `bytes` its length) or failed. */
-export type SendCallback = (err: Error | null, bytes?: number) => void;
-
-/** The error of a send refused because the queue is full. */
-export class DatagramQueueFullError extends Error {
-  /** `'ERR_DATAGRAM_QUEUE_FULL'`. */
-  readonly code = 'ERR_DATAGRAM_QUEUE_FULL';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatagramQueueFullError';
-  }
-}
-
-/** A queued datagram. */
-interface Pending {
-  data: Uint8Array;
-  name: Buffer | null;
-  namelen: number;
-  fds: number[] | null;
-  cb: SendCallback | undefined;
-}
+export { DatagramQueueFullError, type SendCallback };
 
 /**
  * A datagram socket as an EventEmitter.
@@ -93,16 +74,12 @@ export class DatagramSocket extends EventEmitter {
   /** The socket under the face (closed by {@link DatagramSocket.close}). */
   readonly socket: Socket;
   readonly #reactor: ReadinessCallbacks;
-  readonly #maxQueue: number;
-  readonly #maxQueueBytes: number;
   readonly #readSize: number;
   readonly #maxReads: number;
   readonly #maxFds: number;
   readonly #rbuf: Buffer;
   readonly #name = Buffer.allocUnsafeSlow(SOCKADDR_MAX);
-  readonly #queue: Pending[] = [];
-  #qhead = 0;
-  #qbytes = 0;
+  readonly #queue: SendQueue;
   #reading = false;
   #writing = false;
   #retryMs = 0;
@@ -135,11 +112,11 @@ export class DatagramSocket extends EventEmitter {
     this.socket = sock;
     try {
       this.#reactor = toReactor(o.reactor, 'DatagramSocket reactor');
-      this.#maxQueue = o.maxQueue === undefined ? 1024 : toInteger(o.maxQueue, 'maxQueue', 0);
-      this.#maxQueueBytes = o.maxQueueBytes === undefined ? 16 * 1024 * 1024 : toInteger(o.maxQueueBytes, 'maxQueueBytes', 0);
+      this.#queue = new SendQueue(o.maxQueue === undefined ? 1024 : toInteger(o.maxQueue, 'maxQueue', 0),
+        o.maxQueueBytes === undefined ? 16 * 1024 * 1024 : toInteger(o.maxQueueBytes, 'maxQueueBytes', 0));
       this.#readSize = o.readSize === undefined ? READ_SIZE : toInteger(o.readSize, 'readSize', 1, 1 << 30);
       this.#maxReads = o.maxReadsPerWake === undefined ? READS_PER_WAKE : toInteger(o.maxReadsPerWake, 'maxReadsPerWake', 1);
-      this.#maxFds = o.fds === undefined || o.fds === false ? 0 : o.fds === true ? MAX_FDS : toInteger(o.fds, 'fds', 0, MAX_FDS);
+      this.#maxFds = maxFdsOption(o.fds);
     } catch (err) {
       if (!(type instanceof Socket)) sock.close();
       throw err;
@@ -165,12 +142,12 @@ export class DatagramSocket extends EventEmitter {
 
   /** Datagrams waiting in the send queue. */
   get queueLength(): number {
-    return this.#queue.length - this.#qhead;
+    return this.#queue.length;
   }
 
   /** Bytes waiting in the send queue. */
   get queueBytes(): number {
-    return this.#qbytes;
+    return this.#queue.bytes;
   }
 
   #checkOpen(what: string): void {
@@ -258,10 +235,8 @@ export class DatagramSocket extends EventEmitter {
    *   than 253 fds.
    */
   sendFds(data: Uint8Array | string, fds: readonly FdLike[], address?: AddressLike | null, callback?: SendCallback): boolean {
-    if (this.socket.family !== AF_UNIX) throw new TypeError(`sendFds needs an AF_UNIX socket, this one is family ${this.socket.family}`);
-    if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of fds or sockets, got ${describe(fds)}`);
-    if (fds.length > MAX_FDS) throw new RangeError(`at most ${MAX_FDS} fds go in one datagram, got ${fds.length}`);
-    const nums = fds.map((f, i) => toInteger(typeof f === 'number' ? f : (f as { fileno?: () => number })?.fileno?.(), `fds[${i}]`, 0));
+    requireUnix(this.socket.family);
+    const nums = fdNumbers(fds, 'datagram');
     return this.#send(data, address, nums, callback);
   }
 
@@ -286,10 +261,9 @@ export class DatagramSocket extends EventEmitter {
       }
     }
     // Queue it: the kernel is full, or earlier datagrams are still waiting (order is kept).
-    if (this.queueLength >= this.#maxQueue || this.#qbytes + bytes.length > this.#maxQueueBytes) {
-      this.#report(new DatagramQueueFullError(
-        `datagram send queue is full (${this.queueLength} datagrams, ${this.#qbytes} bytes; limits ${this.#maxQueue} and ${this.#maxQueueBytes}): `
-        + 'the receiver is not keeping up; wait for \'writable\' before sending more'), cb);
+    const full = this.#queue.refusal(bytes.length);
+    if (full !== null) {
+      this.#report(full, cb);
       return false;
     }
     const copy = Buffer.from(bytes);
@@ -300,7 +274,6 @@ export class DatagramSocket extends EventEmitter {
     }
     const wasIdle = this.queueLength === 0;
     this.#queue.push({ data: copy, name, namelen, fds, cb });
-    this.#qbytes += copy.length;
     if (wasIdle) this.#waitWritable();
     this.emit('congestion', copy);
     return false;
@@ -334,8 +307,7 @@ export class DatagramSocket extends EventEmitter {
     const fd = this.socket.fileno();
     const q = this.#queue;
     let sent = 0;
-    while (this.#qhead < q.length) {
-      const p = q[this.#qhead]!;
+    for (let p = q.peek(); p !== undefined; p = q.peek()) {
       const r = trySendTo(fd, p.data, p.name, p.namelen, p.fds);
       if (r === NEG_EAGAIN || r === NEG_ENOBUFS) {
         if (sent === 0 && fromWritable) {
@@ -347,11 +319,10 @@ export class DatagramSocket extends EventEmitter {
           if (sent > 0) this.#retryMs = 0;
           this.#waitWritable();
         }
-        this.#compact();
+        q.compact();
         return;
       }
-      this.#qhead++;
-      this.#qbytes -= p.data.length;
+      q.shift();
       sent++;
       if (r >= 0) {
         if (p.cb !== undefined) p.cb(null, r);
@@ -360,18 +331,10 @@ export class DatagramSocket extends EventEmitter {
       }
       if (this.#closed) return;
     }
-    q.length = 0;
-    this.#qhead = 0;
+    q.clear();
     this.#retryMs = 0;
     this.#stopWriting();
     this.emit('writable');
-  }
-
-  #compact(): void {
-    if (this.#qhead > 1024 && this.#qhead * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#qhead);
-      this.#qhead = 0;
-    }
   }
 
   // ---- receiving -------------------------------------------------------------------
@@ -448,10 +411,7 @@ export class DatagramSocket extends EventEmitter {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    const q = this.#queue.slice(this.#qhead);
-    this.#queue.length = 0;
-    this.#qhead = 0;
-    this.#qbytes = 0;
+    const q = this.#queue.clear();
     if (!this.socket.closed) release(this.socket.fileno(), this);
     this.socket.close();
     for (const p of q) {

@@ -32,7 +32,10 @@ import { NEG_EAGAIN } from '../net/transfer.js';
 import type { SocketAddress } from '../net/sockaddr.js';
 import { toReactor, type ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
-import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, MAX_FDS, type Gather, type Received } from '../net/trymsg.js';
+import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, type Gather, type Received } from '../net/trymsg.js';
+import { maxFdsOption, requireUnix, fdNumbers, type FdLike } from './fds.js';
+
+export type { FdLike };
 
 const ENOTCONN = errno.ENOTCONN;
 /** Default bytes per read (and the largest SEQPACKET message read whole). */
@@ -43,9 +46,6 @@ const READS_PER_WAKE = 16;
 const SMALL_READ = 8 * 1024;
 /** A single write shorter than this waits for the end of the tick, to be sent with the writes that follow it. */
 const SMALL_WRITE = 16 * 1024;
-
-/** A file descriptor to pass: a number, or anything with `fileno()` (a `Socket`). */
-export type FdLike = number | { fileno(): number };
 
 /** Options of {@link SocketStream} (and {@link toDuplex}). */
 export interface SocketStreamOptions {
@@ -136,7 +136,7 @@ export class SocketStream extends Duplex {
       v === undefined || v === null ? undefined : toInteger(v, what, 0);
     const readSize = o.readSize === undefined ? READ_SIZE : toInteger(o.readSize, 'readSize', 1, 1 << 30);
     const maxReads = o.maxReadsPerWake === undefined ? READS_PER_WAKE : toInteger(o.maxReadsPerWake, 'maxReadsPerWake', 1);
-    const maxFds = o.fds === undefined || o.fds === false ? 0 : o.fds === true ? MAX_FDS : toInteger(o.fds, 'fds', 0, MAX_FDS);
+    const maxFds = maxFdsOption(o.fds);
     const opts: DuplexOptions = {
       allowHalfOpen: o.allowHalfOpen === undefined ? false : Boolean(o.allowHalfOpen),
       objectMode: seq,
@@ -396,12 +396,10 @@ export class SocketStream extends Duplex {
    *   empty data or more than 253 fds.
    */
   sendFds(data: Uint8Array | string, fds: readonly FdLike[], cb?: (err?: Error | null) => void): boolean {
-    if (this.socket.family !== AF_UNIX) throw new TypeError(`sendFds needs an AF_UNIX socket, this one is family ${this.socket.family}`);
+    requireUnix(this.socket.family);
     const bytes = toBytesOrUtf8(data, 'data');
     if (bytes.length === 0) throw new RangeError('sendFds needs at least one byte of data to carry the fds');
-    if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of fds or sockets, got ${describe(fds)}`);
-    if (fds.length > MAX_FDS) throw new RangeError(`at most ${MAX_FDS} fds go in one message, got ${fds.length}`);
-    const nums = fds.map((f, i) => toInteger(typeof f === 'number' ? f : (f as { fileno?: () => number })?.fileno?.(), `fds[${i}]`, 0));
+    const nums = fdNumbers(fds, 'message');
     const copy = Buffer.from(bytes); // its own identity, so the fds stay with this chunk
     this.#fdsOf.set(copy, nums);
     this.#fdChunks++;
