@@ -23,44 +23,19 @@ import { Socket } from '../net/socket.js';
 import { encodeAddress, type AddressLike } from '../net/address.js';
 import type { SocketAddress } from '../net/sockaddr.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
-import { toReactor, type ReadinessCallbacks } from './watch.js';
+import type { ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
 import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, type Received } from '../net/trymsg.js';
-import { maxFdsOption, requireUnix, fdNumbers, type FdLike } from './fds.js';
+import { requireUnix, fdNumbers, type FdLike } from './fds.js';
+import { datagramOptions, type DatagramOptions, type DatagramType } from './options.js';
 import { DatagramQueueFullError, SendQueue, type SendCallback } from './sendqueue.js';
 
 const NEG_ENOBUFS = -errno.ENOBUFS;
 const SOCKADDR_MAX = 128;
-/** Default bytes per receive: larger than any UDP datagram and than Linux's default AF_UNIX buffer. */
-const READ_SIZE = 256 * 1024;
-const READS_PER_WAKE = 16;
 const RETRY_MIN_MS = 1;
 const RETRY_MAX_MS = 100;
 
-/** The kinds of datagram socket: AF_UNIX (`'unix_dgram'`, as the `unix-dgram` package), UDP over IPv4 or IPv6. */
-export type DatagramType = 'unix_dgram' | 'udp4' | 'udp6';
-
-/** Options of {@link DatagramSocket}. */
-export interface DatagramOptions {
-  /** The Reactor whose readiness callbacks drive the socket; default: one per thread. */
-  reactor?: ReadinessCallbacks | null;
-  /** Most datagrams waiting in the send queue (default 1024). */
-  maxQueue?: number;
-  /** Most bytes waiting in the send queue (default 16 MiB). */
-  maxQueueBytes?: number;
-  /** Longest datagram received whole (default 256 KiB); a longer one is an `'error'` (EMSGSIZE). */
-  readSize?: number;
-  /** Most datagrams received per wake-up (default 16). */
-  maxReadsPerWake?: number;
-  /**
-   * Receive file descriptors sent with datagrams (AF_UNIX): `true` (up to 253 per
-   * datagram) or the most per datagram; each batch is emitted as `'fds'` (fds, address)
-   * just before its `'message'`, and closed when nobody listens.
-   */
-  fds?: boolean | number;
-}
-
-export { DatagramQueueFullError, type SendCallback };
+export { DatagramQueueFullError, type SendCallback, type DatagramOptions, type DatagramType };
 
 /**
  * A datagram socket as an EventEmitter.
@@ -111,12 +86,12 @@ export class DatagramSocket extends EventEmitter {
     }
     this.socket = sock;
     try {
-      this.#reactor = toReactor(o.reactor, 'DatagramSocket reactor');
-      this.#queue = new SendQueue(o.maxQueue === undefined ? 1024 : toInteger(o.maxQueue, 'maxQueue', 0),
-        o.maxQueueBytes === undefined ? 16 * 1024 * 1024 : toInteger(o.maxQueueBytes, 'maxQueueBytes', 0));
-      this.#readSize = o.readSize === undefined ? READ_SIZE : toInteger(o.readSize, 'readSize', 1, 1 << 30);
-      this.#maxReads = o.maxReadsPerWake === undefined ? READS_PER_WAKE : toInteger(o.maxReadsPerWake, 'maxReadsPerWake', 1);
-      this.#maxFds = maxFdsOption(o.fds);
+      const r = datagramOptions(o);
+      this.#reactor = r.reactor;
+      this.#queue = new SendQueue(r.maxQueue, r.maxQueueBytes);
+      this.#readSize = r.readSize;
+      this.#maxReads = r.maxReads;
+      this.#maxFds = r.maxFds;
     } catch (err) {
       if (!(type instanceof Socket)) sock.close();
       throw err;
