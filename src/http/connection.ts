@@ -16,6 +16,7 @@ import { SocketStream } from '../stream/duplex.js';
 import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser, type BodySink } from './parser.js';
+import { OutQueue } from './outqueue.js';
 import { PipelineAbortedError, TlsError } from './errors.js';
 import { HttpResponse, HttpStreamResponse } from './response.js';
 import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
@@ -53,10 +54,7 @@ export class Connection implements Holder, BodySink {
   /** Exchanges whose requests are sent or being sent, in order; the first one's response is parsed. */
   readonly #inflight: Exchange[] = [];
   /** Buffers still to write, and for each the exchange whose request it ends (or null). */
-  readonly #out: Buffer[] = [];
-  readonly #outEnds: Array<Exchange | null> = [];
-  #outIdx = 0;
-  #outOff = 0;
+  readonly #out = new OutQueue();
   /** A request body still being read from its async iterable, and its progress. */
   #iter: AsyncIterator<Uint8Array | string> | null = null;
   #iterEx: Exchange | null = null;
@@ -172,8 +170,7 @@ export class Connection implements Holder, BodySink {
     if (this.#inflight.length === 1) this.#parseFor(ex);
     const wire = ex.req.wire;
     for (let i = 0; i < wire.length; i++) {
-      this.#out.push(wire[i]!);
-      this.#outEnds.push(i === wire.length - 1 && ex.req.bodyStream === null ? ex : null);
+      this.#out.push(wire[i]!, i === wire.length - 1 && ex.req.bodyStream === null ? ex : null);
     }
     if (ex.req.bodyStream !== null) {
       this.#iterEx = ex;
@@ -310,15 +307,7 @@ export class Connection implements Holder, BodySink {
 
   /** HTTPS: hands what is queued to the TLS socket (it buffers); a streamed body waits for 'drain'. */
   #flushTls(t: TLSSocket): void {
-    const out = this.#out;
-    for (let i = this.#outIdx; i < out.length; i++) {
-      t.write(out[i]!);
-      const done = this.#outEnds[i];
-      if (done !== null && done !== undefined) done.sent = true;
-    }
-    out.length = 0;
-    this.#outEnds.length = 0;
-    this.#outIdx = 0;
+    this.#out.writeTo(t);
     if (this.#iterEx === null || this.#pulling) return;
     if (t.writableNeedDrain) {
       if (!this.#drainWait) {
@@ -340,29 +329,15 @@ export class Connection implements Holder, BodySink {
       this.#flushTls(this.#tls);
       return;
     }
-    const out = this.#out;
-    while (this.#outIdx < out.length) {
-      const b = out[this.#outIdx]!;
-      const n = this.#sock!.trySend(b, this.#outOff, b.length - this.#outOff);
-      if (n >= 0) {
-        this.#outOff += n;
-        if (this.#outOff === b.length) {
-          const done = this.#outEnds[this.#outIdx];
-          if (done !== null && done !== undefined) done.sent = true;
-          this.#outIdx++;
-          this.#outOff = 0;
-        }
-      } else if (n === NEG_EAGAIN) {
-        this.#wantWrite(true); // socket buffer full: continue when writable
-        return;
-      } else {
-        this.#ioFailure(-n, 'send');
-        return;
-      }
+    const n = this.#out.sendTo(this.#sock!);
+    if (n === NEG_EAGAIN) {
+      this.#wantWrite(true); // socket buffer full: continue when writable
+      return;
     }
-    out.length = 0;
-    this.#outEnds.length = 0;
-    this.#outIdx = 0;
+    if (n < 0) {
+      this.#ioFailure(-n, 'send');
+      return;
+    }
     this.#wantWrite(false);
     if (this.#iterEx !== null && !this.#pulling) {
       if (this.#iter === null) this.#startBody();
@@ -406,7 +381,7 @@ export class Connection implements Holder, BodySink {
           this.#fail(new RangeError(`request body had ${this.#iterSent} bytes but content-length is ${want}`));
           return;
         }
-        if (want < 0) this.#queue(LAST_CHUNK, ex);
+        if (want < 0) this.#out.push(LAST_CHUNK, ex);
         else ex.sent = true;
         this.#flush();
         return;
@@ -429,10 +404,10 @@ export class Connection implements Holder, BodySink {
         return;
       }
       if (want < 0) {
-        this.#queue(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), null);
-        this.#queue(chunk, null);
-        this.#queue(CRLF, null);
-      } else this.#queue(chunk, null);
+        this.#out.push(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), null);
+        this.#out.push(chunk, null);
+        this.#out.push(CRLF, null);
+      } else this.#out.push(chunk, null);
       // The next piece is taken once this one is written (#flush calls #pull).
       this.#flush();
     }, (err: unknown) => {
@@ -441,11 +416,6 @@ export class Connection implements Holder, BodySink {
       this.#iter = null;
       this.#fail(err instanceof Error ? err : new Error(String(err)));
     });
-  }
-
-  #queue(b: Buffer, ends: Exchange | null): void {
-    this.#out.push(b);
-    this.#outEnds.push(ends);
   }
 
   /**
