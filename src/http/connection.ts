@@ -17,6 +17,7 @@ import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser, type BodySink } from './parser.js';
 import { OutQueue } from './outqueue.js';
+import { RequestBody, type BodyHost } from './reqbody.js';
 import { PipelineAbortedError, TlsError } from './errors.js';
 import { HttpResponse, HttpStreamResponse } from './response.js';
 import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
@@ -36,8 +37,6 @@ const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
 const enum C { Resolving, Connecting, Handshake, Busy, Idle, Closed }
 
-const CRLF = Buffer.from('\r\n', 'latin1');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 /** A streamed response body holds this much before the connection stops reading. */
 const STREAM_HIGH_WATER = 64 * 1024;
 
@@ -55,11 +54,15 @@ export class Connection implements Holder, BodySink {
   readonly #inflight: Exchange[] = [];
   /** Buffers still to write, and for each the exchange whose request it ends (or null). */
   readonly #out = new OutQueue();
-  /** A request body still being read from its async iterable, and its progress. */
-  #iter: AsyncIterator<Uint8Array | string> | null = null;
-  #iterEx: Exchange | null = null;
-  #iterSent = 0;
-  #pulling = false;
+  /** A request body still being read from its async iterable. */
+  #reqBody: RequestBody | null = null;
+  readonly #bodyHost: BodyHost = {
+    out: this.#out,
+    flush: () => this.#flush(),
+    fail: (err) => this.#fail(err),
+    closed: () => this.#state === C.Closed,
+    finished: (body) => { if (this.#reqBody === body) this.#reqBody = null; },
+  };
   /** A streamed response body being fed, and whether reading waits for its consumer. */
   #body: Readable | null = null;
   #paused = false;
@@ -173,8 +176,7 @@ export class Connection implements Holder, BodySink {
       this.#out.push(wire[i]!, i === wire.length - 1 && ex.req.bodyStream === null ? ex : null);
     }
     if (ex.req.bodyStream !== null) {
-      this.#iterEx = ex;
-      this.#iterSent = 0;
+      this.#reqBody = new RequestBody(ex, this.#bodyHost);
     }
   }
 
@@ -308,7 +310,8 @@ export class Connection implements Holder, BodySink {
   /** HTTPS: hands what is queued to the TLS socket (it buffers); a streamed body waits for 'drain'. */
   #flushTls(t: TLSSocket): void {
     this.#out.writeTo(t);
-    if (this.#iterEx === null || this.#pulling) return;
+    const body = this.#reqBody;
+    if (body === null || body.pulling) return;
     if (t.writableNeedDrain) {
       if (!this.#drainWait) {
         this.#drainWait = true;
@@ -319,8 +322,7 @@ export class Connection implements Holder, BodySink {
       }
       return;
     }
-    if (this.#iter === null) this.#startBody();
-    else this.#pull();
+    body.next();
   }
 
   /** Writes what is queued; waits for writability when the buffer is full. */
@@ -339,83 +341,8 @@ export class Connection implements Holder, BodySink {
       return;
     }
     this.#wantWrite(false);
-    if (this.#iterEx !== null && !this.#pulling) {
-      if (this.#iter === null) this.#startBody();
-      else this.#pull();
-    }
-  }
-
-  /** Starts reading the request body of `#iterEx` from its async iterable. */
-  #startBody(): void {
-    const ex = this.#iterEx!;
-    try {
-      this.#iter = ex.req.bodyStream![Symbol.asyncIterator]();
-    } catch (e) {
-      this.#fail(e as Error);
-      return;
-    }
-    this.#pull();
-  }
-
-  /** Takes the next piece of a streamed request body, frames it and writes it. */
-  #pull(): void {
-    const it = this.#iter!;
-    const ex = this.#iterEx!;
-    const stale = (): boolean => this.#iter !== it || this.#state === C.Closed;
-    let next: Promise<IteratorResult<Uint8Array | string>>;
-    try {
-      next = it.next();
-    } catch (e) {
-      this.#fail(e as Error);
-      return;
-    }
-    this.#pulling = true;
-    Promise.resolve(next).then((r) => {
-      if (stale()) return;
-      this.#pulling = false;
-      const want = ex.req.streamLength;
-      if (r.done === true) {
-        this.#iter = null;
-        this.#iterEx = null;
-        if (want >= 0 && this.#iterSent !== want) {
-          this.#fail(new RangeError(`request body had ${this.#iterSent} bytes but content-length is ${want}`));
-          return;
-        }
-        if (want < 0) this.#out.push(LAST_CHUNK, ex);
-        else ex.sent = true;
-        this.#flush();
-        return;
-      }
-      const v = r.value;
-      let chunk: Buffer;
-      if (typeof v === 'string') chunk = Buffer.from(v, 'utf8');
-      else if (v instanceof Uint8Array) chunk = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      else {
-        this.#fail(new TypeError(`a request body piece must be a Buffer, Uint8Array or string, got ${typeof v}`));
-        return;
-      }
-      this.#iterSent += chunk.length;
-      if (want >= 0 && this.#iterSent > want) {
-        this.#fail(new RangeError(`request body has more than the ${want} bytes its content-length gives`));
-        return;
-      }
-      if (chunk.length === 0) {
-        this.#flush();
-        return;
-      }
-      if (want < 0) {
-        this.#out.push(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), null);
-        this.#out.push(chunk, null);
-        this.#out.push(CRLF, null);
-      } else this.#out.push(chunk, null);
-      // The next piece is taken once this one is written (#flush calls #pull).
-      this.#flush();
-    }, (err: unknown) => {
-      if (stale()) return;
-      this.#pulling = false;
-      this.#iter = null;
-      this.#fail(err instanceof Error ? err : new Error(String(err)));
-    });
+    const body = this.#reqBody;
+    if (body !== null && !body.pulling) body.next();
   }
 
   /**
@@ -648,16 +575,10 @@ export class Connection implements Holder, BodySink {
   }
 
   #closeSocket(): void {
-    const it = this.#iter;
-    if (it !== null) {
-      this.#iter = null;
-      this.#iterEx = null;
-      // Tell the body's source nobody reads it any more.
-      try {
-        void Promise.resolve(it.return?.()).catch(() => {});
-      } catch {
-        // its return() threw: nothing more to do
-      }
+    const body = this.#reqBody;
+    if (body !== null && body.started) {
+      this.#reqBody = null;
+      body.cancel(); // tells the body's source nobody reads it any more
     }
     const sock = this.#sock;
     if (sock === null) return;
