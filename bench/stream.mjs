@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import {
   Socket, socketpair, toDuplex, AF_UNIX, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR,
 } from '../dist/index.js';
-import { trySendv } from '../dist/stream/msg.js';
+import { trySendv } from '../dist/net/trymsg.js';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => {

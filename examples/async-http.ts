@@ -198,7 +198,7 @@ async function startServer(): Promise<{ port: number; stop(): void }> {
 function closedPort(): number {
   const s = socket(AF_INET, SOCK_STREAM);
   s.bind(['127.0.0.1', 0]);
-  const port = (s.getsockname() as [string, number])[1];
+  const port = s.getsockname()[1];
   s.close();
   return port;
 }

@@ -24,7 +24,7 @@ function server(): void {
   server.bind(['127.0.0.1', 0]); // port 0: any free port
   server.listen(5);
   const serverfd = server.fileno();
-  const [ipaddress, port] = server.getsockname() as [string, number];
+  const [ipaddress, port] = server.getsockname();
   console.log(`server: listening on ${ipaddress}:${port}`);
 
   const serverdict = new Map<number, Socket>([[serverfd, server]]); // fd -> socket
@@ -41,7 +41,7 @@ function server(): void {
     for (const [fileno, event] of events) {
       if (fileno === serverfd) {
         const [client, address] = server.accept();
-        const [host, cport] = address as [string, number];
+        const [host, cport] = address;
         console.log(`server: <----- client fd ${client.fileno()} from ${host}:${cport} ----->`);
         client.setblocking(false);
         ep.register(client.fileno(), EPOLLIN); // watch the new client too

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   socket, poll, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR,
-  POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, type Socket,
+  POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, type Socket, type InetAddress,
 } from 'iomux';
 
 const CLIENTS = 2;
@@ -37,13 +37,13 @@ function server(): void {
   server.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
   server.bind(['127.0.0.1', 0]);
   server.listen(5);
-  const [host, port] = server.getsockname() as [string, number];
+  const [host, port] = server.getsockname();
   console.log(`Starting up on ${host} port ${port}`);
 
   const messageQueues = new Map<Socket, Buffer[]>(); // outgoing data per connection
   const poller = poll();
   poller.register(server, READ_ONLY);
-  const fdToSocket = new Map<number, Socket>([[server.fileno(), server]]); // fd -> socket
+  const fdToSocket = new Map<number, Socket<InetAddress>>([[server.fileno(), server]]); // fd -> socket
 
   const driver = spawn(process.execPath, [fileURLToPath(import.meta.url), 'client', String(port)], { stdio: 'inherit' });
 
@@ -65,7 +65,7 @@ function server(): void {
         if (s === server) {
           // A readable listening socket has a connection waiting.
           const [connection, clientAddress] = s.accept();
-          console.log(`  connection from ${(clientAddress as [string, number]).join(':')} on fd ${connection.fileno()}`);
+          console.log(`  connection from ${clientAddress.join(':')} on fd ${connection.fileno()}`);
           connection.setblocking(false);
           fdToSocket.set(connection.fileno(), connection);
           poller.register(connection, READ_ONLY);

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const reserve = socket(AF_INET);
   reserve.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
   reserve.bind(['127.0.0.1', 0]);
-  const [, port] = reserve.getsockname() as [string, number];
+  const [, port] = reserve.getsockname();
   console.log(`main: port ${port}, ${workers} workers, each with its own Reactor`);
 
   const threads = Array.from({ length: workers }, (_, index) =>

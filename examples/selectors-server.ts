@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DefaultSelector, Reactor, EVENT_READ, socket, type Socket } from 'iomux';
+import { DefaultSelector, Reactor, EVENT_READ, socket, type Socket, type InetAddress } from 'iomux';
 
 const useReactor = process.argv.includes('--reactor');
 const portArg = process.argv.indexOf('--port');
@@ -23,16 +23,16 @@ const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
 const selfDriven = portArg < 0;
 
 /** The callback signature: the ready file object and the event mask. */
-type Callback = (fileobj: Socket, mask: number) => void;
+type Callback = (fileobj: Socket<InetAddress>, mask: number) => void;
 
 // The two engines behind one tiny interface: watch an fd with a callback, or stop.
-const sel = useReactor ? null : new DefaultSelector<Callback>();
+const sel = useReactor ? null : new DefaultSelector<Callback, Socket<InetAddress>>();
 const reactor = useReactor ? new Reactor() : null;
-function watch(fileobj: Socket, callback: Callback): void {
+function watch(fileobj: Socket<InetAddress>, callback: Callback): void {
   if (sel) sel.register(fileobj, EVENT_READ, callback); // the callback rides in key.data
   else reactor!.addReader(fileobj, (f) => callback(f, EVENT_READ));
 }
-function unwatch(fileobj: Socket): void {
+function unwatch(fileobj: Socket<InetAddress>): void {
   if (sel) sel.unregister(fileobj);
   else reactor!.removeReader(fileobj);
 }
@@ -41,7 +41,7 @@ let served = 0;
 let open = 0;
 const expected = selfDriven ? 2 : Infinity;
 
-function read(conn: Socket, mask: number): void {
+function read(conn: Socket<InetAddress>, mask: number): void {
   let data: Buffer;
   try {
     data = conn.recv(1024);
@@ -61,9 +61,9 @@ function read(conn: Socket, mask: number): void {
   conn.sendall(data.toString().toUpperCase());
 }
 
-function accept(sock: Socket, mask: number): void {
+function accept(sock: Socket<InetAddress>, mask: number): void {
   const [conn, addr] = sock.accept();
-  console.log(`server: ------- connection fd ${conn.fileno()} from ${(addr as [string, number]).join(':')} (mask ${mask})`);
+  console.log(`server: ------- connection fd ${conn.fileno()} from ${addr.join(':')} (mask ${mask})`);
   conn.setblocking(false);
   watch(conn, read); // register the connection with its callback
   served++;
@@ -74,7 +74,7 @@ const sock = socket();
 sock.bind(['127.0.0.1', port]);
 sock.listen(5);
 sock.setblocking(false);
-const [host, boundPort] = sock.getsockname() as [string, number];
+const [host, boundPort] = sock.getsockname();
 console.log(`server: listening on ${host}:${boundPort} (${useReactor ? 'Reactor' : 'blocking selector'} mode)`);
 watch(sock, accept); // register the listening socket with its callback
 
@@ -100,7 +100,7 @@ if (sel) {
     const events = sel.select();
     for (const [key, mask] of events) {
       const callback = key.data; // accept or read
-      callback(key.fileobj as Socket, mask);
+      callback(key.fileobj, mask);
       if (!running) break;
     }
   }

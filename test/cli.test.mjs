@@ -412,6 +412,8 @@ test('every help text lists the same options in its usage line and its option li
     const listed = [...rest.matchAll(/^ +(?:-[a-z], )?--([a-z-]+)/gm)].map((m) => m[1]).filter((o) => o !== 'help').sort();
     assert.deepEqual(inUsage, listed, `${c}: usage line vs option list`);
   }
+  const fetch = await iomux(['fetch', '--help']);
+  assert.match(fetch.stdout, /^Fetches every http:\/\/ or https:\/\/ URL /m, 'fetch --help names both schemes');
   const demo = await iomux(['demo', '--help']);
   for (const o of ['--host', '--rounds', '--seconds', '--connections', '--size']) assert.match(demo.stdout, new RegExp(`^Usage: .*\\[${o} `));
 });

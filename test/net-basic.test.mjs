@@ -745,9 +745,10 @@ test('close-on-exec everywhere: a child process inherits none of the sockets', (
 });
 
 test('TypeScript: the socket API in dist/index.d.ts is typed without any', () => {
-  // Socket's message, batch and file methods are declared in socket-msg.d.ts.
-  const dts = ['socket', 'socket-msg'].map((f) => readFileSync(new URL(`../dist/net/${f}.d.ts`, import.meta.url), 'utf8')).join('\n');
-  assert.ok(!/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, '')), 'no any in socket.d.ts or socket-msg.d.ts');
+  // Socket's message, batch and file methods are declared in socket-msg.d.ts, its address,
+  // option and description methods in socket-info.d.ts.
+  const dts = ['socket', 'socket-msg', 'socket-info'].map((f) => readFileSync(new URL(`../dist/net/${f}.d.ts`, import.meta.url), 'utf8')).join('\n');
+  assert.ok(!/\bany\b/.test(dts.replace(/\/\*[\s\S]*?\*\//g, '')), 'no any in socket.d.ts, socket-msg.d.ts or socket-info.d.ts');
   for (const m of ['fileno', 'setblocking', 'getblocking', 'bind', 'listen', 'accept', 'connect', 'connectEx',
     'recv', 'recvInto', 'send', 'sendall', 'recvfrom', 'sendto', 'sendFds', 'recvFds', 'shutdown', 'getsockname',
     'getpeername', 'setsockopt', 'getsockopt', 'close', '[Symbol.dispose]', 'tryRecvInto', 'trySend', 'tryAccept',

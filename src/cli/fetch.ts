@@ -1,5 +1,5 @@
 /**
- * `iomux fetch URL... [--concurrency N] [--timeout MS]`: fetches http:// URLs at once
+ * `iomux fetch URL... [--concurrency N] [--timeout MS]`: fetches http:// and https:// URLs at once
  * with `HttpClient` (many requests on one thread, as a tool). A progress bar
  * goes to stderr, a table (url, status, bytes, ms) to stdout, in the order given.
  */
@@ -11,8 +11,9 @@ import { Progress, formatBytes } from './progress.js';
 
 const HELP = `Usage: iomux fetch URL... [--concurrency N] [--timeout MS]
 
-Fetches every http:// URL with iomux's HttpClient, up to N at once on one
-thread (keep-alive connections, reused per origin). Shows a progress bar on
+Fetches every http:// or https:// URL with iomux's HttpClient, up to N at
+once on one thread (keep-alive connections, reused per origin; https:// is
+verified against the trusted CAs). Shows a progress bar on
 stderr (it ticks while requests wait) and prints a table on stdout: url,
 status, bytes, ms. STATUS is the HTTP status, or why there was none: bad URL,
 DNS (the name did not resolve), refused, reset, timeout, unreachable or bad

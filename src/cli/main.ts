@@ -32,23 +32,8 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./copy.js')).runCopy,
   },
   fetch: {
-    summary: 'fetch http:// URLs concurrently with the HTTP client',
-    load: async () => {
-      // A computed specifier: the fetch command ships separately (src/cli/fetch.ts) and
-      // the rest of the CLI must work whether or not it is in this build.
-      const spec = './fetch.js';
-      let mod: { runFetch?: Runner };
-      try {
-        mod = (await import(spec)) as { runFetch?: Runner };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-          throw new Error('the fetch command is not available in this build');
-        }
-        throw e;
-      }
-      if (typeof mod.runFetch !== 'function') throw new Error('the fetch command is not available in this build');
-      return mod.runFetch;
-    },
+    summary: 'fetch http:// and https:// URLs concurrently with the HTTP client',
+    load: async () => (await import('./fetch.js')).runFetch,
   },
 };
 

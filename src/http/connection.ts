@@ -16,6 +16,8 @@ import { SocketStream } from '../stream/duplex.js';
 import { OSError, ConnectionResetError, errno } from '../errors.js';
 import type { Socket } from '../net/socket.js';
 import { ResponseParser, type BodySink } from './parser.js';
+import { OutQueue } from './outqueue.js';
+import { RequestBody, type BodyHost } from './reqbody.js';
 import { PipelineAbortedError, TlsError } from './errors.js';
 import { HttpResponse, HttpStreamResponse } from './response.js';
 import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
@@ -35,8 +37,6 @@ const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
 const enum C { Resolving, Connecting, Handshake, Busy, Idle, Closed }
 
-const CRLF = Buffer.from('\r\n', 'latin1');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 /** A streamed response body holds this much before the connection stops reading. */
 const STREAM_HIGH_WATER = 64 * 1024;
 
@@ -53,15 +53,16 @@ export class Connection implements Holder, BodySink {
   /** Exchanges whose requests are sent or being sent, in order; the first one's response is parsed. */
   readonly #inflight: Exchange[] = [];
   /** Buffers still to write, and for each the exchange whose request it ends (or null). */
-  readonly #out: Buffer[] = [];
-  readonly #outEnds: Array<Exchange | null> = [];
-  #outIdx = 0;
-  #outOff = 0;
-  /** A request body still being read from its async iterable, and its progress. */
-  #iter: AsyncIterator<Uint8Array | string> | null = null;
-  #iterEx: Exchange | null = null;
-  #iterSent = 0;
-  #pulling = false;
+  readonly #out = new OutQueue();
+  /** A request body still being read from its async iterable. */
+  #reqBody: RequestBody | null = null;
+  readonly #bodyHost: BodyHost = {
+    out: this.#out,
+    flush: () => this.#flush(),
+    fail: (err) => this.#fail(err),
+    closed: () => this.#state === C.Closed,
+    finished: (body) => { if (this.#reqBody === body) this.#reqBody = null; },
+  };
   /** A streamed response body being fed, and whether reading waits for its consumer. */
   #body: Readable | null = null;
   #paused = false;
@@ -172,12 +173,10 @@ export class Connection implements Holder, BodySink {
     if (this.#inflight.length === 1) this.#parseFor(ex);
     const wire = ex.req.wire;
     for (let i = 0; i < wire.length; i++) {
-      this.#out.push(wire[i]!);
-      this.#outEnds.push(i === wire.length - 1 && ex.req.bodyStream === null ? ex : null);
+      this.#out.push(wire[i]!, i === wire.length - 1 && ex.req.bodyStream === null ? ex : null);
     }
     if (ex.req.bodyStream !== null) {
-      this.#iterEx = ex;
-      this.#iterSent = 0;
+      this.#reqBody = new RequestBody(ex, this.#bodyHost);
     }
   }
 
@@ -310,16 +309,9 @@ export class Connection implements Holder, BodySink {
 
   /** HTTPS: hands what is queued to the TLS socket (it buffers); a streamed body waits for 'drain'. */
   #flushTls(t: TLSSocket): void {
-    const out = this.#out;
-    for (let i = this.#outIdx; i < out.length; i++) {
-      t.write(out[i]!);
-      const done = this.#outEnds[i];
-      if (done !== null && done !== undefined) done.sent = true;
-    }
-    out.length = 0;
-    this.#outEnds.length = 0;
-    this.#outIdx = 0;
-    if (this.#iterEx === null || this.#pulling) return;
+    this.#out.writeTo(t);
+    const body = this.#reqBody;
+    if (body === null || body.pulling) return;
     if (t.writableNeedDrain) {
       if (!this.#drainWait) {
         this.#drainWait = true;
@@ -330,8 +322,7 @@ export class Connection implements Holder, BodySink {
       }
       return;
     }
-    if (this.#iter === null) this.#startBody();
-    else this.#pull();
+    body.next();
   }
 
   /** Writes what is queued; waits for writability when the buffer is full. */
@@ -340,112 +331,18 @@ export class Connection implements Holder, BodySink {
       this.#flushTls(this.#tls);
       return;
     }
-    const out = this.#out;
-    while (this.#outIdx < out.length) {
-      const b = out[this.#outIdx]!;
-      const n = this.#sock!.trySend(b, this.#outOff, b.length - this.#outOff);
-      if (n >= 0) {
-        this.#outOff += n;
-        if (this.#outOff === b.length) {
-          const done = this.#outEnds[this.#outIdx];
-          if (done !== null && done !== undefined) done.sent = true;
-          this.#outIdx++;
-          this.#outOff = 0;
-        }
-      } else if (n === NEG_EAGAIN) {
-        this.#wantWrite(true); // socket buffer full: continue when writable
-        return;
-      } else {
-        this.#ioFailure(-n, 'send');
-        return;
-      }
+    const n = this.#out.sendTo(this.#sock!);
+    if (n === NEG_EAGAIN) {
+      this.#wantWrite(true); // socket buffer full: continue when writable
+      return;
     }
-    out.length = 0;
-    this.#outEnds.length = 0;
-    this.#outIdx = 0;
+    if (n < 0) {
+      this.#ioFailure(-n, 'send');
+      return;
+    }
     this.#wantWrite(false);
-    if (this.#iterEx !== null && !this.#pulling) {
-      if (this.#iter === null) this.#startBody();
-      else this.#pull();
-    }
-  }
-
-  /** Starts reading the request body of `#iterEx` from its async iterable. */
-  #startBody(): void {
-    const ex = this.#iterEx!;
-    try {
-      this.#iter = ex.req.bodyStream![Symbol.asyncIterator]();
-    } catch (e) {
-      this.#fail(e as Error);
-      return;
-    }
-    this.#pull();
-  }
-
-  /** Takes the next piece of a streamed request body, frames it and writes it. */
-  #pull(): void {
-    const it = this.#iter!;
-    const ex = this.#iterEx!;
-    const stale = (): boolean => this.#iter !== it || this.#state === C.Closed;
-    let next: Promise<IteratorResult<Uint8Array | string>>;
-    try {
-      next = it.next();
-    } catch (e) {
-      this.#fail(e as Error);
-      return;
-    }
-    this.#pulling = true;
-    Promise.resolve(next).then((r) => {
-      if (stale()) return;
-      this.#pulling = false;
-      const want = ex.req.streamLength;
-      if (r.done === true) {
-        this.#iter = null;
-        this.#iterEx = null;
-        if (want >= 0 && this.#iterSent !== want) {
-          this.#fail(new RangeError(`request body had ${this.#iterSent} bytes but content-length is ${want}`));
-          return;
-        }
-        if (want < 0) this.#queue(LAST_CHUNK, ex);
-        else ex.sent = true;
-        this.#flush();
-        return;
-      }
-      const v = r.value;
-      let chunk: Buffer;
-      if (typeof v === 'string') chunk = Buffer.from(v, 'utf8');
-      else if (v instanceof Uint8Array) chunk = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      else {
-        this.#fail(new TypeError(`a request body piece must be a Buffer, Uint8Array or string, got ${typeof v}`));
-        return;
-      }
-      this.#iterSent += chunk.length;
-      if (want >= 0 && this.#iterSent > want) {
-        this.#fail(new RangeError(`request body has more than the ${want} bytes its content-length gives`));
-        return;
-      }
-      if (chunk.length === 0) {
-        this.#flush();
-        return;
-      }
-      if (want < 0) {
-        this.#queue(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), null);
-        this.#queue(chunk, null);
-        this.#queue(CRLF, null);
-      } else this.#queue(chunk, null);
-      // The next piece is taken once this one is written (#flush calls #pull).
-      this.#flush();
-    }, (err: unknown) => {
-      if (stale()) return;
-      this.#pulling = false;
-      this.#iter = null;
-      this.#fail(err instanceof Error ? err : new Error(String(err)));
-    });
-  }
-
-  #queue(b: Buffer, ends: Exchange | null): void {
-    this.#out.push(b);
-    this.#outEnds.push(ends);
+    const body = this.#reqBody;
+    if (body !== null && !body.pulling) body.next();
   }
 
   /**
@@ -678,16 +575,10 @@ export class Connection implements Holder, BodySink {
   }
 
   #closeSocket(): void {
-    const it = this.#iter;
-    if (it !== null) {
-      this.#iter = null;
-      this.#iterEx = null;
-      // Tell the body's source nobody reads it any more.
-      try {
-        void Promise.resolve(it.return?.()).catch(() => {});
-      } catch {
-        // its return() threw: nothing more to do
-      }
+    const body = this.#reqBody;
+    if (body !== null && body.started) {
+      this.#reqBody = null;
+      body.cancel(); // tells the body's source nobody reads it any more
     }
     const sock = this.#sock;
     if (sock === null) return;

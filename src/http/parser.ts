@@ -6,60 +6,12 @@
  */
 import { HttpParseError, ResponseTooLargeError } from './errors.js';
 import { DEFAULT_LIMITS, checkHeadStart, findBlockEnd, parseHead, parseTrailers, type ParserLimits } from './head.js';
-
-const enum S {
-  Head,
-  HeadLf,
-  Length,
-  Eof,
-  ChunkSize,
-  ChunkSizeWs,
-  /** After `;`: optional whitespace, then an extension name. */
-  ExtPre,
-  ExtName,
-  /** Whitespace after a name: `=` or `;` must follow. */
-  ExtWsEq,
-  /** After `=`: optional whitespace, then a token or a quoted string. */
-  ExtPreValue,
-  ExtToken,
-  ExtQuoted,
-  ExtQuotedEsc,
-  /** Right after a quoted string: `;`, whitespace or the line end. */
-  ExtPostQuote,
-  /** Whitespace after a value: `;` must follow. */
-  ExtWsSemi,
-  ChunkSizeLf,
-  ChunkData,
-  ChunkDataCr,
-  ChunkDataLf,
-  TrailerStart,
-  TrailerStartLf,
-  Trailers,
-  Done,
-}
+import { S, EXT_LINE_END, extStep, hexValue } from './chunked.js';
 
 /** Bodies up to this size declared by Content-Length get one buffer up front. */
 const PREALLOC_MAX = 16 * 1024 * 1024;
 /** Smallest body buffer once a body needs a second piece. */
 const MIN_GROWN = 16 * 1024;
-
-/** tchar (RFC 9110 5.6.2) by byte value. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
-for (let c = 65; c <= 90; c++) TCHAR[c] = TCHAR[c + 32] = 1;
-
-/** qdtext (RFC 9110 5.6.4): HTAB, SP, visible ASCII but `"` and `\\`, obs-text. */
-function isQdtext(c: number): boolean {
-  return c === 9 || c === 32 || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80;
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const l = c | 0x20;
-  if (l >= 97 && l <= 102) return l - 87;
-  return -1;
-}
 
 /**
  * Receives a response as it is parsed, instead of the parser keeping the body: the final
@@ -422,76 +374,14 @@ export class ResponseParser {
     }
   }
 
-  /**
-   * Chunk extensions, checked against RFC 9112 7.1.1:
-   * `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`. Their content is
-   * not kept.
-   */
+  /** One byte of chunk extensions (see chunked.ts), within the length limit. */
   private feedExt(c: number): void {
     if (++this.extBytes > this.limits.maxChunkExtBytes) {
       throw new HttpParseError(`chunk extensions longer than ${this.limits.maxChunkExtBytes} bytes`);
     }
-    const ws = c === 32 || c === 9;
-    switch (this.state) {
-      case S.ExtPre:
-        if (TCHAR[c] === 1) this.state = S.ExtName;
-        else if (!ws) this.badExt(c, 'a chunk extension name must follow ";"');
-        return;
-      case S.ExtName:
-        if (TCHAR[c] === 1) return;
-        if (c === 61) this.state = S.ExtPreValue;
-        else if (c === 59) this.state = S.ExtPre;
-        else if (ws) this.state = S.ExtWsEq;
-        else this.extLineEnd(c);
-        return;
-      case S.ExtWsEq:
-        if (c === 61) this.state = S.ExtPreValue;
-        else if (c === 59) this.state = S.ExtPre;
-        else if (!ws) this.badExt(c, '"=" or ";" must follow whitespace');
-        return;
-      case S.ExtPreValue:
-        if (c === 34) this.state = S.ExtQuoted;
-        else if (TCHAR[c] === 1) this.state = S.ExtToken;
-        else if (!ws) this.badExt(c, 'a token or a quoted string must follow "="');
-        return;
-      case S.ExtToken:
-        if (TCHAR[c] === 1) return;
-        if (c === 59) this.state = S.ExtPre;
-        else if (ws) this.state = S.ExtWsSemi;
-        else this.extLineEnd(c);
-        return;
-      case S.ExtQuoted:
-        if (c === 34) this.state = S.ExtPostQuote;
-        else if (c === 92) this.state = S.ExtQuotedEsc;
-        else if (!isQdtext(c)) this.badExt(c, 'in a quoted string (unclosed quote?)');
-        return;
-      case S.ExtQuotedEsc:
-        if (c === 9 || (c >= 32 && c !== 127)) this.state = S.ExtQuoted;
-        else this.badExt(c, 'after "\\" in a quoted string');
-        return;
-      case S.ExtPostQuote:
-        if (c === 59) this.state = S.ExtPre;
-        else if (ws) this.state = S.ExtWsSemi;
-        else this.extLineEnd(c);
-        return;
-      case S.ExtWsSemi:
-        if (c === 59) this.state = S.ExtPre;
-        else if (!ws) this.badExt(c, '";" must follow whitespace');
-        return;
-      default:
-        throw new Error(`response parser: byte in state ${this.state}`);
-    }
-  }
-
-  /** CR or LF ends a chunk-size line whose extensions are complete; any other byte is an error. */
-  private extLineEnd(c: number): void {
-    if (c === 13) this.state = S.ChunkSizeLf;
-    else if (c === 10) this.endSizeLine();
-    else this.badExt(c, '');
-  }
-
-  private badExt(c: number, why: string): never {
-    throw new HttpParseError(`invalid chunk extension: unexpected byte 0x${c.toString(16)}${why === '' ? '' : ` (${why})`}`);
+    const next = extStep(this.state, c);
+    if (next === EXT_LINE_END) this.endSizeLine();
+    else this.state = next;
   }
 
   private enterExt(): void {

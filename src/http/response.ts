@@ -4,31 +4,31 @@
  */
 import type { Readable } from 'node:stream';
 
-/** A response: status, headers (lower-case names, repeats joined by `', '`) and body. */
-export class HttpResponse {
+/**
+ * What both kinds of response share: the status line, the header and trailer fields, the
+ * URL, and `ok`.
+ */
+export abstract class ResponseHead {
   /** Status code, e.g. 200 (never an interim 1xx). */
   readonly status: number;
   /** Reason phrase as the server sent it (may be empty). */
   readonly statusText: string;
   /** Header fields: a plain object, lower-case names, repeated fields joined by `', '`. */
   readonly headers: Record<string, string>;
-  /** Trailer fields of a chunked body (same shape as `headers`; usually empty). */
+  /**
+   * Trailer fields of a chunked body (same shape as `headers`; usually empty). For a
+   * streamed response they are filled in when the body has ended.
+   */
   readonly trailers: Record<string, string>;
-  /** The whole body (empty for HEAD, 204 and 304). */
-  readonly body: Buffer;
   /** The URL that was requested. */
   readonly url: string;
 
-  /**
-   * Made by the client for each completed response; constructible for tests and mocks.
-   * @param headers lower-case names, repeated fields already joined by `', '`.
-   */
-  constructor(status: number, statusText: string, headers: Record<string, string>, body: Buffer,
-    trailers: Record<string, string> = {}, url = '') {
+  /** @param headers lower-case names, repeated fields already joined by `', '`. */
+  constructor(status: number, statusText: string, headers: Record<string, string>,
+    trailers: Record<string, string>, url: string) {
     this.status = status;
     this.statusText = statusText;
     this.headers = headers;
-    this.body = body;
     this.trailers = trailers;
     this.url = url;
   }
@@ -36,6 +36,22 @@ export class HttpResponse {
   /** True for a 2xx status. */
   get ok(): boolean {
     return this.status >= 200 && this.status < 300;
+  }
+}
+
+/** A response: status, headers (lower-case names, repeats joined by `', '`) and body. */
+export class HttpResponse extends ResponseHead {
+  /** The whole body (empty for HEAD, 204 and 304). */
+  readonly body: Buffer;
+
+  /**
+   * Made by the client for each completed response; constructible for tests and mocks.
+   * @param headers lower-case names, repeated fields already joined by `', '`.
+   */
+  constructor(status: number, statusText: string, headers: Record<string, string>, body: Buffer,
+    trailers: Record<string, string> = {}, url = '') {
+    super(status, statusText, headers, trailers, url);
+    this.body = body;
   }
 
   /** The body decoded as UTF-8. */
@@ -58,34 +74,15 @@ export class HttpResponse {
  * stops reading from the socket. The connection goes back to its pool once the body has
  * been read to its end; destroying `body` early closes the connection.
  */
-export class HttpStreamResponse {
-  /** Status code, e.g. 200 (never an interim 1xx). */
-  readonly status: number;
-  /** Reason phrase as the server sent it (may be empty). */
-  readonly statusText: string;
-  /** Header fields: a plain object, lower-case names, repeated fields joined by `', '`. */
-  readonly headers: Record<string, string>;
-  /** Trailer fields of a chunked body: filled in when the body has ended. */
-  readonly trailers: Record<string, string>;
+export class HttpStreamResponse extends ResponseHead {
   /** The body as it arrives. */
   readonly body: Readable;
-  /** The URL that was requested. */
-  readonly url: string;
 
   /** Made by the client when a streamed response's head has arrived. */
   constructor(status: number, statusText: string, headers: Record<string, string>, body: Readable,
     trailers: Record<string, string> = {}, url = '') {
-    this.status = status;
-    this.statusText = statusText;
-    this.headers = headers;
+    super(status, statusText, headers, trailers, url);
     this.body = body;
-    this.trailers = trailers;
-    this.url = url;
-  }
-
-  /** True for a 2xx status. */
-  get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
   }
 
   /** Reads the rest of the body into one Buffer. */

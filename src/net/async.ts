@@ -64,9 +64,7 @@ export async function sockRecv(reactor: Readiness, sock: Socket, n: number, opti
       if (overBudget(r)) await yieldTurn();
       return out;
     }
-    if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
-    await op.readable(reactor, sock);
-    loopRan();
+    await op.again(reactor, sock, r, 'recv');
   }
 }
 
@@ -87,9 +85,7 @@ export async function sockRecvInto(reactor: Readiness, sock: Socket, buf: ArrayB
       if (overBudget(r)) await yieldTurn();
       return r;
     }
-    if (r !== NEG_EAGAIN) throw fail(r, 'recv', sock);
-    await op.readable(reactor, sock);
-    loopRan();
+    await op.again(reactor, sock, r, 'recv');
   }
 }
 
@@ -132,9 +128,7 @@ export async function sockAccept<A extends SocketAddress>(reactor: Readiness, so
       if (overBudget(0)) await yieldTurn();
       return [conn as Socket<A>, addr as A];
     }
-    if (r !== NEG_EAGAIN) throw fail(r, 'accept', sock);
-    await op.readable(reactor, sock);
-    loopRan();
+    await op.again(reactor, sock, r, 'accept');
   }
 }
 

@@ -7,17 +7,16 @@
 import * as libc from '../sys/libc.js';
 import { retry } from '../sys/call.js';
 import { AF_INET, AF_INET6, AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL } from '../sys/constants.js';
-import { errno } from '../sys/errno.js';
 import { toBytesOrUtf8, toSize, toWritableBytes } from '../validate.js';
 import { encodeAddress, isNumericHost, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { resolveHostAsync } from './resolve.js';
 import { ADDR, ADDRLEN } from './scratch.js';
 import type { Socket } from './socket.js';
+import { NEG_EAGAIN } from './transfer.js';
 import { Op, fail, loopRan, overBudget, yieldTurn, type Readiness, type SockOpOptions } from './asyncop.js';
 import { fileFd, needsFallback, readChunk, seekAfter, sendfileRange, sendfileStep, SENDFILE_CHUNK } from './sendfile.js';
 
-const NEG_EAGAIN = -errno.EAGAIN;
 /** Receive scratch: results are copied out exactly. */
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
 
@@ -46,9 +45,7 @@ export async function sockRecvfrom(reactor: Readiness, sock: Socket, n: number,
       if (overBudget(r)) await yieldTurn();
       return [out, addr];
     }
-    if (r !== NEG_EAGAIN) throw fail(r, 'recvfrom', sock);
-    await op.readable(reactor, sock);
-    loopRan();
+    await op.again(reactor, sock, r, 'recvfrom');
   }
 }
 
@@ -67,9 +64,7 @@ export async function sockRecvfromInto(reactor: Readiness, sock: Socket, buf: Ar
       if (overBudget(r)) await yieldTurn();
       return [r, addr];
     }
-    if (r !== NEG_EAGAIN) throw fail(r, 'recvfrom', sock);
-    await op.readable(reactor, sock);
-    loopRan();
+    await op.again(reactor, sock, r, 'recvfrom');
   }
 }
 
@@ -96,9 +91,7 @@ export async function sockSendto(reactor: Readiness, sock: Socket, data: ArrayBu
       if (overBudget(r)) await yieldTurn();
       return r;
     }
-    if (r !== NEG_EAGAIN) throw fail(r, 'sendto', sock);
-    await op.writable(reactor, sock);
-    loopRan();
+    await op.again(reactor, sock, r, 'sendto', true);
   }
 }
 

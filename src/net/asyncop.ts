@@ -7,6 +7,7 @@ import { errno } from '../sys/errno.js';
 import { OSError, TimeoutError } from '../errors.js';
 import { toOptions, toSignal, toTimeoutMs, type FileLike } from '../validate.js';
 import type { Socket } from './socket.js';
+import { NEG_EAGAIN } from './transfer.js';
 
 /** Options of every socket operation: `timeout` in milliseconds, `signal` to abort. */
 export interface SockOpOptions {
@@ -121,6 +122,18 @@ export class Op {
   /** Waits until `sock` is writable (the caller then calls {@link loopRan}). */
   writable(r: Readiness, sock: Socket): Promise<unknown> {
     return r.writable(sock, this.#options());
+  }
+
+  /**
+   * The step after a non-blocking try that did not complete: `negErrno` other than
+   * EAGAIN rejects with the socket's OSError (`syscall` names the call); EAGAIN waits
+   * until `sock` is readable (or, with `write`, writable), then counts a loop turn. The
+   * caller then tries again.
+   */
+  async again(r: Readiness, sock: Socket, negErrno: number, syscall: string, write = false): Promise<void> {
+    if (negErrno !== NEG_EAGAIN) throw fail(negErrno, syscall, sock);
+    await (write ? r.writable(sock, this.#options()) : r.readable(sock, this.#options()));
+    loopRan();
   }
 
   /**

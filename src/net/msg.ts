@@ -12,10 +12,7 @@
 import * as libc from '../sys/libc.js';
 import { retry } from '../sys/call.js';
 import { AF_UNIX, MSG_CMSG_CLOEXEC, MSG_NOSIGNAL, POLLIN, POLLOUT, SCM_RIGHTS, SOL_SOCKET } from '../sys/constants.js';
-import {
-  CMSGHDR_SIZE, IOVEC_SIZE, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, MSGHDR_FLAGS, MSGHDR_IOV, MSGHDR_IOVLEN,
-  MSGHDR_NAME, MSGHDR_NAMELEN, MSGHDR_SIZE, UIO_MAXIOV, cmsgLen, cmsgSpace,
-} from '../sys/structs.js';
+import { CMSGHDR_SIZE, IOVEC_SIZE, UIO_MAXIOV, cmsgLen, cmsgSpace } from '../sys/structs.js';
 import { errno } from '../sys/errno.js';
 import { OSError } from '../errors.js';
 import { INT_MAX, describe, toBytes, toCInt, toInteger, toSize, toWritableBytes } from '../validate.js';
@@ -23,6 +20,7 @@ import { encodeAddress } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR } from './scratch.js';
 import { again } from './transfer.js';
+import { MSG, Scratch, addrOf, putSize, fillMsghdr, msgFlags as rawMsgFlags, msgNameLen, msgControlLen, eachCmsg } from './msghdr.js';
 
 /** One ancillary data item: `[level, type, data]`, as Python's `(cmsg_level, cmsg_type, cmsg_data)`. */
 export type AncData = [level: number, type: number, data: Buffer];
@@ -34,26 +32,6 @@ export type RecvmsgIntoResult = [nbytes: number, ancdata: AncData[], msgFlags: n
 /** Largest control buffer accepted (the kernel's own limit, `optmem_max`, is lower). */
 const ANCBUF_MAX = 1 << 20;
 
-const addrOf = (b: Uint8Array): bigint => libc.koffi.address(b) as bigint;
-
-/** A growable off-heap scratch and its native address. */
-class Scratch {
-  buf: Buffer;
-  addr: bigint;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafeSlow(size);
-    this.addr = addrOf(this.buf);
-  }
-  reserve(n: number): Buffer {
-    if (n > this.buf.length) { // bounded by the callers (IOV_MAX iovecs, ANCBUF_MAX control bytes)
-      this.buf = Buffer.allocUnsafeSlow(Math.max(n, this.buf.length * 2));
-      this.addr = addrOf(this.buf);
-    }
-    return this.buf;
-  }
-}
-
-const MSG = Buffer.allocUnsafeSlow(MSGHDR_SIZE);
 const IOV = new Scratch(IOVEC_SIZE * 8);
 const DATA = new Scratch(64 * 1024);
 const CTRL = new Scratch(256);
@@ -87,12 +65,6 @@ function viewsOf(buffers: unknown, what: string, writable: boolean): Uint8Array[
   return out;
 }
 
-/** Writes a `size_t` (below 2^53) as two 32-bit halves: no BigInt per call. */
-function putSize(b: Buffer, off: number, n: number): void {
-  b.writeUInt32LE(n >>> 0, off);
-  b.writeUInt32LE(Math.floor(n / 0x100000000), off + 4);
-}
-
 /** Writes one iovec per view (by address); returns the total length. */
 function fillIov(views: Uint8Array[]): number {
   const iov = IOV.reserve(views.length * IOVEC_SIZE);
@@ -100,26 +72,16 @@ function fillIov(views: Uint8Array[]): number {
   for (let i = 0; i < views.length; i++) {
     const v = views[i]!;
     void v.buffer; // an on-heap typed array moves off the heap here, for good
-    iov.writeBigUInt64LE(v.length > 0 ? addrOf(v) : 0n, i * IOVEC_SIZE);
+    putSize(iov, i * IOVEC_SIZE, v.length > 0 ? addrOf(v) : 0);
     putSize(iov, i * IOVEC_SIZE + 8, v.length);
     total += v.length;
   }
   return total;
 }
 
-/** Fills the `msghdr` scratch. */
-function fillMsghdr(nameLen: number, iovlen: number, controlLen: number): void {
-  MSG.fill(0);
-  if (nameLen > 0) {
-    MSG.writeBigUInt64LE(NAME_ADDR, MSGHDR_NAME);
-    MSG.writeUInt32LE(nameLen, MSGHDR_NAMELEN);
-  }
-  MSG.writeBigUInt64LE(IOV.addr, MSGHDR_IOV);
-  putSize(MSG, MSGHDR_IOVLEN, iovlen);
-  if (controlLen > 0) {
-    MSG.writeBigUInt64LE(CTRL.addr, MSGHDR_CONTROL);
-    putSize(MSG, MSGHDR_CONTROLLEN, controlLen);
-  }
+/** Fills the `msghdr` scratch with this module's name, iovec and control scratch. */
+function setMsghdr(nameLen: number, iovlen: number, controlLen: number): void {
+  fillMsghdr(NAME_ADDR, nameLen, IOV.addr, iovlen, CTRL.addr, controlLen);
 }
 
 /** Encodes `ancdata` (an iterable of `[level, type, data]`) into the control scratch; returns its length. */
@@ -172,7 +134,7 @@ export function sendmsg(fd: number, timeout: number, family: number, buffers: un
   for (;;) {
     // Refilled on every try: a wait in between uses no scratch of this module.
     fillIov(views);
-    fillMsghdr(nameLen, views.length, control);
+    setMsghdr(nameLen, views.length, control);
     const r = retry(libc.sendmsg, fd, MSG, f);
     if (r >= 0) return r;
     deadline = again(fd, timeout, r, POLLOUT, deadline, 'sendmsg');
@@ -192,7 +154,7 @@ function recvLoop(fd: number, timeout: number, iovlen: number, control: number, 
   let deadline = -1;
   for (;;) {
     if (views) fillIov(views);
-    fillMsghdr(ADDR.length, iovlen, control);
+    setMsghdr(ADDR.length, iovlen, control);
     const r = retry(libc.recvmsg, fd, MSG, flags | MSG_CMSG_CLOEXEC);
     if (r >= 0) return r;
     deadline = again(fd, timeout, r, POLLIN, deadline, 'recvmsg');
@@ -206,27 +168,21 @@ function recvLoop(fd: number, timeout: number, iovlen: number, control: number, 
  */
 function decodeAncdata(): AncData[] {
   const out: AncData[] = [];
-  const clen = Number(MSG.readBigUInt64LE(MSGHDR_CONTROLLEN));
   const c = CTRL.buf;
-  let off = 0;
-  while (off + CMSGHDR_SIZE <= clen) {
-    const len = Number(c.readBigUInt64LE(off));
-    if (len < CMSGHDR_SIZE) break;
-    const end = Math.min(off + len, clen);
-    out.push([c.readInt32LE(off + 8), c.readInt32LE(off + 12), Buffer.from(c.subarray(off + CMSGHDR_SIZE, end))]);
-    off += (len + 7) & ~7;
-  }
+  eachCmsg(c, msgControlLen(), (level, type, start, end) => {
+    out.push([level, type, Buffer.from(c.subarray(start, end))]);
+  });
   return out;
 }
 
 /** `msg_flags` of the last `recvmsg`, without the MSG_CMSG_CLOEXEC iomux always passes. */
 function msgFlags(): number {
-  return MSG.readInt32LE(MSGHDR_FLAGS) & ~MSG_CMSG_CLOEXEC;
+  return rawMsgFlags() & ~MSG_CMSG_CLOEXEC;
 }
 
 /** The sender of the last `recvmsg` (`''` for an unnamed AF_UNIX peer, as `recvfrom`). */
 function senderOf(family: number): SocketAddress | null {
-  const addr = decodeAddress(ADDR, MSG.readUInt32LE(MSGHDR_NAMELEN));
+  const addr = decodeAddress(ADDR, msgNameLen());
   return addr === null && family === AF_UNIX ? '' : addr;
 }
 
@@ -251,7 +207,7 @@ export function recvmsg(fd: number, timeout: number, family: number, bufsize: un
   const big = size > DATA.buf.length ? Buffer.allocUnsafeSlow(size) : null;
   const data = big ?? DATA.buf;
   const iov = IOV.reserve(IOVEC_SIZE);
-  iov.writeBigUInt64LE(big ? addrOf(big) : DATA.addr, 0);
+  putSize(iov, 0, big ? addrOf(big) : DATA.addr);
   putSize(iov, 8, size);
   const n = recvLoop(fd, timeout, 1, control, f);
   const anc = decodeAncdata();

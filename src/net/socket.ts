@@ -20,9 +20,10 @@ import { encodeAddress, type AddressLike } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR, ADDRLEN, where } from './scratch.js';
 import { messageMethods, type MessageMethods } from './socket-msg.js';
+import { infoMethods, type InfoMethods } from './socket-info.js';
 import { defaultTimeoutField } from './defaults.js';
 import { readyNow, waitFd } from './wait.js';
-import { setOption, getOption, sockoptInt } from './sockopt.js';
+import { sockoptInt } from './sockopt.js';
 import * as T from './transfer.js';
 
 const EAGAIN = errno.EAGAIN;
@@ -373,74 +374,16 @@ export class Socket<A extends SocketAddress = SocketAddress> {
     const r = T.tryAcceptFd(this.#fd);
     return r < 0 ? r : adoptSocket(r, this.#family, this.#type, this.#proto, true) as Socket<A>;
   }
-
-  /** Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). */
-  shutdown(how: number): void {
-    check(libc.shutdown(this.#fd, toCInt(how, 'how')), 'shutdown', this.#where());
-  }
-
-  /** The socket's own address. */
-  getsockname(): A {
-    ADDRLEN.writeUInt32LE(ADDR.length, 0);
-    check(libc.getsockname(this.#fd, ADDR, ADDRLEN), 'getsockname', this.#where());
-    return (decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '') as A;
-  }
-
-  /** The connected peer's address. @throws OSError ENOTCONN when not connected. */
-  getpeername(): A {
-    ADDRLEN.writeUInt32LE(ADDR.length, 0);
-    check(libc.getpeername(this.#fd, ADDR, ADDRLEN), 'getpeername', this.#where());
-    return (decodeAddress(ADDR, ADDRLEN.readUInt32LE(0)) ?? '') as A;
-  }
-
-  /**
-   * Sets an option: a number (or boolean, as Python's `True`) is a C `int`, a Buffer is
-   * passed as the raw option bytes.
-   */
-  setsockopt(level: number, opt: number, value: number | boolean | Uint8Array): void {
-    setOption(this.#fd, level, opt, value, this.#where());
-  }
-
-  /** Reads an option as a C `int` (no `buflen`, or 0, as Python's). */
-  getsockopt(level: number, opt: number, buflen?: 0 | null): number;
-  /** Reads up to `buflen` (1-1024) raw bytes of an option; `buflen` 0 reads an `int`. */
-  getsockopt(level: number, opt: number, buflen: number): Buffer;
-  /** Reads an option: a C `int` without `buflen` (or 0), else up to `buflen` raw bytes. */
-  getsockopt(level: number, opt: number, buflen?: number | null): number | Buffer {
-    return getOption(this.#fd, level, opt, buflen, this.#where());
-  }
-
-  /**
-   * A description like Python's repr:
-   * `<Socket fd=5, family=2, type=1, proto=0, laddr=["127.0.0.1",8080], raddr=[...]>`.
-   */
-  toString(): string {
-    let s = `<Socket${this.#fd < 0 ? ' [closed]' : ''} fd=${this.#fd}, family=${this.#family}, type=${this.#type}, proto=${this.#proto}`;
-    if (this.#fd >= 0) {
-      for (const [name, get] of [['laddr', () => this.getsockname()], ['raddr', () => this.getpeername()]] as const) {
-        try {
-          const a = get();
-          if (a !== '') s += `, ${name}=${JSON.stringify(a)}`;
-        } catch {
-          // not bound / not connected: left out, as Python's repr does
-        }
-      }
-    }
-    return `${s}>`;
-  }
-
-  /** `util.inspect` shows the same description. */
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.toString();
-  }
 }
 
 // The message, batch and file methods (sendmsg, recvmsg, recvmsgInto, sendFds, recvFds,
 // recvmmsg, sendmmsg, recvmmsgInto, sendmmsgFrom, their fast-path forms, sendfile) live in
-// socket-msg.ts: declared here as part of Socket, and copied onto its prototype.
+// socket-msg.ts; the address, option and description methods (shutdown, getsockname,
+// getpeername, setsockopt, getsockopt, toString, util.inspect) in socket-info.ts. Both
+// are declared here as part of Socket and copied onto its prototype.
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
-export interface Socket extends MessageMethods {}
-Object.assign(Socket.prototype, messageMethods);
+export interface Socket<A extends SocketAddress = SocketAddress> extends MessageMethods, InfoMethods<A> {}
+Object.assign(Socket.prototype, messageMethods, infoMethods);
 
 /**
  * Internal (not exported from the package root): wraps an fd the kernel has just created

@@ -23,63 +23,19 @@ import { Socket } from '../net/socket.js';
 import { encodeAddress, type AddressLike } from '../net/address.js';
 import type { SocketAddress } from '../net/sockaddr.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
-import { toReactor, type ReadinessCallbacks } from './watch.js';
+import type { ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
-import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, MAX_FDS, type Received } from './msg.js';
-import type { FdLike } from './duplex.js';
+import { trySendTo, tryRecvFrom, tryRecvMsg, lastSender, type Received } from '../net/trymsg.js';
+import { requireUnix, fdNumbers, type FdLike } from './fds.js';
+import { datagramOptions, type DatagramOptions, type DatagramType } from './options.js';
+import { DatagramQueueFullError, SendQueue, type SendCallback } from './sendqueue.js';
 
 const NEG_ENOBUFS = -errno.ENOBUFS;
 const SOCKADDR_MAX = 128;
-/** Default bytes per receive: larger than any UDP datagram and than Linux's default AF_UNIX buffer. */
-const READ_SIZE = 256 * 1024;
-const READS_PER_WAKE = 16;
 const RETRY_MIN_MS = 1;
 const RETRY_MAX_MS = 100;
 
-/** The kinds of datagram socket: AF_UNIX (`'unix_dgram'`, as the `unix-dgram` package), UDP over IPv4 or IPv6. */
-export type DatagramType = 'unix_dgram' | 'udp4' | 'udp6';
-
-/** Options of {@link DatagramSocket}. */
-export interface DatagramOptions {
-  /** The Reactor whose readiness callbacks drive the socket; default: one per thread. */
-  reactor?: ReadinessCallbacks | null;
-  /** Most datagrams waiting in the send queue (default 1024). */
-  maxQueue?: number;
-  /** Most bytes waiting in the send queue (default 16 MiB). */
-  maxQueueBytes?: number;
-  /** Longest datagram received whole (default 256 KiB); a longer one is an `'error'` (EMSGSIZE). */
-  readSize?: number;
-  /** Most datagrams received per wake-up (default 16). */
-  maxReadsPerWake?: number;
-  /**
-   * Receive file descriptors sent with datagrams (AF_UNIX): `true` (up to 253 per
-   * datagram) or the most per datagram; each batch is emitted as `'fds'` (fds, address)
-   * just before its `'message'`, and closed when nobody listens.
-   */
-  fds?: boolean | number;
-}
-
-/** Called once a datagram went to the kernel (`err` null, `bytes` its length) or failed. */
-export type SendCallback = (err: Error | null, bytes?: number) => void;
-
-/** The error of a send refused because the queue is full. */
-export class DatagramQueueFullError extends Error {
-  /** `'ERR_DATAGRAM_QUEUE_FULL'`. */
-  readonly code = 'ERR_DATAGRAM_QUEUE_FULL';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatagramQueueFullError';
-  }
-}
-
-/** A queued datagram. */
-interface Pending {
-  data: Uint8Array;
-  name: Buffer | null;
-  namelen: number;
-  fds: number[] | null;
-  cb: SendCallback | undefined;
-}
+export { DatagramQueueFullError, type SendCallback, type DatagramOptions, type DatagramType };
 
 /**
  * A datagram socket as an EventEmitter.
@@ -93,16 +49,12 @@ export class DatagramSocket extends EventEmitter {
   /** The socket under the face (closed by {@link DatagramSocket.close}). */
   readonly socket: Socket;
   readonly #reactor: ReadinessCallbacks;
-  readonly #maxQueue: number;
-  readonly #maxQueueBytes: number;
   readonly #readSize: number;
   readonly #maxReads: number;
   readonly #maxFds: number;
   readonly #rbuf: Buffer;
   readonly #name = Buffer.allocUnsafeSlow(SOCKADDR_MAX);
-  readonly #queue: Pending[] = [];
-  #qhead = 0;
-  #qbytes = 0;
+  readonly #queue: SendQueue;
   #reading = false;
   #writing = false;
   #retryMs = 0;
@@ -134,12 +86,12 @@ export class DatagramSocket extends EventEmitter {
     }
     this.socket = sock;
     try {
-      this.#reactor = toReactor(o.reactor, 'DatagramSocket reactor');
-      this.#maxQueue = o.maxQueue === undefined ? 1024 : toInteger(o.maxQueue, 'maxQueue', 0);
-      this.#maxQueueBytes = o.maxQueueBytes === undefined ? 16 * 1024 * 1024 : toInteger(o.maxQueueBytes, 'maxQueueBytes', 0);
-      this.#readSize = o.readSize === undefined ? READ_SIZE : toInteger(o.readSize, 'readSize', 1, 1 << 30);
-      this.#maxReads = o.maxReadsPerWake === undefined ? READS_PER_WAKE : toInteger(o.maxReadsPerWake, 'maxReadsPerWake', 1);
-      this.#maxFds = o.fds === undefined || o.fds === false ? 0 : o.fds === true ? MAX_FDS : toInteger(o.fds, 'fds', 0, MAX_FDS);
+      const r = datagramOptions(o);
+      this.#reactor = r.reactor;
+      this.#queue = new SendQueue(r.maxQueue, r.maxQueueBytes);
+      this.#readSize = r.readSize;
+      this.#maxReads = r.maxReads;
+      this.#maxFds = r.maxFds;
     } catch (err) {
       if (!(type instanceof Socket)) sock.close();
       throw err;
@@ -165,12 +117,12 @@ export class DatagramSocket extends EventEmitter {
 
   /** Datagrams waiting in the send queue. */
   get queueLength(): number {
-    return this.#queue.length - this.#qhead;
+    return this.#queue.length;
   }
 
   /** Bytes waiting in the send queue. */
   get queueBytes(): number {
-    return this.#qbytes;
+    return this.#queue.bytes;
   }
 
   #checkOpen(what: string): void {
@@ -258,10 +210,8 @@ export class DatagramSocket extends EventEmitter {
    *   than 253 fds.
    */
   sendFds(data: Uint8Array | string, fds: readonly FdLike[], address?: AddressLike | null, callback?: SendCallback): boolean {
-    if (this.socket.family !== AF_UNIX) throw new TypeError(`sendFds needs an AF_UNIX socket, this one is family ${this.socket.family}`);
-    if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of fds or sockets, got ${describe(fds)}`);
-    if (fds.length > MAX_FDS) throw new RangeError(`at most ${MAX_FDS} fds go in one datagram, got ${fds.length}`);
-    const nums = fds.map((f, i) => toInteger(typeof f === 'number' ? f : (f as { fileno?: () => number })?.fileno?.(), `fds[${i}]`, 0));
+    requireUnix(this.socket.family);
+    const nums = fdNumbers(fds, 'datagram');
     return this.#send(data, address, nums, callback);
   }
 
@@ -286,10 +236,9 @@ export class DatagramSocket extends EventEmitter {
       }
     }
     // Queue it: the kernel is full, or earlier datagrams are still waiting (order is kept).
-    if (this.queueLength >= this.#maxQueue || this.#qbytes + bytes.length > this.#maxQueueBytes) {
-      this.#report(new DatagramQueueFullError(
-        `datagram send queue is full (${this.queueLength} datagrams, ${this.#qbytes} bytes; limits ${this.#maxQueue} and ${this.#maxQueueBytes}): `
-        + 'the receiver is not keeping up; wait for \'writable\' before sending more'), cb);
+    const full = this.#queue.refusal(bytes.length);
+    if (full !== null) {
+      this.#report(full, cb);
       return false;
     }
     const copy = Buffer.from(bytes);
@@ -300,7 +249,6 @@ export class DatagramSocket extends EventEmitter {
     }
     const wasIdle = this.queueLength === 0;
     this.#queue.push({ data: copy, name, namelen, fds, cb });
-    this.#qbytes += copy.length;
     if (wasIdle) this.#waitWritable();
     this.emit('congestion', copy);
     return false;
@@ -334,8 +282,7 @@ export class DatagramSocket extends EventEmitter {
     const fd = this.socket.fileno();
     const q = this.#queue;
     let sent = 0;
-    while (this.#qhead < q.length) {
-      const p = q[this.#qhead]!;
+    for (let p = q.peek(); p !== undefined; p = q.peek()) {
       const r = trySendTo(fd, p.data, p.name, p.namelen, p.fds);
       if (r === NEG_EAGAIN || r === NEG_ENOBUFS) {
         if (sent === 0 && fromWritable) {
@@ -347,11 +294,10 @@ export class DatagramSocket extends EventEmitter {
           if (sent > 0) this.#retryMs = 0;
           this.#waitWritable();
         }
-        this.#compact();
+        q.compact();
         return;
       }
-      this.#qhead++;
-      this.#qbytes -= p.data.length;
+      q.shift();
       sent++;
       if (r >= 0) {
         if (p.cb !== undefined) p.cb(null, r);
@@ -360,18 +306,10 @@ export class DatagramSocket extends EventEmitter {
       }
       if (this.#closed) return;
     }
-    q.length = 0;
-    this.#qhead = 0;
+    q.clear();
     this.#retryMs = 0;
     this.#stopWriting();
     this.emit('writable');
-  }
-
-  #compact(): void {
-    if (this.#qhead > 1024 && this.#qhead * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#qhead);
-      this.#qhead = 0;
-    }
   }
 
   // ---- receiving -------------------------------------------------------------------
@@ -448,10 +386,7 @@ export class DatagramSocket extends EventEmitter {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    const q = this.#queue.slice(this.#qhead);
-    this.#queue.length = 0;
-    this.#qhead = 0;
-    this.#qbytes = 0;
+    const q = this.#queue.clear();
     if (!this.socket.closed) release(this.socket.fileno(), this);
     this.socket.close();
     for (const p of q) {

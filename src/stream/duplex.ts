@@ -21,64 +21,28 @@
  * SEQPACKET streams are in object mode: each chunk read is one message, each chunk
  * written one message.
  */
-import { Duplex, type DuplexOptions } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { closeFd } from '../sys/call.js';
 import { AF_UNIX, SOCK_STREAM, SOCK_SEQPACKET, SHUT_WR } from '../sys/constants.js';
 import { errno } from '../sys/errno.js';
 import { OSError } from '../errors.js';
-import { describe, toBytesOrUtf8, toInteger, toOptions } from '../validate.js';
+import { describe, toBytesOrUtf8, toOptions } from '../validate.js';
 import { Socket } from '../net/socket.js';
 import { NEG_EAGAIN } from '../net/transfer.js';
 import type { SocketAddress } from '../net/sockaddr.js';
-import { toReactor, type ReadinessCallbacks } from './watch.js';
+import type { ReadinessCallbacks } from './watch.js';
 import { own, release } from './owner.js';
-import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, MAX_FDS, type Gather, type Received } from './msg.js';
+import { trySendv, trySendTo, tryRecvMsg, tryRecvTrunc, type Gather, type Received } from '../net/trymsg.js';
+import { requireUnix, fdNumbers, type FdLike } from './fds.js';
+import { streamOptions, type SocketStreamOptions } from './options.js';
+
+export type { FdLike, SocketStreamOptions };
 
 const ENOTCONN = errno.ENOTCONN;
-/** Default bytes per read (and the largest SEQPACKET message read whole). */
-const READ_SIZE = 64 * 1024;
-/** Default most reads per wake-up: a fast peer cannot hold the event loop longer. */
-const READS_PER_WAKE = 16;
 /** A read of at most this many bytes is copied out of the receive buffer, which is then reused. */
 const SMALL_READ = 8 * 1024;
 /** A single write shorter than this waits for the end of the tick, to be sent with the writes that follow it. */
 const SMALL_WRITE = 16 * 1024;
-
-/** A file descriptor to pass: a number, or anything with `fileno()` (a `Socket`). */
-export type FdLike = number | { fileno(): number };
-
-/** Options of {@link SocketStream} (and {@link toDuplex}). */
-export interface SocketStreamOptions {
-  /** The Reactor whose readiness callbacks drive the stream; default: one per thread. */
-  reactor?: ReadinessCallbacks | null;
-  /**
-   * Keep the writable side open after the peer's end (EOF): default `false`, as
-   * `net.Socket`: the stream then ends its own side too.
-   */
-  allowHalfOpen?: boolean;
-  /** Both sides' highWaterMark: bytes (SOCK_STREAM) or messages (SEQPACKET). */
-  highWaterMark?: number;
-  /** The readable side's highWaterMark. */
-  readableHighWaterMark?: number;
-  /** The writable side's highWaterMark. */
-  writableHighWaterMark?: number;
-  /**
-   * Bytes asked of the kernel per read (default 64 KiB); on SEQPACKET the longest
-   * message read whole: a longer one is an error (`EMSGSIZE`) rather than silently cut.
-   */
-  readSize?: number;
-  /** Most reads per wake-up (default 16): then the event loop runs other work first. */
-  maxReadsPerWake?: number;
-  /**
-   * Receive file descriptors (SCM_RIGHTS) sent with the data: `true` (up to 253 per read)
-   * or the most per read. Each batch is emitted as `'fds'` (an array of numbers, owned by
-   * the listener; closed by the stream when nobody listens). Default: off, and fds a peer
-   * sends are closed by the kernel.
-   */
-  fds?: boolean | number;
-  /** Passed to `Duplex`: a signal that destroys the stream when aborted. */
-  signal?: AbortSignal;
-}
 
 /**
  * A Duplex over a connected stream or SEQPACKET socket. The stream owns the socket:
@@ -131,33 +95,14 @@ export class SocketStream extends Duplex {
     }
     sock.getpeername(); // OSError ENOTCONN when not connected
     const seq = type === SOCK_SEQPACKET;
-    const reactor = toReactor(o.reactor, 'SocketStream reactor');
-    const hwm = (v: unknown, what: string): number | undefined =>
-      v === undefined || v === null ? undefined : toInteger(v, what, 0);
-    const readSize = o.readSize === undefined ? READ_SIZE : toInteger(o.readSize, 'readSize', 1, 1 << 30);
-    const maxReads = o.maxReadsPerWake === undefined ? READS_PER_WAKE : toInteger(o.maxReadsPerWake, 'maxReadsPerWake', 1);
-    const maxFds = o.fds === undefined || o.fds === false ? 0 : o.fds === true ? MAX_FDS : toInteger(o.fds, 'fds', 0, MAX_FDS);
-    const opts: DuplexOptions = {
-      allowHalfOpen: o.allowHalfOpen === undefined ? false : Boolean(o.allowHalfOpen),
-      objectMode: seq,
-      decodeStrings: true,
-      emitClose: true,
-      autoDestroy: true,
-    };
-    const h = hwm(o.highWaterMark, 'highWaterMark');
-    if (h !== undefined) opts.highWaterMark = h;
-    const rh = hwm(o.readableHighWaterMark, 'readableHighWaterMark');
-    if (rh !== undefined) opts.readableHighWaterMark = rh;
-    const wh = hwm(o.writableHighWaterMark, 'writableHighWaterMark');
-    if (wh !== undefined) opts.writableHighWaterMark = wh;
-    if (o.signal !== undefined) opts.signal = o.signal;
-    super(opts);
+    const r = streamOptions(o, seq);
+    super(r.duplex);
     this.socket = sock;
-    this.#reactor = reactor;
+    this.#reactor = r.reactor;
     this.#seq = seq;
-    this.#readSize = readSize;
-    this.#maxReads = maxReads;
-    this.#maxFds = maxFds;
+    this.#readSize = r.readSize;
+    this.#maxReads = r.maxReads;
+    this.#maxFds = r.maxFds;
     own(sock.fileno(), this);
     // Start reading at once, as net.Socket: up to highWaterMark is taken before anyone
     // listens, and the peer's end (EOF) is seen even by a stream nobody reads.
@@ -396,12 +341,10 @@ export class SocketStream extends Duplex {
    *   empty data or more than 253 fds.
    */
   sendFds(data: Uint8Array | string, fds: readonly FdLike[], cb?: (err?: Error | null) => void): boolean {
-    if (this.socket.family !== AF_UNIX) throw new TypeError(`sendFds needs an AF_UNIX socket, this one is family ${this.socket.family}`);
+    requireUnix(this.socket.family);
     const bytes = toBytesOrUtf8(data, 'data');
     if (bytes.length === 0) throw new RangeError('sendFds needs at least one byte of data to carry the fds');
-    if (!Array.isArray(fds)) throw new TypeError(`fds must be an array of fds or sockets, got ${describe(fds)}`);
-    if (fds.length > MAX_FDS) throw new RangeError(`at most ${MAX_FDS} fds go in one message, got ${fds.length}`);
-    const nums = fds.map((f, i) => toInteger(typeof f === 'number' ? f : (f as { fileno?: () => number })?.fileno?.(), `fds[${i}]`, 0));
+    const nums = fdNumbers(fds, 'message');
     const copy = Buffer.from(bytes); // its own identity, so the fds stay with this chunk
     this.#fdsOf.set(copy, nums);
     this.#fdChunks++;

@@ -47,6 +47,10 @@ export const SOCKADDR_IN6_SIZE = 28;
 
 /** `struct msghdr` on LP64: name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad). */
 export const MSGHDR_SIZE = 56;
+/** Offset of `msg_name`. */
+export const MSGHDR_NAME = 0;
+/** Offset of `msg_namelen`. */
+export const MSGHDR_NAMELEN = 8;
 /** Offset of `msg_iov`. */
 export const MSGHDR_IOV = 16;
 /** Offset of `msg_iovlen`. */
@@ -55,6 +59,8 @@ export const MSGHDR_IOVLEN = 24;
 export const MSGHDR_CONTROL = 32;
 /** Offset of `msg_controllen`. */
 export const MSGHDR_CONTROLLEN = 40;
+/** Offset of `msg_flags`. */
+export const MSGHDR_FLAGS = 48;
 /** `struct iovec { void *base; size_t len; }`. */
 export const IOVEC_SIZE = 16;
 /** `struct cmsghdr { size_t len; int level; int type; }` then data, 8-byte aligned. */
@@ -83,12 +89,6 @@ export const ADDRINFO_CANONNAME = 32;
 /** Offset of `ai_next`. */
 export const ADDRINFO_NEXT = 40;
 
-/** `struct msghdr` fields not named above: `msg_name` at 0, `msg_namelen` at 8, `msg_flags` at 48. */
-export const MSGHDR_NAME = 0;
-/** Offset of `msg_namelen`. */
-export const MSGHDR_NAMELEN = 8;
-/** Offset of `msg_flags`. */
-export const MSGHDR_FLAGS = 48;
 /** `struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; }`: 64 bytes on LP64. */
 export const MMSGHDR_SIZE = 64;
 /** Offset of `msg_len` in `struct mmsghdr`. */

@@ -24,13 +24,13 @@ try {
     ep.close();
   }
 
-  const sel = new DefaultSelector();
+  const sel = new DefaultSelector<unknown, Socket>();
   try {
     sel.register(b, EVENT_READ);
     const events = sel.select(1);
     if (events.length !== 1) throw new Error('selector: no event');
     for (const [key, mask] of events) {
-      const sock = key.fileobj as Socket;
+      const sock = key.fileobj;
       if (!(mask & EVENT_READ)) throw new Error('selector: not readable');
       const data = sock.recv(16);
       if (data.toString() !== 'ping') throw new Error(`recv: ${JSON.stringify(data.toString())}`);

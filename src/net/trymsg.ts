@@ -1,10 +1,13 @@
 /**
- * Non-throwing `sendmsg(2)`/`recvmsg(2)`/`recvfrom(2)` for the stream and datagram faces:
- * gathered writes (several buffers in one system call), file descriptors attached to data
- * (SCM_RIGHTS) and datagram addresses, each returning a count or `-errno` so that EAGAIN
- * costs no exception. The `msghdr`, `iovec` array, address and control bytes live in
- * off-heap scratch that never moves; one set serves every socket, as JS runs one call at
- * a time and each use ends before its function returns.
+ * Non-throwing `sendmsg(2)`/`recvmsg(2)`/`recvfrom(2)`/`recv(2)` on an fd, for the stream
+ * and datagram faces: gathered writes (several buffers in one system call), file
+ * descriptors attached to data (SCM_RIGHTS) and datagram addresses, each returning a
+ * count or `-errno` so that EAGAIN costs no exception. They fill the same `msghdr` as
+ * `Socket#sendmsg`/`recvmsg` (msghdr.ts); the `iovec` array, address and control bytes
+ * live in off-heap scratch that never moves.
+ *
+ * Every call passes MSG_DONTWAIT, so it never sleeps and no signal can interrupt it:
+ * one call each, as `Socket#tryRecvInto`/`trySend`.
  *
  * Gathering: a piece of at least {@link BY_ADDRESS} bytes is handed to the kernel by its
  * address (no copy); smaller pieces are copied into a scratch run, since taking a
@@ -14,18 +17,12 @@
 import * as libc from '../sys/libc.js';
 import { sysret } from '../sys/call.js';
 import { SOL_SOCKET, SCM_RIGHTS, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC, MSG_TRUNC } from '../sys/constants.js';
+import { IOVEC_SIZE, cmsgSpace, cmsgLen, SOCKADDR_STORAGE_SIZE } from '../sys/structs.js';
+import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import {
-  MSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, IOVEC_SIZE, CMSGHDR_SIZE,
-  cmsgSpace, cmsgLen, SOCKADDR_STORAGE_SIZE,
-} from '../sys/structs.js';
-import { errno } from '../sys/errno.js';
-import { decodeAddress, type SocketAddress } from '../net/sockaddr.js';
+  MSG, addrOf, putSize, getSize, fillMsghdr, msgFlags, msgNameLen, msgControlLen, putRights, eachCmsg,
+} from './msghdr.js';
 
-const EINTR = errno.EINTR;
-/** `msghdr.msg_name`/`msg_namelen` and `msg_flags` offsets (x86-64 and arm64). */
-const MSGHDR_NAME = 0;
-const MSGHDR_NAMELEN = 8;
-const MSGHDR_FLAGS = 48;
 /** Pieces at least this long go to the kernel by address; shorter ones are copied. */
 export const BY_ADDRESS = 16 * 1024;
 /** Most iovec entries in one call (Linux's UIO_MAXIOV is 1024). */
@@ -35,28 +32,10 @@ export const MAX_GATHER = 1024 * 1024;
 /** Most fds one message carries (Linux's SCM_MAX_FD). */
 export const MAX_FDS = 253;
 
-const koffi = libc.koffi;
-/** A buffer's native address as a number (user-space addresses are far below 2^53). */
-const addrOf = (b: Uint8Array): number => Number(koffi.address(b) as bigint);
-const TWO32 = 2 ** 32;
-
-/** Writes a 64-bit little-endian field from a number, without a BigInt. */
-function put64(buf: Buffer, off: number, n: number): void {
-  buf.writeUInt32LE(n % TWO32, off);
-  buf.writeUInt32LE(Math.floor(n / TWO32), off + 4);
-}
-
-/** Reads a 64-bit little-endian field as a number (lengths and counts). */
-function get64(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * TWO32;
-}
-
-const MSG = Buffer.allocUnsafeSlow(MSGHDR_SIZE);
 const IOV = Buffer.allocUnsafeSlow(IOVEC_SIZE * MAX_IOV);
 const IOV_ADDR = addrOf(IOV);
 const NAME = Buffer.allocUnsafeSlow(SOCKADDR_STORAGE_SIZE);
 const NAME_ADDR = addrOf(NAME);
-const NAMELEN = Buffer.allocUnsafeSlow(8);
 const CTRL = Buffer.allocUnsafeSlow(cmsgSpace(4 * MAX_FDS));
 const CTRL_ADDR = addrOf(CTRL);
 /** The copy run for small pieces (and the receive buffer of {@link tryRecvMsg}). */
@@ -71,8 +50,8 @@ export interface Gather {
 }
 
 function setIov(i: number, addr: number, len: number): void {
-  put64(IOV, i * IOVEC_SIZE, addr);
-  put64(IOV, i * IOVEC_SIZE + 8, len);
+  putSize(IOV, i * IOVEC_SIZE, addr);
+  putSize(IOV, i * IOVEC_SIZE + 8, len);
 }
 
 /**
@@ -96,7 +75,7 @@ function fillIov(bufs: readonly Uint8Array[], first: number, offset: number): nu
       if (run + len > RUN.length) break;
       RUN.set(off === 0 ? b : b.subarray(off), run);
       if (runStart >= 0) {
-        put64(IOV, runStart * IOVEC_SIZE + 8, get64(IOV, runStart * IOVEC_SIZE + 8) + len);
+        putSize(IOV, runStart * IOVEC_SIZE + 8, getSize(IOV, runStart * IOVEC_SIZE + 8) + len);
       } else {
         runStart = n;
         setIov(n++, RUN_ADDR + run, len);
@@ -108,32 +87,6 @@ function fillIov(bufs: readonly Uint8Array[], first: number, offset: number): nu
   return n;
 }
 
-/** Writes the control message carrying `fds` into CTRL; returns its length (0: none). */
-function fillRights(fds: readonly number[] | null): number {
-  if (fds === null || fds.length === 0) return 0;
-  const control = cmsgSpace(4 * fds.length);
-  CTRL.fill(0, 0, control);
-  put64(CTRL, 0, cmsgLen(4 * fds.length));
-  CTRL.writeInt32LE(SOL_SOCKET, 8);
-  CTRL.writeInt32LE(SCM_RIGHTS, 12);
-  for (let i = 0; i < fds.length; i++) CTRL.writeInt32LE(fds[i]!, CMSGHDR_SIZE + 4 * i);
-  return control;
-}
-
-function fillMsg(iovlen: number, control: number, namelen: number): void {
-  MSG.fill(0);
-  if (namelen > 0) {
-    put64(MSG, MSGHDR_NAME, NAME_ADDR);
-    MSG.writeUInt32LE(namelen, MSGHDR_NAMELEN);
-  }
-  put64(MSG, MSGHDR_IOV, IOV_ADDR);
-  put64(MSG, MSGHDR_IOVLEN, iovlen);
-  if (control > 0) {
-    put64(MSG, MSGHDR_CONTROL, CTRL_ADDR);
-    put64(MSG, MSGHDR_CONTROLLEN, control);
-  }
-}
-
 /**
  * One non-blocking `sendmsg(2)` of the pieces `g` (from `bufs[first]` at `offset`), with
  * `fds` attached when given (they travel with the first byte sent). MSG_NOSIGNAL: a
@@ -142,12 +95,8 @@ function fillMsg(iovlen: number, control: number, namelen: number): void {
  */
 export function trySendv(fd: number, g: Gather, fds: readonly number[] | null = null): number {
   const iovlen = fillIov(g.bufs, g.first, g.offset);
-  const control = fillRights(fds);
-  for (;;) {
-    fillMsg(iovlen, control, 0);
-    const r = sysret(libc.sendmsg(fd, MSG, MSG_DONTWAIT | MSG_NOSIGNAL));
-    if (r !== -EINTR) return r;
-  }
+  fillMsghdr(0, 0, IOV_ADDR, iovlen, CTRL_ADDR, putRights(CTRL, fds));
+  return sysret(libc.sendmsg(fd, MSG, MSG_DONTWAIT | MSG_NOSIGNAL));
 }
 
 /**
@@ -158,21 +107,15 @@ export function trySendv(fd: number, g: Gather, fds: readonly number[] | null = 
 export function trySendTo(fd: number, data: Uint8Array, name: Buffer | null, namelen: number,
   fds: readonly number[] | null = null): number {
   if (fds === null || fds.length === 0) {
-    for (;;) {
-      const r = name === null || namelen === 0
-        ? sysret(libc.send(fd, data, data.length, MSG_DONTWAIT | MSG_NOSIGNAL))
-        : sysret(libc.sendto(fd, data, data.length, MSG_DONTWAIT | MSG_NOSIGNAL, name, namelen));
-      if (r !== -EINTR) return r;
-    }
+    return name === null || namelen === 0
+      ? sysret(libc.send(fd, data, data.length, MSG_DONTWAIT | MSG_NOSIGNAL))
+      : sysret(libc.sendto(fd, data, data.length, MSG_DONTWAIT | MSG_NOSIGNAL, name, namelen));
   }
   const iovlen = fillIov([data], 0, 0);
-  const control = fillRights(fds);
+  const control = putRights(CTRL, fds);
   if (name !== null && namelen > 0) name.copy(NAME, 0, 0, namelen);
-  for (;;) {
-    fillMsg(iovlen, control, name === null ? 0 : namelen);
-    const r = sysret(libc.sendmsg(fd, MSG, MSG_DONTWAIT | MSG_NOSIGNAL));
-    if (r !== -EINTR) return r;
-  }
+  fillMsghdr(NAME_ADDR, name === null ? 0 : namelen, IOV_ADDR, iovlen, CTRL_ADDR, control);
+  return sysret(libc.sendmsg(fd, MSG, MSG_DONTWAIT | MSG_NOSIGNAL));
 }
 
 /** What the last {@link tryRecvMsg} received besides its bytes. */
@@ -183,6 +126,14 @@ export interface Received {
   address: SocketAddress | null;
   /** Whether the message was longer than the buffer (the rest is lost: datagrams, SEQPACKET). */
   truncated: boolean;
+}
+
+/** The fds of {@link tryRecvMsg} being collected by {@link takeRights}. */
+let rights: number[] = [];
+
+function takeRights(level: number, type: number, start: number, end: number): void {
+  if (level !== SOL_SOCKET || type !== SCM_RIGHTS) return;
+  for (let q = start; q + 4 <= end; q += 4) rights.push(CTRL.readInt32LE(q));
 }
 
 /**
@@ -197,29 +148,18 @@ export function tryRecvMsg(fd: number, buf: Uint8Array, off: number, len: number
   setIov(0, RUN_ADDR, n);
   const room = Math.min(maxfds, MAX_FDS);
   const control = room > 0 ? cmsgLen(4 * room) : 0;
-  let r: number;
-  for (;;) {
-    fillMsg(1, control, wantName ? SOCKADDR_STORAGE_SIZE : 0);
-    r = sysret(libc.recvmsg(fd, MSG, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
-    if (r !== -EINTR) break;
-  }
+  fillMsghdr(NAME_ADDR, wantName ? SOCKADDR_STORAGE_SIZE : 0, IOV_ADDR, 1, CTRL_ADDR, control);
+  const r = sysret(libc.recvmsg(fd, MSG, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
   out.fds = [];
   out.address = null;
   out.truncated = false;
   if (r < 0) return r;
   buf.set(RUN.subarray(0, Math.min(r, n)), off);
-  const flags = MSG.readInt32LE(MSGHDR_FLAGS);
-  out.truncated = (flags & MSG_TRUNC) !== 0;
-  if (wantName) out.address = decodeAddress(NAME, MSG.readUInt32LE(MSGHDR_NAMELEN));
-  const clen = control > 0 ? get64(MSG, MSGHDR_CONTROLLEN) : 0;
-  let p = 0;
-  while (p + CMSGHDR_SIZE <= clen) {
-    const l = get64(CTRL, p);
-    if (l < CMSGHDR_SIZE || p + l > clen) break;
-    if (CTRL.readInt32LE(p + 8) === SOL_SOCKET && CTRL.readInt32LE(p + 12) === SCM_RIGHTS) {
-      for (let q = p + CMSGHDR_SIZE; q + 4 <= p + l; q += 4) out.fds.push(CTRL.readInt32LE(q));
-    }
-    p += (l + 7) & ~7;
+  out.truncated = (msgFlags() & MSG_TRUNC) !== 0;
+  if (wantName) out.address = decodeAddress(NAME, msgNameLen());
+  if (control > 0) {
+    rights = out.fds;
+    eachCmsg(CTRL, msgControlLen(), takeRights);
   }
   return r;
 }
@@ -235,12 +175,8 @@ const FROMLEN = Buffer.allocUnsafeSlow(8);
  * @returns the datagram's length or `-errno`.
  */
 export function tryRecvFrom(fd: number, buf: Uint8Array, off: number, len: number): number {
-  const b = off === 0 ? buf : buf.subarray(off, off + len);
-  for (;;) {
-    FROMLEN.writeUInt32LE(FROM.length, 0);
-    const r = sysret(libc.recvfrom(fd, b, len, MSG_DONTWAIT | MSG_TRUNC, FROM, FROMLEN));
-    if (r !== -EINTR) return r;
-  }
+  FROMLEN.writeUInt32LE(FROM.length, 0);
+  return sysret(libc.recvfrom(fd, off === 0 ? buf : buf.subarray(off, off + len), len, MSG_DONTWAIT | MSG_TRUNC, FROM, FROMLEN));
 }
 
 /** The sender of the last {@link tryRecvFrom}: `''` for an unnamed AF_UNIX sender. */
@@ -253,9 +189,5 @@ export function lastSender(): SocketAddress {
  * length (more than `len` when it did not fit) or `-errno`; 0 at EOF.
  */
 export function tryRecvTrunc(fd: number, buf: Uint8Array, off: number, len: number): number {
-  const b = off === 0 ? buf : buf.subarray(off, off + len);
-  for (;;) {
-    const r = sysret(libc.recv(fd, b, len, MSG_DONTWAIT | MSG_TRUNC));
-    if (r !== -EINTR) return r;
-  }
+  return sysret(libc.recv(fd, off === 0 ? buf : buf.subarray(off, off + len), len, MSG_DONTWAIT | MSG_TRUNC));
 }
