@@ -23,7 +23,7 @@ import { ClosedError } from '../errors.js';
 import { toInteger, toFunction, toOptions, toBytes, toWritableBytes, describe } from '../validate.js';
 import { uringSupport } from './support.js';
 import { Engine } from './engine.js';
-import { K_ACCEPT, K_RECV, K_SEND, K_CLOSE, K_CANCEL, K_TIMEOUT, K_NOP, K_RECV_INTO, F_MULTI, F_USER_CANCEL, F_STARVED } from './slots.js';
+import { K_ACCEPT, K_RECV, K_SEND, K_CLOSE, K_CANCEL, K_TIMEOUT, K_NOP, K_RECV_INTO, F_MULTI, F_USER_CANCEL, F_STARVED, type SlotCallback } from './slots.js';
 import {
   toMs, timeoutOf, opError, settle,
   type AcceptCallback, type RecvCallback, type DoneCallback, type ProactorOptions, type OpOptions, type ProactorStats,
@@ -110,7 +110,7 @@ export class Proactor {
    * kernel supports it, re-armed otherwise). Returns the operation id for {@link cancel}.
    */
   accept(listenFd: number, cb: AcceptCallback): number {
-    return this.#multishot(K_ACCEPT, listenFd, 'listenFd', cb);
+    return this.#start(K_ACCEPT, listenFd, 'listenFd', true, cb);
   }
 
   /**
@@ -119,17 +119,22 @@ export class Proactor {
    * Returns the operation id.
    */
   recv(fd: number, cb: RecvCallback): number {
-    return this.#multishot(K_RECV, fd, 'fd', cb);
+    return this.#start(K_RECV, fd, 'fd', true, cb);
   }
 
-  /** Starts a multishot accept or receive on the fd named `what`. */
-  #multishot(kind: number, fd: number, what: string, cb: AcceptCallback | RecvCallback): number {
+  /**
+   * Starts an accept or a provided-buffer receive on the fd named `what`: until cancelled
+   * when `multi`, else once (with the linked timeout `options` asks for).
+   */
+  #start(kind: number, fd: number, what: string, multi: boolean, cb: unknown, options?: OpOptions): number {
     this.#open();
     const n = toInteger(fd, what, 0, 0x7fffffff);
-    const f = toFunction<AcceptCallback | RecvCallback>(cb, 'cb');
+    const f = toFunction<SlotCallback>(cb, 'cb');
+    const tmo = timeoutOf(options);
     const e = this.#e;
-    const s = e.ops.alloc(kind, n, f as never);
-    e.ops.flags[s] = F_MULTI;
+    const s = e.ops.alloc(kind, n, f);
+    if (multi) e.ops.flags[s] = F_MULTI;
+    e.ops.setTimeout(s, tmo);
     if (kind === K_ACCEPT) e.armAccept(s);
     else e.armRecv(s);
     return e.ops.id(s);
@@ -282,29 +287,17 @@ export class Proactor {
   /** Accepts one connection; resolves to its fd. */
   acceptAsync(listenFd: number, options?: OpOptions): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#open();
-      const fd = toInteger(listenFd, 'listenFd', 0, 0x7fffffff);
-      const tmo = timeoutOf(options);
-      const e = this.#e;
-      const s = e.ops.alloc(K_ACCEPT, fd, ((r: number) => settle(r, resolve, reject, 'accept')) as never);
-      e.ops.setTimeout(s, tmo);
-      e.armAccept(s);
+      this.#start(K_ACCEPT, listenFd, 'listenFd', false, (r: number) => settle(r, resolve, reject, 'accept'), options);
     });
   }
 
   /** Receives one chunk (copied out of the provided buffer); an empty result is end of stream. */
   recvAsync(fd: number, options?: OpOptions): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      this.#open();
-      const n = toInteger(fd, 'fd', 0, 0x7fffffff);
-      const tmo = timeoutOf(options);
-      const e = this.#e;
-      const s = e.ops.alloc(K_RECV, n, ((r: number, buf: Uint8Array) => {
+      this.#start(K_RECV, fd, 'fd', false, (r: number, buf: Uint8Array) => {
         if (r < 0) reject(opError(r, 'recv'));
         else resolve(Buffer.from(buf.subarray(0, r)));
-      }) as never);
-      e.ops.setTimeout(s, tmo);
-      e.armRecv(s);
+      }, options);
     });
   }
 
