@@ -101,7 +101,8 @@ export abstract class Core {
   /** A zeroed SQE at the SQ tail (submitting early when the ring is full); returns its byte offset. */
   sqeRaw(need = 1): number {
     const r = this.ring;
-    if (r.full(need)) {
+    // The kernel's head is read only when the last value read says the ring is full.
+    if (r.sqTail - r.sqSubmitted > r.sqEntries - need && r.stillFull(need)) {
       r.stats.sqFull++;
       this.enter(0, -1);
       while (r.stillFull(need)) {
@@ -307,6 +308,6 @@ export abstract class Core {
 
   /** Keeps Node's loop alive while something can complete. */
   updateRef(): void {
-    this.watcher?.setRef(this.ops.inFlight > this.starved.length || this.ring.pending() > 0);
+    this.watcher?.setRef(this.ops.inFlight > this.starved.length || this.ring.sqTail - this.ring.sqSubmitted > 0);
   }
 }

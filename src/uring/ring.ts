@@ -173,13 +173,7 @@ export class Ring {
     return this.sqTail - this.sqSubmitted;
   }
 
-  /** Whether fewer than `need` SQEs are free (the kernel's head is read only when the last value read says so). */
-  full(need: number): boolean {
-    return this.sqTail - this.sqSubmitted > this.sqEntries - need
-      && this.sqTail - Atomics.load(this.words, this.sqHeadIdx) > this.sqEntries - need;
-  }
-
-  /** Whether the kernel still holds fewer than `need` free SQEs after an enter. */
+  /** Whether fewer than `need` SQEs are free by the kernel's head. */
   stillFull(need: number): boolean {
     return this.sqTail - Atomics.load(this.words, this.sqHeadIdx) > this.sqEntries - need;
   }
