@@ -1,5 +1,7 @@
 /** io_uring: the completion-based Proactor. */
-export { Proactor, uringSupport } from './proactor.js';
+export { Proactor } from './proactor.js';
+export { uringSupport } from './support.js';
+export type { UringSupport } from './support.js';
 export type {
-  UringSupport, ProactorOptions, ProactorStats, OpOptions, AcceptCallback, RecvCallback, DoneCallback,
-} from './proactor.js';
+  ProactorOptions, ProactorStats, OpOptions, AcceptCallback, RecvCallback, DoneCallback,
+} from './types.js';
