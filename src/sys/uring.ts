@@ -4,10 +4,13 @@
  * variadic function takes integer arguments exactly like a fixed one), `mmap`/`munmap`
  * for the rings, and the constants and structure offsets of `<linux/io_uring.h>`.
  *
- * Nothing here checks results; src/uring/ does. The system call numbers are the same on
- * every architecture (they were added after the tables were unified).
+ * Nothing here checks results but {@link enter}, whose errno rules (EINTR among them) are
+ * kept here with the other system-call patterns; src/uring/ checks the rest. The system
+ * call numbers are the same on every architecture (added after the tables were unified).
  */
-import { lib } from './libc.js';
+import { lib, errno as lastErrno } from './libc.js';
+import { errno } from './errno.js';
+import { OSError } from './oserror.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Fn = (...args: any[]) => any;
@@ -172,4 +175,22 @@ export function guardFd(fd: number): void {
 export function unguardFd(fd: number): void {
   if (closeAddr === null) return;
   napiRemoveCleanup(env(), closeAddr, BigInt(fd));
+}
+
+const { EINTR, EBUSY, EAGAIN, ETIME } = errno;
+
+/**
+ * `io_uring_enter(fd, toSubmit, minComplete, flags, arg, argSize)`: the count of SQEs the
+ * kernel took, or a negated errno when the call ended without that count but the ring is
+ * sound: EINTR or ETIME (the wait ended early: the caller reaps and goes on; SQEs were taken
+ * anyway), EBUSY or EAGAIN (completions wait beyond a full CQ ring: reap, then enter again).
+ * Never retried here: the caller's loop turn is the retry. Any other failure throws.
+ * @throws OSError for any other errno.
+ */
+export function enter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: unknown, argSize: number): number {
+  const r = Number(enterCall(SYS_io_uring_enter, fd, toSubmit, minComplete, flags, arg, argSize));
+  if (r >= 0) return r;
+  const e = lastErrno();
+  if (e === EINTR || e === ETIME || e === EBUSY || e === EAGAIN) return -e;
+  throw OSError.fromErrno(e, 'io_uring_enter');
 }

@@ -13,10 +13,6 @@ import { errno } from '../sys/errno.js';
 import { OSError } from '../sys/oserror.js';
 import { mapAnon, mapRing, type Mapping } from './support.js';
 
-const EINTR = errno.EINTR;
-const EBUSY = errno.EBUSY;
-const EAGAIN = errno.EAGAIN;
-const ETIME = errno.ETIME;
 const EINVAL = errno.EINVAL;
 
 /** The ring's counters (the Proactor adds the operations in flight). */
@@ -244,19 +240,11 @@ export class Ring {
       argSize = ring.GETEVENTS_ARG_SIZE;
     }
     this.stats.enters++;
-    let r = Number(ring.enterCall(ring.SYS_io_uring_enter, this.fd, toSubmit, wait, flags, arg, argSize));
-    if (r < 0) {
-      r = -lastErrno();
-      if (r !== -EINTR && r !== -EBUSY && r !== -EAGAIN && r !== -ETIME) {
-        throw OSError.fromErrno(-r, 'io_uring_enter');
-      }
-      // EBUSY/EAGAIN: the kernel holds completions we have not reaped; the caller reaps
-      // and enters again. EINTR/ETIME: the wait ended early; SQEs were taken anyway.
-      this.sqSubmitted = Atomics.load(this.words, this.sqHeadIdx);
-      return r;
-    }
+    // A negative result: the wait ended early or completions wait beyond a full CQ ring
+    // (sys/uring.ts `enter`); the caller reaps and enters again. SQEs were taken anyway.
+    const r = ring.enter(this.fd, toSubmit, wait, flags, arg, argSize);
     this.sqSubmitted = Atomics.load(this.words, this.sqHeadIdx);
-    this.stats.submitted += r;
+    if (r > 0) this.stats.submitted += r;
     return r;
   }
 }
