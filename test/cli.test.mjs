@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { guardFds } from './helpers/fds.mjs';
+import { uringSupport } from 'iomux';
 
 guardFds();
 
@@ -210,7 +211,7 @@ async function startEcho(t, args, opts) {
   t.after(() => { if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL'); });
   const port = await new Promise((resolve, reject) => {
     const onData = () => {
-      const m = /^iomux echo listening on (?:127\.0\.0\.1|\[::1\]):(\d+) \(mode (\w+), backend (\w+)(?:, \d+ workers)?, pid \d+\)\n/.exec(proc.output().stdout);
+      const m = /^iomux echo listening on (?:127\.0\.0\.1|\[::1\]):(\d+) \(mode ([\w-]+), backend (\w+)(?:, \d+ workers)?, pid \d+\)\n/.exec(proc.output().stdout);
       if (m) {
         proc.child.stdout.off('data', onData);
         resolve(Number(m[1]));
@@ -258,11 +259,16 @@ for (const [name, args] of [
   ['blocking poll', ['--backend', 'poll']],
   ['blocking select', ['--mode', 'blocking', '--backend', 'select']],
   ['reactor', ['--mode', 'reactor']],
+  ['uring', ['--mode', 'uring']],
+  ['uring-blocking', ['--mode', 'uring-blocking']],
 ]) {
-  test(`iomux echo (${name}): echoes for several clients, big transfers with back-pressure, SIGTERM exits 0`, async (t) => {
+  const uring = name.startsWith('uring');
+  const skip = uring && !uringSupport().supported ? `io_uring is unavailable: ${uringSupport().reason}` : false;
+  test(`iomux echo (${name}): echoes for several clients, big transfers with back-pressure, SIGTERM exits 0`, { skip }, async (t) => {
     const server = await startEcho(t, args);
-    const mode = name === 'reactor' ? 'reactor' : 'blocking';
-    assert.match(server.output().stdout, new RegExp(`\\(mode ${mode}, backend ${name === 'reactor' ? 'epoll' : name.split(' ')[1]},`));
+    const mode = uring || name === 'reactor' ? name : 'blocking';
+    const backend = uring ? 'io_uring' : name === 'reactor' ? 'epoll' : name.split(' ')[1];
+    assert.match(server.output().stdout, new RegExp(`\\(mode ${mode}, backend ${backend},`));
     const clients = await Promise.all([1, 2, 3].map(() => connect(server.port)));
     let echoed = 0;
     for (let round = 0; round < 20; round++) {
@@ -292,6 +298,18 @@ for (const [name, args] of [
     assert.equal(r.stderr, '');
   });
 }
+
+test('iomux echo --mode uring-blocking without io_uring: one notice, then the blocking epoll server', async (t) => {
+  const server = await startEcho(t, ['--mode', 'uring-blocking'], { env: { IOMUX_URING: 'off' } });
+  assert.match(server.output().stdout, /\(mode blocking, backend epoll,/);
+  const c = await connect(server.port);
+  assert.equal((await c.roundTrip(Buffer.from('still served'))).toString(), 'still served');
+  await c.close();
+  server.child.kill('SIGTERM');
+  const r = await server.done;
+  assert.equal(r.code, 0, show(r));
+  assert.equal(r.stderr, 'iomux echo: io_uring unavailable (io_uring is switched off by IOMUX_URING=off); serving with --mode blocking (epoll)\n');
+});
 
 test('iomux echo --workers 2: Reactor servers on two threads share the port (SO_REUSEPORT); the counters add up', async (t) => {
   const server = await startEcho(t, ['--mode', 'reactor', '--workers', '2']);
@@ -334,7 +352,7 @@ test('iomux echo: bad options and a busy port are one-line errors', async (t) =>
     [['echo'], 2, /^iomux echo: --port is required \(0 picks a free port\) \(see iomux echo --help\)\n$/],
     [['echo', '--port', '70000'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got '70000'/],
     [['echo', '--port', 'x'], 2, /^iomux echo: --port must be an integer from 0 to 65535, got 'x'/],
-    [['echo', '--port', '0', '--mode', 'fast'], 2, /^iomux echo: --mode must be one of reactor, blocking, uring, got 'fast'/],
+    [['echo', '--port', '0', '--mode', 'fast'], 2, /^iomux echo: --mode must be one of reactor, blocking, uring, uring-blocking, got 'fast'/],
     [['echo', '--port', '0', '--backend', 'kqueue'], 2, /^iomux echo: --backend must be one of epoll, poll, select, got 'kqueue'/],
     [['echo', '--port', '0', '--mode', 'reactor', '--backend', 'poll'], 2, /^iomux echo: --mode reactor needs --backend epoll/],
     [['echo', '--port', '0', 'extra'], 2, /^iomux echo: Unexpected argument 'extra'/],
@@ -549,7 +567,7 @@ async function until(check, ms, what) {
   }
 }
 
-for (const mode of ['reactor', 'blocking', 'uring']) {
+for (const mode of ['reactor', 'blocking', 'uring', 'uring-blocking']) {
   test(`iomux echo (${mode}) out of fds: pauses accepting instead of spinning, serves open connections, resumes`, async (t) => {
     // Regression: with the fd limit reached the listener stays readable and every accept
     // fails with EMFILE at once, so both modes used a whole core while clients waited.
@@ -602,7 +620,7 @@ for (const mode of ['reactor', 'blocking', 'uring']) {
   });
 }
 
-for (const mode of ['reactor', 'blocking', 'uring']) {
+for (const mode of ['reactor', 'blocking', 'uring', 'uring-blocking']) {
   test(`iomux echo (${mode}): a peer that keeps its socket full does not hold up the others or the stop`, async (t) => {
     // Each wake-up does one recv per ready connection, so a flooding peer gets one turn
     // like the others; and the Reactor returns to Node's loop between wake-ups, so the

@@ -1,7 +1,8 @@
 /**
  * The io_uring rows of bench/echo: the C io_uring server (compiled at bench time, skipped
  * with a logged reason when the kernel headers are missing), `iomux echo --mode uring`
- * (a Proactor inside Node's loop) and the bench script's blocking `Proactor#run()`.
+ * (a Proactor inside Node's loop), `iomux echo --mode uring-blocking` (`Proactor#run()`
+ * on a worker thread) and the bench script's Proactor inside Node's loop.
  * Rows are left out, with a logged reason, where io_uring is unavailable.
  */
 import { existsSync } from 'node:fs';
@@ -36,8 +37,11 @@ export function uringRows({ hasCli, node, root, CLI }, log = (s) => process.stde
     cached.push({ id: 'uring', label: 'iomux Proactor, io_uring in Node\'s loop (`iomux echo --mode uring`)', short: 'iomux io_uring', group: 'iomux',
       cmd: (port) => [node, [CLI, 'echo', '--port', String(port), '--mode', 'uring']] });
   }
-  cached.push({ id: 'uring-blocking', label: 'iomux Proactor, blocking `run()` (bench script)', short: 'io_uring, blocking run()', group: 'extra',
-    cmd: (port) => [node, [root + 'bench/echo/iomux-uring-server.mjs', String(port), 'blocking']] });
+  cached.push(hasCli
+    ? { id: 'uring-blocking', label: 'iomux Proactor, blocking `run()` on a worker (`iomux echo --mode uring-blocking`)', short: 'iomux io_uring, blocking', group: 'iomux',
+      cmd: (port) => [node, [CLI, 'echo', '--port', String(port), '--mode', 'uring-blocking']] }
+    : { id: 'uring-blocking', label: 'iomux Proactor, blocking `run()` (bench script)', short: 'io_uring, blocking run()', group: 'extra',
+      cmd: (port) => [node, [root + 'bench/echo/iomux-uring-server.mjs', String(port), 'blocking']] });
   cached.push({ id: 'uring-loop', label: 'iomux Proactor in Node\'s loop (bench script)', short: 'io_uring, loop script', group: 'extra',
     cmd: (port) => [node, [root + 'bench/echo/iomux-uring-server.mjs', String(port), 'loop']] });
   return cached;

@@ -1,10 +1,17 @@
 /**
- * The io_uring echo server (`iomux echo --mode uring`): a `Proactor` inside Node's own
- * event loop (libuv watches the ring fd). One multishot accept on the listener; per
- * connection one multishot recv into the ring's provided buffers; each chunk received is
- * sent back straight from its buffer (no copy), and the buffer returns to the ring when
- * the send completes. One `io_uring_enter` per loop turn submits every send and reaps
- * every completion; no JavaScript object is created per message.
+ * The io_uring echo server (`iomux echo --mode uring` and `--mode uring-blocking`): a
+ * `Proactor` with one multishot accept on the listener; per connection one multishot recv
+ * into the ring's provided buffers; each chunk received is sent back straight from its
+ * buffer (no copy), and the buffer returns to the ring when the send completes. One
+ * `io_uring_enter` per turn submits every send and reaps every completion; no JavaScript
+ * object is created per message.
+ *
+ * Two ways to drive it: inside Node's own event loop (libuv watches the ring fd), or
+ * `Proactor#run()` on a worker thread (echo-uring-worker.ts), where each turn is a single
+ * `io_uring_enter` that submits and waits, with no libuv wake-up and no `setImmediate` hop
+ * around it. The blocking server stops when a byte arrives on the wake socket the main
+ * thread writes on SIGINT/SIGTERM; its accept pauses are ring timeouts, so they need no
+ * event loop either.
  */
 import { Proactor, Socket, AF_INET, AF_INET6, SOCK_STREAM, errno, os } from '../index.js';
 import {
@@ -33,7 +40,6 @@ export class UringEchoServer {
   readonly #stats: EchoStats = { connections: 0, open: 0, bytes: 0 };
   readonly #pauses = new AcceptPauses();
   readonly #log: (line: string) => void;
-  #resume: NodeJS.Timeout | undefined;
   #closed = false;
 
   readonly #onAccept = (fd: number): void => this.#accepted(fd);
@@ -78,12 +84,13 @@ export class UringEchoServer {
   };
 
   /**
-   * Listens on `host:port` and serves at once.
+   * Listens on `host:port`. In mode `'loop'` it serves at once, inside Node's event loop;
+   * in mode `'blocking'` it serves when {@link serve} runs.
    * @throws OSError when io_uring is unavailable (see `uringSupport()`).
    */
-  constructor(host: string, port: number, backlog: number, log: (line: string) => void = () => {}) {
+  constructor(host: string, port: number, backlog: number, log: (line: string) => void = () => {}, mode: 'loop' | 'blocking' = 'loop') {
     this.#log = log;
-    this.#proactor = new Proactor();
+    this.#proactor = new Proactor({ mode });
     let listening: ReturnType<typeof listen> | undefined;
     try {
       listening = listen(host, port, backlog);
@@ -107,10 +114,10 @@ export class UringEchoServer {
       if (acceptFailure(fd) === 'pause') {
         const line = this.#pauses.pause(fd);
         if (line !== null) this.#log(line);
-        this.#resume = setTimeout(() => {
-          this.#resume = undefined;
-          if (!this.#closed) this.#proactor.accept(this.#listener.fileno(), this.#onAccept);
-        }, ACCEPT_RETRY_DELAY_MS);
+        // A ring timeout rather than a Node timer: the blocking server has no event loop.
+        this.#proactor.timeout(ACCEPT_RETRY_DELAY_MS, (r) => {
+          if (r === 0 && !this.#closed) this.#proactor.accept(this.#listener.fileno(), this.#onAccept);
+        });
       } else {
         this.#proactor.accept(this.#listener.fileno(), this.#onAccept);
       }
@@ -152,11 +159,26 @@ export class UringEchoServer {
     if (this.#conns.delete(fd)) this.#proactor.close(fd);
   }
 
+  /**
+   * Mode `'blocking'`: serves on this thread until a byte arrives on socket `wakeFd`
+   * (one end of a socketpair whose other end another thread writes), then closes
+   * everything and returns the counters.
+   */
+  serve(wakeFd: number): EchoStats {
+    try {
+      this.#proactor.recvInto(wakeFd, new Uint8Array(8), () => this.#proactor.stop());
+      this.#proactor.run();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    return this.close();
+  }
+
   /** Closes every connection, the listener and the Proactor (idempotent); returns the counters. */
   close(): EchoStats {
     if (!this.#closed) {
       this.#closed = true;
-      clearTimeout(this.#resume);
       this.#stats.open = this.#conns.size;
       this.#proactor.close();
       for (const fd of this.#conns) os.close(fd);

@@ -17,6 +17,10 @@
  *
  * - `--mode uring`: a `Proactor` (io_uring) inside Node's loop (echo-uring.ts); where
  *   io_uring is unavailable it says so in one line on stderr and serves as `--mode reactor`.
+ * - `--mode uring-blocking`: the same server driven by the blocking `Proactor#run()` on a
+ *   worker thread, for the same reason as `--mode blocking`; the main thread wakes it
+ *   through a socketpair (the ring receives from sockets, not from an eventfd). Without
+ *   io_uring it says so and serves as `--mode blocking` (epoll).
  *
  * `--workers N` (reactor mode) runs N Reactor servers, one per worker thread, each with
  * its own event loop and its own listening socket on the same port (SO_REUSEPORT): the
@@ -28,11 +32,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { os, uringSupport } from '../index.js';
+import { os, uringSupport, socketpair, AF_UNIX, SOCK_STREAM } from '../index.js';
 import { parse, numberOption, choiceOption, stringOption, UsageError } from './args.js';
 import { BACKENDS, type Backend, type EchoStats, type ListenInfo, formatListen } from './echo-common.js';
 
-const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking|uring] [--backend epoll|poll|select]
+const HELP = `Usage: iomux echo --port N [--host H] [--mode reactor|blocking|uring|uring-blocking]
+                  [--backend epoll|poll|select]
                   [--backlog N] [--workers N]
 
 A TCP echo server: every byte received is sent back. Runs until SIGINT or
@@ -47,7 +52,9 @@ Options:
   --mode M       reactor: inside Node's event loop, on a Reactor (epoll only);
                  blocking: a select loop on a worker thread;
                  uring: io_uring completions inside Node's event loop
-                 (falls back to reactor, with a notice, where io_uring is off).
+                 (falls back to reactor, with a notice, where io_uring is off);
+                 uring-blocking: io_uring, a blocking run() on a worker thread,
+                 the fastest (falls back to blocking where io_uring is off).
                  Default: reactor, or blocking when --backend is poll or select.
   --backend B    the blocking loop's selector: epoll, poll or select
                  (default: $IOMUX_SELECTOR when set, else epoll)
@@ -62,7 +69,7 @@ export interface EchoOptions {
   host: string;
   port: number;
   backlog: number;
-  mode: 'reactor' | 'blocking' | 'uring';
+  mode: 'reactor' | 'blocking' | 'uring' | 'uring-blocking';
   /** The blocking loop's backend, or null for `DefaultSelector`'s own choice. */
   backend: Backend | null;
   /** Reactor servers on as many threads, sharing the port (1: one, on the main thread). */
@@ -82,12 +89,14 @@ function options(argv: string[]): EchoOptions | null {
   if (p.values['port'] === undefined) throw new UsageError('--port is required (0 picks a free port)');
   const port = numberOption(p, 'port', 0, 0, 65535);
   const backend = p.values['backend'] === undefined ? null : choiceOption(p, 'backend', BACKENDS, 'epoll');
-  const mode = choiceOption(p, 'mode', ['reactor', 'blocking', 'uring'] as const,
+  const mode = choiceOption(p, 'mode', ['reactor', 'blocking', 'uring', 'uring-blocking'] as const,
     backend !== null && backend !== 'epoll' ? 'blocking' : 'reactor');
   if (mode === 'reactor' && backend !== null && backend !== 'epoll') {
     throw new UsageError(`--mode reactor needs --backend epoll (libuv must watch the selector's fd), got '${backend}'`);
   }
-  if (mode === 'uring' && backend !== null) throw new UsageError(`--mode uring takes no --backend, got '${backend}'`);
+  if ((mode === 'uring' || mode === 'uring-blocking') && backend !== null) {
+    throw new UsageError(`--mode ${mode} takes no --backend, got '${backend}'`);
+  }
   const workers = numberOption(p, 'workers', 1, 1, 64);
   if (workers > 1 && mode !== 'reactor') throw new UsageError(`--workers runs Reactor servers: it needs --mode reactor, got '${mode}'`);
   return {
@@ -108,8 +117,9 @@ export async function runEcho(argv: string[]): Promise<number> {
     return 0;
   }
   const stats = opts.mode === 'uring' ? await runUring(opts)
-    : opts.workers > 1 ? await runWorkers(opts)
-      : opts.mode === 'reactor' ? await runReactor(opts) : await runBlocking(opts);
+    : opts.mode === 'uring-blocking' ? await runUringBlocking(opts)
+      : opts.workers > 1 ? await runWorkers(opts)
+        : opts.mode === 'reactor' ? await runReactor(opts) : await runBlocking(opts);
   process.stdout.write(`iomux echo: ${stats.signal}: closed ${stats.open} open connection${stats.open === 1 ? '' : 's'}; `
     + `served ${stats.connections} connection${stats.connections === 1 ? '' : 's'}, echoed ${stats.bytes} bytes\n`);
   return 0;
@@ -183,13 +193,42 @@ export type WorkerMessage =
   | { type: 'error'; message: string }
   | { type: 'stopped'; stats: EchoStats };
 
+async function runUringBlocking(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
+  const support = uringSupport();
+  if (!support.supported) {
+    process.stderr.write(`iomux echo: io_uring unavailable (${support.reason}); serving with --mode blocking (epoll)\n`);
+    return runBlocking({ ...opts, mode: 'blocking' });
+  }
+  // The ring receives from sockets: the wake channel is a socketpair, not an eventfd.
+  const [reader, writer] = socketpair(AF_UNIX, SOCK_STREAM);
+  try {
+    return await runThread(opts, './echo-uring-worker.js', reader.fileno(), writer.fileno());
+  } finally {
+    reader.close();
+    writer.close();
+  }
+}
+
 async function runBlocking(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
   // Non-blocking eventfd shared by both threads (fds belong to the process): the main
   // thread writes it on a signal, the worker's selector sees it readable and stops.
   const wake = os.eventfd(0, os.EFD_NONBLOCK);
+  try {
+    return await runThread(opts, './echo-worker.js', wake, wake);
+  } finally {
+    os.close(wake);
+  }
+}
+
+/**
+ * Runs a blocking server on a worker thread (`script`, beside this module) that stops when
+ * `wakeFd` becomes readable; on SIGINT/SIGTERM the main thread writes 8 bytes to `writeFd`
+ * (an eventfd's counter, or the wake socket's other end).
+ */
+async function runThread(opts: EchoOptions, script: string, wakeFd: number, writeFd: number): Promise<EchoStats & { signal: string }> {
   const signals = stopSignal();
-  const worker = new Worker(new URL('./echo-worker.js', import.meta.url), {
-    workerData: { ...opts, wakeFd: wake },
+  const worker = new Worker(new URL(script, import.meta.url), {
+    workerData: { ...opts, wakeFd },
     // The worker's DefaultSelector reads its own copy of the environment.
     env: opts.backend === null ? process.env : { ...process.env, IOMUX_SELECTOR: opts.backend },
     stdout: false,
@@ -210,12 +249,11 @@ async function runBlocking(opts: EchoOptions): Promise<EchoStats & { signal: str
     signal = await Promise.race([signals.promise, exited.then(() => '')]);
     if (signal) {
       // eventfd counters are 8 bytes, host order: add 1 to wake the worker.
-      os.write(wake, new Uint8Array(new BigUint64Array([1n]).buffer));
+      os.write(writeFd, new Uint8Array(new BigUint64Array([1n]).buffer));
       await exited;
     }
   } finally {
     signals.dispose();
-    os.close(wake);
   }
   if (failure !== undefined) throw new Error(failure);
   if (!stats) throw new Error('the server thread stopped without reporting');
