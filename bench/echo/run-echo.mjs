@@ -12,10 +12,12 @@
  * round trips/s from run to run). 50 connections: nothing pinned; the server and loadgen
  * share the machine's cores.
  *
- * Each case's best of 2 rounds is kept (1 with --quick); the machine's other CPU use during
- * each case is measured from /proc/stat and shown as "outside load".
+ * Each case's best of 2 rounds is kept (1 with --quick); with `--rounds N` (N >= 3) each
+ * case's median round is shown instead (round trips/s and CPU per round trip, each its own
+ * median), which is steadier on a shared machine. The machine's other CPU use during each
+ * case is measured from /proc/stat and shown as "outside load".
  *
- * Usage: node bench/echo/run-echo.mjs [--quick] [--no-extras] [--servers id,id,...]   (build first)
+ * Usage: node bench/echo/run-echo.mjs [--quick] [--rounds N] [--no-extras] [--servers id,id,...]   (build first)
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -208,13 +210,13 @@ async function runCase(server, conns, { loadgen, duration, warmup, size, pin }) 
 /**
  * Runs every server at 1 and 50 connections, `rounds` times over (round after round, so
  * a burst of outside load hits one round, not one server), keeping each case's best
- * round. The extra rows run once.
+ * round, or with 3 rounds or more its median. The extra rows run once.
  * @returns {Promise<{ conns: number[], size: number, duration: number, warmup: number, rounds: number, pinned: boolean, cc: string, servers: Array<{id,label,group,results: Record<number,{rps,cpu,loadgenCpu,other,all}>}>}>}
  */
-export async function runEcho({ quick = false, only, extras = true, log = (s) => process.stderr.write(s + '\n') } = {}) {
+export async function runEcho({ quick = false, rounds: wanted, only, extras = true, log = (s) => process.stderr.write(s + '\n') } = {}) {
   const tools = buildTools(log);
   const opts = { loadgen: tools.loadgen, size: 1000, duration: quick ? 1 : 2, warmup: quick ? 0.3 : 0.5, pin: hasTaskset() };
-  const rounds = quick ? 1 : 2;
+  const rounds = wanted ?? (quick ? 1 : 2);
   const conns = [1, 50];
   let servers = serverList(tools);
   if (only) servers = servers.filter((s) => only.includes(s.id));
@@ -238,14 +240,24 @@ export async function runEcho({ quick = false, only, extras = true, log = (s) =>
         log(`  ${s.label.replace(/`/g, '').padEnd(62)} ${String(c).padStart(2)} conn: ${fmtRate(r.rps).padStart(7)} round trips/s, `
           + `server ${r.cpuPerTrip.toFixed(2)} µs CPU/trip; CPU server ${pct(r.cpu)} loadgen ${pct(r.loadgenCpu)} others ${pct(r.other)}`);
         const all = [...(prev?.all ?? []), r.rps];
-        const best = !prev || prev.error || r.rps > prev.rps ? { ...r, all } : { ...prev, all };
+        const allCpu = [...(prev?.allCpu ?? []), r.cpuPerTrip];
+        const best = !prev || prev.error || r.rps > prev.rps ? { ...r, all, allCpu } : { ...prev, all, allCpu };
         // CPU per round trip: the lowest round (outside load can only add to it).
         if (prev && !prev.error) best.cpuPerTrip = Math.min(prev.cpuPerTrip, r.cpuPerTrip);
+        if (rounds >= 3) {
+          best.rps = median(all);
+          best.cpuPerTrip = median(allCpu);
+        }
         out[i].results[c] = best;
       }
     }
   }
   return { conns, size: opts.size, duration: opts.duration, warmup: opts.warmup, rounds, pinned: opts.pin, cc: tools.cc, servers: out };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function pct(x) {
@@ -284,6 +296,10 @@ export function echoTable(r) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const i = process.argv.indexOf('--servers');
   const only = i > 0 ? process.argv[i + 1].split(',') : undefined;
-  const r = await runEcho({ quick: process.argv.includes('--quick'), only, extras: !process.argv.includes('--no-extras') });
+  const j = process.argv.indexOf('--rounds');
+  const rounds = j > 0 ? Number(process.argv[j + 1]) : undefined;
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new RangeError(`--rounds must be a positive integer, got ${process.argv[j + 1]}`);
+  const r = await runEcho({ quick: process.argv.includes('--quick'), rounds, only, extras: !process.argv.includes('--no-extras') });
+  if (r.rounds >= 3) console.log(`Median of ${r.rounds} rounds per case (round trips/s and server CPU/trip each its own median).\n`);
   console.log(echoTable(r));
 }
