@@ -1,55 +1,46 @@
 /**
  * One keep-alive HTTP/1.1 connection driven by readiness callbacks (a Reactor's for
- * `HttpClient`, a blocking selector loop's for `HttpBatch`): resolve, connect (trying each
- * address in turn), write requests, parse their responses in order, then go idle for the
- * next. With pipelining, several idempotent requests are written before their responses
- * arrive; a response body can be parsed into one buffer or handed on as it arrives.
+ * `HttpClient`, a blocking selector loop's for `HttpBatch`): write requests, parse their
+ * responses in order, then go idle for the next. With pipelining, several idempotent
+ * requests are written before their responses arrive; a response body can be parsed into
+ * one buffer or handed on as it arrives. When the connection goes away, what it still held
+ * is failed, or sent again on another connection when that is safe.
  *
- * Its read interest stays registered for the connection's whole life (no epoll_ctl per
- * request); write interest is added only while a connect or a send is waiting. Every
- * socket call is the non-throwing kind: EAGAIN is a return value, not an exception.
+ * The socket itself (resolving, connecting, TLS, sending, receiving, closing) is its
+ * {@link Transport}'s, which reports back through {@link TransportHost}.
  */
 import { Readable } from 'node:stream';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { isIP } from 'node:net';
-import { SocketStream } from '../stream/duplex.js';
 import { OSError, ConnectionResetError, errno } from '../errors.js';
-import type { Socket } from '../net/socket.js';
 import { ResponseParser, type BodySink } from './parser.js';
 import { OutQueue } from './outqueue.js';
 import { RequestBody, type BodyHost } from './reqbody.js';
-import { PipelineAbortedError, TlsError } from './errors.js';
+import { PipelineAbortedError } from './errors.js';
 import { HttpResponse, HttpStreamResponse } from './response.js';
-import { openConnect, socketError, NEG_EAGAIN, NEG_EINPROGRESS } from './io.js';
+import { Transport, type TransportHost } from './transport.js';
 import type { Exchange, Holder } from './exchange.js';
-import type { Addresses, PoolPort } from './core.js';
+import type { PoolPort } from './core.js';
 
 const ECONNRESET = errno.ECONNRESET;
 const EPIPE = errno.EPIPE;
 
-/**
- * Full buffers read per readiness callback (with the client's 64 KiB buffer, 1 MiB)
- * before yielding to the event loop.
- */
-const MAX_READS_PER_WAKEUP = 16;
-
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
-const enum C { Resolving, Connecting, Handshake, Busy, Idle, Closed }
+/** Opening: resolving, connecting or in the TLS handshake (the transport knows which). */
+const enum C { Opening, Busy, Idle, Closed }
 
 /** A streamed response body holds this much before the connection stops reading. */
 const STREAM_HIGH_WATER = 64 * 1024;
 
 /** A connection of one origin's pool, driven by the pool's `Driver`. */
-export class Connection implements Holder, BodySink {
+export class Connection implements Holder, BodySink, TransportHost {
   readonly pool: PoolPort<Connection>;
   readonly parser = new ResponseParser();
   /** Responses completed on this connection: > 0 means it is a reused keep-alive one. */
   served = 0;
   /** `Date.now()` after which the server may close it while idle (its `Keep-Alive: timeout`). */
   expires = Infinity;
-  #state = C.Resolving;
-  #sock: Socket | null = null;
+  #state = C.Opening;
+  readonly #io: Transport;
   /** Exchanges whose requests are sent or being sent, in order; the first one's response is parsed. */
   readonly #inflight: Exchange[] = [];
   /** Buffers still to write, and for each the exchange whose request it ends (or null). */
@@ -66,20 +57,11 @@ export class Connection implements Holder, BodySink {
   /** A streamed response body being fed, and whether reading waits for its consumer. */
   #body: Readable | null = null;
   #paused = false;
-  /** HTTPS: the TLS socket over a Duplex over the connected socket; all I/O goes through it. */
-  #tls: TLSSocket | null = null;
-  #drainWait = false;
-  #reading = false;
-  #writing = false;
   #dropped = false;
-  #addrs: Addresses = [];
-  #addrIdx = 0;
-  #lastError: Error | null = null;
-  readonly #onReadable = (): void => this.#readable();
-  readonly #onWritable = (): void => this.#writable();
 
   constructor(pool: PoolPort<Connection>) {
     this.pool = pool;
+    this.#io = new Transport(pool.core, pool.origin, this);
   }
 
   /** Whether it waits, connected, for a request. */
@@ -113,21 +95,7 @@ export class Connection implements Holder, BodySink {
   /** Opens the connection for `ex`, which it then sends. */
   start(ex: Exchange): void {
     this.#take(ex);
-    const o = this.pool.origin;
-    if (o.family !== 0) {
-      this.#addrs = [[o.family, o.host]];
-      this.#guardedNext();
-      return;
-    }
-    // A name: resolved by the client's resolver, then each address is tried in order.
-    this.pool.core.resolve(o, (err, addrs) => {
-      if (this.#state === C.Closed) return;
-      if (err !== null) this.#fail(err);
-      else {
-        this.#addrs = addrs!;
-        this.#guardedNext();
-      }
-    });
+    this.#io.open();
   }
 
   /** Sends `ex` on this connection: idle, or busy with requests `ex` may follow ({@link canPipeline}). */
@@ -186,195 +154,39 @@ export class Connection implements Holder, BodySink {
     if (ex.streamed) this.parser.sink = this;
   }
 
-  /** `#tryNext`, with anything unexpected (a closed Reactor) failing this exchange only. */
-  #guardedNext(): void {
-    try {
-      this.#tryNext();
-    } catch (e) {
-      this.#fail(e as Error);
-    }
-  }
-
-  #tryNext(): void {
-    const port = this.pool.origin.port;
-    while (this.#addrIdx < this.#addrs.length) {
-      const [family, host] = this.#addrs[this.#addrIdx++]!;
-      let sock: Socket;
-      let r: number;
-      try {
-        [sock, r] = openConnect(family, host, port);
-      } catch (e) {
-        this.#lastError = e as Error; // EMFILE and the like: maybe another address works
-        continue;
-      }
-      this.#sock = sock;
-      if (r === 0) {
-        this.#connected();
-        return;
-      }
-      if (r === NEG_EINPROGRESS) {
-        // The usual case: the outcome arrives as writability.
-        this.#state = C.Connecting;
-        this.#wantWrite(true);
-        return;
-      }
-      this.#lastError = OSError.fromErrno(-r, 'connect', `${this.pool.origin.key} (${host})`);
-      this.#closeSocket();
-    }
-    const o = this.pool.origin;
-    this.#fail(this.#lastError ?? OSError.fromErrno(errno.EHOSTUNREACH, 'getaddrinfo', `${o.host} has no address`));
-  }
-
-  #connected(): void {
-    if (this.pool.origin.tls) {
-      this.#startTls();
-      return;
-    }
+  /** {@link TransportHost}: connected; what is queued is written. */
+  onReady(): void {
     this.#state = C.Busy;
-    this.pool.core.driver.addReader(this.#sock!, this.#onReadable);
-    this.#reading = true;
     this.#flush();
   }
 
-  #wantWrite(on: boolean): void {
-    if (on === this.#writing) return;
-    this.#writing = on;
-    const driver = this.pool.core.driver;
-    if (on) driver.addWriter(this.#sock!, this.#onWritable);
-    else driver.removeWriter(this.#sock!);
+  /** {@link TransportHost}: a send that waited may go on. */
+  onWritable(): void {
+    this.#flush();
   }
 
-  #writable(): void {
-    if (this.#state === C.Connecting) {
-      const err = socketError(this.#sock!);
-      if (err === 0) {
-        try {
-          this.#connected();
-        } catch (e) {
-          this.#fail(e as Error);
-        }
-        return;
-      }
-      const [, host] = this.#addrs[this.#addrIdx - 1]!;
-      this.#lastError = OSError.fromErrno(err, 'connect', `${this.pool.origin.key} (${host})`);
-      this.#closeSocket();
-      this.#guardedNext();
-      return;
-    }
-    this.#flush();
+  /** {@link TransportHost}: connecting failed, or anything else unrecoverable. */
+  onError(err: Error): void {
+    this.#fail(err);
   }
 
   /**
-   * HTTPS: the connected socket becomes a Duplex (driven by the Reactor), node:tls runs
-   * over it: verification on unless turned off, SNI with the host name (or `servername`),
-   * ALPN `http/1.1`. Requests are written once the handshake is done.
+   * Writes what is queued; the transport calls {@link onWritable} when it had to stop.
+   * Once everything is out, a streamed request body is asked for its next piece.
    */
-  #startTls(): void {
-    const cfg = this.pool.core.tls;
-    const o = this.pool.origin;
-    if (cfg === null) throw new TypeError(`${o.key}: https: needs HttpClient (TLS runs on Node's event loop)`);
-    this.#wantWrite(false);
-    this.#state = C.Handshake;
-    const sock = this.#sock!;
-    const duplex = new SocketStream(sock, { reactor: cfg.reactor });
-    const name = cfg.servername ?? o.host;
-    const t = tlsConnect({
-      socket: duplex, host: name, servername: isIP(name) === 0 ? name : undefined,
-      ca: cfg.ca, rejectUnauthorized: cfg.rejectUnauthorized, ALPNProtocols: ['http/1.1'],
-    });
-    this.#tls = t;
-    t.on('secureConnect', () => {
-      if (this.#tls !== t) return;
-      const alpn = t.alpnProtocol;
-      if (alpn !== false && alpn !== null && alpn !== 'http/1.1') {
-        this.#fail(new TlsError(o.key, new Error(`the server chose ALPN protocol ${JSON.stringify(alpn)}, not http/1.1`)));
-        return;
-      }
-      this.#state = C.Busy;
-      this.#flush();
-    });
-    t.on('data', (chunk: Buffer) => {
-      if (this.#tls === t) this.#consume(chunk, chunk.length);
-    });
-    t.on('end', () => {
-      if (this.#tls === t) this.#eof();
-    });
-    t.on('error', (err: Error & { errno?: number }) => {
-      if (this.#tls !== t) return;
-      if (this.#state === C.Handshake) this.#fail(new TlsError(o.key, err));
-      else if (err.errno === ECONNRESET || err.errno === EPIPE) this.#ioFailure(err.errno, 'recv');
-      else this.#fail(err);
-    });
-  }
-
-  /** HTTPS: hands what is queued to the TLS socket (it buffers); a streamed body waits for 'drain'. */
-  #flushTls(t: TLSSocket): void {
-    this.#out.writeTo(t);
+  #flush(): void {
+    if (!this.#io.send(this.#out)) return;
     const body = this.#reqBody;
-    if (body === null || body.pulling) return;
-    if (t.writableNeedDrain) {
-      if (!this.#drainWait) {
-        this.#drainWait = true;
-        t.once('drain', () => {
-          this.#drainWait = false;
-          if (this.#tls === t) this.#flush();
-        });
-      }
-      return;
-    }
+    if (body === null || body.pulling || this.#io.backlogged()) return;
     body.next();
   }
 
-  /** Writes what is queued; waits for writability when the buffer is full. */
-  #flush(): void {
-    if (this.#tls !== null) {
-      this.#flushTls(this.#tls);
-      return;
-    }
-    const n = this.#out.sendTo(this.#sock!);
-    if (n === NEG_EAGAIN) {
-      this.#wantWrite(true); // socket buffer full: continue when writable
-      return;
-    }
-    if (n < 0) {
-      this.#ioFailure(-n, 'send');
-      return;
-    }
-    this.#wantWrite(false);
-    const body = this.#reqBody;
-    if (body !== null && !body.pulling) body.next();
-  }
-
   /**
-   * Reads while each read fills the buffer, but at most {@link MAX_READS_PER_WAKEUP}
-   * times: a peer that keeps the socket full would otherwise hold the thread (timers,
-   * other sockets) indefinitely. Readiness is level-triggered, so the rest is read at
-   * the next wake-up, after the loop has run everything else that was due.
+   * {@link TransportHost}: feeds received bytes to the parser, response after response
+   * (pipelining); false when this connection is done reading now (closed, or a streamed
+   * body's consumer is behind).
    */
-  #readable(): void {
-    const buf = this.pool.core.readBuf;
-    const sock = this.#sock!;
-    for (let reads = 0; reads < MAX_READS_PER_WAKEUP; reads++) {
-      const n = sock.tryRecvInto(buf, 0, buf.length);
-      if (n > 0) {
-        if (!this.#consume(buf, n) || n < buf.length) return;
-      } else if (n === 0) {
-        this.#eof();
-        return;
-      } else if (n === NEG_EAGAIN) {
-        return; // drained: wait for the next readiness
-      } else {
-        this.#ioFailure(-n, 'recv');
-        return;
-      }
-    }
-  }
-
-  /**
-   * Feeds received bytes to the parser, response after response (pipelining); false
-   * when this connection is done reading now (closed, or a streamed body's consumer is behind).
-   */
-  #consume(buf: Buffer, n: number): boolean {
+  onData(buf: Buffer, n: number): boolean {
     let off = 0;
     while (off < n) {
       if (this.#inflight.length === 0) {
@@ -427,28 +239,16 @@ export class Connection implements Holder, BodySink {
   }
 
   #pause(): void {
-    if (this.#paused || this.#sock === null) return;
+    if (this.#paused || !this.#io.attached) return;
     this.#paused = true;
-    if (this.#tls !== null) {
-      this.#tls.pause();
-      return;
-    }
-    if (this.#reading) {
-      this.pool.core.driver.removeReader(this.#sock);
-      this.#reading = false;
-    }
+    this.#io.pause();
   }
 
   #resume(body: Readable | null): void {
-    if (this.#body !== body || !this.#paused || this.#sock === null || this.#state === C.Closed) return;
+    if (this.#body !== body || !this.#paused || !this.#io.attached || this.#state === C.Closed) return;
     this.#paused = false;
-    if (this.#tls !== null) {
-      this.#tls.resume();
-      return;
-    }
     try {
-      this.pool.core.driver.addReader(this.#sock, this.#onReadable);
-      this.#reading = true;
+      this.#io.resume();
     } catch (e) {
       this.#fail(e as Error);
     }
@@ -462,7 +262,8 @@ export class Connection implements Holder, BodySink {
     body.destroy(err);
   }
 
-  #eof(): void {
+  /** {@link TransportHost}: the server closed the connection. */
+  onEnd(): void {
     const ex = this.ex;
     if (ex === null) {
       this.#drop(); // an idle keep-alive connection the server closed
@@ -477,7 +278,8 @@ export class Connection implements Holder, BodySink {
     this.#fail(new ConnectionResetError(ECONNRESET, `${this.pool.origin.key} closed the connection ${what}`, 'recv'));
   }
 
-  #ioFailure(errnum: number, syscall: string): void {
+  /** {@link TransportHost}: a send or receive failed; a stale keep-alive connection is retried. */
+  onIoError(errnum: number, syscall: string): void {
     const ex = this.ex;
     if (ex !== null && (errnum === ECONNRESET || errnum === EPIPE) && this.#retryStale(ex)) return;
     this.#fail(OSError.fromErrno(errnum, syscall, this.pool.origin.key));
@@ -580,27 +382,7 @@ export class Connection implements Holder, BodySink {
       this.#reqBody = null;
       body.cancel(); // tells the body's source nobody reads it any more
     }
-    const sock = this.#sock;
-    if (sock === null) return;
-    const t = this.#tls;
-    if (t !== null) {
-      // The TLS socket owns the Duplex, which owns the socket: destroying it closes the fd.
-      this.#tls = null;
-      this.#sock = null;
-      t.destroy();
-      return;
-    }
-    const driver = this.pool.core.driver;
-    try {
-      if (this.#reading) driver.removeReader(sock);
-      if (this.#writing) driver.removeWriter(sock);
-    } catch {
-      // A driver (Reactor) its owner already closed has forgotten the socket anyway.
-    }
-    this.#reading = false;
-    this.#writing = false;
-    this.#sock = null;
-    sock.close();
+    this.#io.close();
   }
 }
 
