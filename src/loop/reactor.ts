@@ -6,7 +6,8 @@
  * exceptions reach `uncaughtException`). No thread ever blocks in epoll_wait.
  *
  * This file is the public API (argument checks, promise waits with their timers and
- * signals, lifetime); the per-fd bookkeeping and the dispatch are in dispatcher.ts.
+ * signals, lifetime); the per-fd bookkeeping is in fdtable.ts, the libuv watch in
+ * wakeup.ts and the dispatch in dispatcher.ts.
  */
 import { ClosedError } from '../errors.js';
 import { describe, toBoolean, toFunction, toOptions, toWaitOptions, type FileLike } from '../validate.js';
@@ -14,6 +15,7 @@ import type { PollableSelector } from '../selectors/default.js';
 import type { BaseSelector } from '../selectors/base.js';
 import { EpollSelector } from '../selectors/epoll.js';
 import { Dispatcher } from './dispatcher.js';
+import type { FdTable } from './fdtable.js';
 import {
   Waiter, READ, WRITE, PRIORITY,
   type FdState, type Kind, type ReactorCallbackOptions, type ReactorWaitOptions, type ReadyCallback,
@@ -29,6 +31,8 @@ function closedError(): ClosedError {
  */
 export class Reactor implements Disposable {
   readonly #d: Dispatcher;
+  /** The dispatcher's fd table, which takes the callbacks and waits. */
+  readonly #fds: FdTable;
 
   /**
    * @param selector an `EpollSelector`; default: a new one (the Reactor is built on
@@ -43,13 +47,14 @@ export class Reactor implements Disposable {
   constructor(selector?: BaseSelector) {
     if (selector === undefined || selector === null) {
       this.#d = new Dispatcher(new EpollSelector<FdState>(), true);
-      return;
+    } else {
+      if (!(selector instanceof EpollSelector)) {
+        throw new TypeError(`selector must be an EpollSelector (with fileno() for libuv to watch), got ${describe(selector)}`);
+      }
+      selector.fileno(); // ClosedError for a closed selector
+      this.#d = new Dispatcher(selector as EpollSelector<FdState>, false);
     }
-    if (!(selector instanceof EpollSelector)) {
-      throw new TypeError(`selector must be an EpollSelector (with fileno() for libuv to watch), got ${describe(selector)}`);
-    }
-    selector.fileno(); // ClosedError for a closed selector
-    this.#d = new Dispatcher(selector as EpollSelector<FdState>, false);
+    this.#fds = this.#d.fds;
   }
 
   /** Whether close() has been called. */
@@ -72,11 +77,11 @@ export class Reactor implements Disposable {
       const o = toOptions<ReactorCallbackOptions>(options);
       if (o.once !== undefined) once = toBoolean(o.once, 'once');
     }
-    this.#d.addCallback(fileobj, kind, cb, once);
+    this.#fds.addCallback(fileobj, kind, cb, once);
   }
 
   #remove(fileobj: FileLike, kind: Kind): boolean {
-    return !this.#d.closed && this.#d.removeCallback(fileobj, kind);
+    return !this.#d.closed && this.#fds.removeCallback(fileobj, kind);
   }
 
   /**
@@ -135,25 +140,25 @@ export class Reactor implements Disposable {
   // ---- promises --------------------------------------------------------------------
 
   #wait(fileobj: FileLike, kind: Kind, opts: ReactorWaitOptions | undefined): Promise<number> {
-    const d = this.#d;
-    if (d.closed) return Promise.reject(closedError());
+    if (this.#d.closed) return Promise.reject(closedError());
+    const fds = this.#fds;
     let args;
     let st: FdState;
     try {
       args = toWaitOptions(opts);
-      st = d.waitState(fileobj);
+      st = fds.waitState(fileobj);
     } catch (err) {
       return Promise.reject(err);
     }
     const signal = args.signal;
     if (signal !== null && signal.aborted) {
-      d.unused(st);
+      fds.unused(st);
       return Promise.reject(signal.reason);
     }
     return new Promise<number>((resolve, reject) => {
       const w = new Waiter(resolve, reject);
       try {
-        d.addWaiter(st, kind, w);
+        fds.addWaiter(st, kind, w);
       } catch (err) {
         reject(err);
         return;
@@ -164,13 +169,13 @@ export class Reactor implements Disposable {
         // timer fires, an fd that is ready by then (not yet dispatched) still resolves.
         w.timer = setTimeout(() => {
           w.timer = null;
-          d.timeUp(st, kind, w, ms);
+          fds.timeUp(st, kind, w, ms);
         }, Math.ceil(ms));
         w.timer.unref(); // liveness is the libuv handle's business (ref()/unref())
       }
       if (signal !== null) {
         w.signal = signal;
-        w.onAbort = () => d.settle(st, kind, w, signal.reason, true);
+        w.onAbort = () => fds.settle(st, kind, w, signal.reason, true);
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
     });

@@ -4,7 +4,8 @@
  * registered while nobody waits ("lingering") so the next await costs no syscall; it is
  * dropped only after a dispatch finds nobody wanting an event (see dispatcher.ts).
  *
- * An `FdState` is changed by the dispatcher only; the Reactor asks the dispatcher.
+ * An `FdState` is changed by the fd table (fdtable.ts) and fired by the dispatch
+ * (dispatcher.ts) only; the Reactor asks the table.
  */
 import { TimeoutError } from '../errors.js';
 import { errno } from '../sys/errno.js';
