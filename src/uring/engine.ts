@@ -1,8 +1,8 @@
 /**
  * Completions: reaping the CQ ring and dispatching each CQE by its `user_data` (slot and
  * generation) into the operation table, re-arming multishot operations that ended on
- * data, continuing partial sends, and the turn that runs inside Node's event loop. Nothing
- * is allocated per completion.
+ * data, continuing partial sends (and sendmsgs), the turn that runs inside Node's event
+ * loop, and the blocking `run()` loop. Nothing is allocated per completion.
  */
 import * as ring from '../sys/uring.js';
 import { errno } from '../sys/errno.js';

@@ -191,9 +191,9 @@ export class Proactor {
    * a stream socket a short send is continued until every byte is sent (the control
    * messages go with the first part); a datagram goes in one piece. It joins `fd`'s send
    * queue: sends and sendmsgs on one fd go out in call order, and a `close(fd)` after it
-   * runs after it. The message, control data and address are copied at the call, but not
-   * the bytes of `buffers`: they must not change until `cb` runs (nor fds passed close).
-   * Returns the operation id.
+   * runs after it. The control data and address are copied at the call, but not the bytes
+   * of `buffers`: they must not change until `cb` runs, and fds passed must stay open
+   * until then. Returns the operation id.
    * @throws TypeError / RangeError naming the argument at fault.
    */
   sendmsg(fd: number, buffers: Iterable<ArrayBufferView | ArrayBuffer>, cb?: DoneCallback, options?: SendmsgOptions): number {
