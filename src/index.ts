@@ -33,4 +33,6 @@ export * from './http/index.js';
 export * from './stream/index.js';
 // Completion-based I/O over io_uring (Linux 5.19+; `uringSupport()` says why not elsewhere).
 export { Proactor, uringSupport } from './uring/index.js';
-export type { UringSupport, ProactorOptions, ProactorStats, OpOptions, AcceptCallback, RecvCallback, DoneCallback } from './uring/index.js';
+export type {
+  UringSupport, ProactorOptions, ProactorStats, OpOptions, SendmsgOptions, AcceptCallback, RecvCallback, DoneCallback,
+} from './uring/index.js';

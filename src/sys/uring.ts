@@ -87,6 +87,7 @@ export const IORING_SQ_TASKRUN = 1 << 2;
 
 /** Opcodes used (`enum io_uring_op`). */
 export const IORING_OP_NOP = 0;
+export const IORING_OP_SENDMSG = 9;
 export const IORING_OP_TIMEOUT = 11;
 export const IORING_OP_ACCEPT = 13;
 export const IORING_OP_ASYNC_CANCEL = 14;

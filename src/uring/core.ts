@@ -15,8 +15,9 @@ import { BufferRing } from './buffers.js';
 import { SendQueues } from './sendq.js';
 import {
   OpTable, K_FREE, K_RECV, K_SEND, K_CLOSE, K_CANCEL,
-  F_MULTI, F_USER_CANCEL, F_TIMEOUT, F_STARVED, IGNORE, type SlotCallback,
+  F_MULTI, F_USER_CANCEL, F_TIMEOUT, F_STARVED, F_MSG, IGNORE, type SlotCallback,
 } from './slots.js';
+import type { SendMsg } from './sendmsg.js';
 import type { RecvCallback, DoneCallback } from './types.js';
 
 const ECANCELED = errno.ECANCELED;
@@ -190,10 +191,14 @@ export abstract class Core {
     this.ring.sqeI32[(i >> 2) + 1] = fd;
   }
 
-  /** Queues slot `s`'s send of the bytes not sent yet. */
+  /** Queues slot `s`'s send (or sendmsg) of the bytes not sent yet. */
   armSend(s: number): void {
     const r = this.ring;
     const o = this.ops;
+    if ((o.flags[s]! & F_MSG) !== 0) {
+      this.armSendmsg(s);
+      return;
+    }
     const i = this.sqe(s);
     r.sqe8[i] = ring.IORING_OP_SEND;
     r.sqeI32[(i >> 2) + 1] = o.fdOf[s]!;
@@ -201,6 +206,35 @@ export abstract class Core {
     r.sqe32[(i + ring.SQE_LEN) >> 2] = o.len[s]! - o.done[s]!;
     r.sqe32[(i + ring.SQE_OP_FLAGS) >> 2] = 0x4000; // MSG_NOSIGNAL
     if ((o.flags[s]! & F_TIMEOUT) !== 0) this.linkTimeout(s, i);
+  }
+
+  /** Queues slot `s`'s sendmsg, pointed past the bytes already sent. */
+  armSendmsg(s: number): void {
+    const r = this.ring;
+    const o = this.ops;
+    const m = o.ref[s] as SendMsg;
+    if (o.done[s]! > 0) m.advance(o.done[s]!);
+    const i = this.sqe(s);
+    r.sqe8[i] = ring.IORING_OP_SENDMSG;
+    r.sqeI32[(i >> 2) + 1] = o.fdOf[s]!;
+    r.setAddr(i, m.addr);
+    r.sqe32[(i + ring.SQE_LEN) >> 2] = 1;
+    r.sqe32[(i + ring.SQE_OP_FLAGS) >> 2] = m.flags;
+    if ((o.flags[s]! & F_TIMEOUT) !== 0) this.linkTimeout(s, i);
+  }
+
+  /** Queues sendmsg `m` on `fd` behind the fd's sends; returns the operation id. */
+  queueSendmsg(fd: number, cb: DoneCallback, m: SendMsg, timeoutMs: number): number {
+    const o = this.ops;
+    const s = o.alloc(K_SEND, fd, cb as never);
+    o.flags[s] = F_MSG;
+    o.ref[s] = m;
+    o.addr[s] = m.addr;
+    o.len[s] = m.total;
+    o.bid[s] = -1;
+    o.setTimeout(s, timeoutMs);
+    this.enqueueSend(s);
+    return o.id(s);
   }
 
   /** Pops finished send `s` off its fd's queue and starts the next one. */

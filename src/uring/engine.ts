@@ -1,8 +1,8 @@
 /**
  * Completions: reaping the CQ ring and dispatching each CQE by its `user_data` (slot and
  * generation) into the operation table, re-arming multishot operations that ended on
- * data, continuing partial sends, and the turn that runs inside Node's event loop. Nothing
- * is allocated per completion.
+ * data, continuing partial sends (and sendmsgs), the turn that runs inside Node's event
+ * loop, and the blocking `run()` loop. Nothing is allocated per completion.
  */
 import * as ring from '../sys/uring.js';
 import { errno } from '../sys/errno.js';
@@ -21,6 +21,11 @@ const ETIMEDOUT = errno.ETIMEDOUT;
 
 /** The Proactor's internals: {@link Core} plus reaping, dispatch and the loop turn. */
 export class Engine extends Core {
+  /** Blocking mode: {@link run} is running. */
+  running = false;
+  /** Blocking mode: {@link run} returns after the completions of the current turn. */
+  stopRequested = false;
+
   /** Dispatches every CQE in the CQ ring, flushing kernel-held overflow as needed. */
   reap(): void {
     const r = this.ring;
@@ -180,6 +185,41 @@ export class Engine extends Core {
     if (res === -ENOBUFS && (f & F_USER_CANCEL) !== 0) return -ECANCELED;
     if (res === -ECANCELED && (f & (F_TIMEOUT | F_USER_CANCEL)) === F_TIMEOUT) return -ETIMEDOUT;
     return res;
+  }
+
+  /**
+   * Blocking mode's loop (see `Proactor.run`): reaps, dispatches and enters until nothing
+   * can complete, {@link stopRequested} is set, or `limitMs` passes (-1: no limit).
+   * Returns the number of completions dispatched.
+   */
+  run(limitMs: number): number {
+    const deadline = limitMs < 0 ? 0 : performance.now() + limitMs;
+    this.running = true;
+    this.stopRequested = false;
+    const stats = this.ring.stats;
+    const before = stats.completed;
+    try {
+      while (!this.stopRequested && !this.closed) {
+        this.reap();
+        if (this.stopRequested || this.closed) break;
+        // Nothing that can complete: a starved receive needs a buffer back first.
+        if (this.ops.inFlight <= this.starved.length && this.ring.pending() === 0) break;
+        if (limitMs >= 0) {
+          const left = deadline - performance.now();
+          if (left <= 0) {
+            this.enter(0, -1);
+            this.reap();
+            break;
+          }
+          this.enter(1, left);
+        } else {
+          this.enter(1, -1);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+    return stats.completed - before;
   }
 
   /** One turn in Node's loop. */

@@ -3,5 +3,5 @@ export { Proactor } from './proactor.js';
 export { uringSupport } from './support.js';
 export type { UringSupport } from './support.js';
 export type {
-  ProactorOptions, ProactorStats, OpOptions, AcceptCallback, RecvCallback, DoneCallback,
+  ProactorOptions, ProactorStats, OpOptions, SendmsgOptions, AcceptCallback, RecvCallback, DoneCallback,
 } from './types.js';

@@ -23,10 +23,12 @@ import { ClosedError } from '../errors.js';
 import { toInteger, toFunction, toOptions, toBytes, toWritableBytes, describe } from '../validate.js';
 import { uringSupport } from './support.js';
 import { Engine } from './engine.js';
+import { SendMsg } from './sendmsg.js';
 import { K_ACCEPT, K_RECV, K_SEND, K_CLOSE, K_CANCEL, K_TIMEOUT, K_NOP, K_RECV_INTO, F_MULTI, F_USER_CANCEL, F_STARVED, type SlotCallback } from './slots.js';
 import {
   toMs, timeoutOf, opError, settle,
   type AcceptCallback, type RecvCallback, type DoneCallback, type ProactorOptions, type OpOptions, type ProactorStats,
+  type SendmsgOptions,
 } from './types.js';
 
 const NOT_A_FUNCTION = (): void => {};
@@ -51,8 +53,6 @@ export class Proactor {
   readonly bufferCount: number;
 
   readonly #e: Engine;
-  #running = false;
-  #stopRequested = false;
   readonly #unsubscribe: () => void;
 
   /**
@@ -181,6 +181,27 @@ export class Proactor {
     o.setTimeout(s, tmo);
     e.enqueueSend(s);
     return o.id(s);
+  }
+
+  /**
+   * Python's `sendmsg` through the ring: gathers `buffers` into one message on `fd`, with
+   * `options.ancdata` (`[level, type, data]` control messages, e.g. SCM_RIGHTS),
+   * `options.flags` and, for a datagram on an unconnected socket, `options.address` (the
+   * bytes of a `struct sockaddr`). `cb(n, fd)` gets the bytes sent or a negated errno. On
+   * a stream socket a short send is continued until every byte is sent (the control
+   * messages go with the first part); a datagram goes in one piece. It joins `fd`'s send
+   * queue: sends and sendmsgs on one fd go out in call order, and a `close(fd)` after it
+   * runs after it. The control data and address are copied at the call, but not the bytes
+   * of `buffers`: they must not change until `cb` runs, and fds passed must stay open
+   * until then. Returns the operation id.
+   * @throws TypeError / RangeError naming the argument at fault.
+   */
+  sendmsg(fd: number, buffers: Iterable<ArrayBufferView | ArrayBuffer>, cb?: DoneCallback, options?: SendmsgOptions): number {
+    this.#open();
+    const n = toInteger(fd, 'fd', 0, 0x7fffffff);
+    const f = cb === undefined ? NOT_A_FUNCTION : toFunction<DoneCallback>(cb, 'cb');
+    const m = new SendMsg(buffers, options);
+    return this.#e.queueSendmsg(n, f, m, timeoutOf(options));
   }
 
   /**
@@ -315,6 +336,13 @@ export class Proactor {
     });
   }
 
+  /** {@link sendmsg} as a promise: resolves to the bytes sent. */
+  sendmsgAsync(fd: number, buffers: Iterable<ArrayBufferView | ArrayBuffer>, options?: SendmsgOptions): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.sendmsg(fd, buffers, (r) => settle(r, resolve, reject, 'sendmsg'), options);
+    });
+  }
+
   /** Closes `fd` through the ring (cancelling its operations first). */
   closeAsync(fd: number): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -340,41 +368,13 @@ export class Proactor {
   run(timeoutMs?: number): number {
     this.#open();
     if (this.mode !== 'blocking') throw new Error('run() is for a Proactor created with mode \'blocking\'; in mode \'loop\' Node\'s event loop drives it');
-    if (this.#running) throw new Error('run() is already running');
-    const limit = timeoutMs === undefined ? -1 : toMs(timeoutMs, 'timeoutMs');
-    const deadline = limit < 0 ? 0 : performance.now() + limit;
-    this.#running = true;
-    this.#stopRequested = false;
-    const e = this.#e;
-    const stats = e.ring.stats;
-    const before = stats.completed;
-    try {
-      while (!this.#stopRequested && !e.closed) {
-        e.reap();
-        if (this.#stopRequested || e.closed) break;
-        // Nothing that can complete: a starved receive needs a buffer back first.
-        if (e.ops.inFlight <= e.starved.length && e.ring.pending() === 0) break;
-        if (limit >= 0) {
-          const left = deadline - performance.now();
-          if (left <= 0) {
-            e.enter(0, -1);
-            e.reap();
-            break;
-          }
-          e.enter(1, left);
-        } else {
-          e.enter(1, -1);
-        }
-      }
-    } finally {
-      this.#running = false;
-    }
-    return stats.completed - before;
+    if (this.#e.running) throw new Error('run() is already running');
+    return this.#e.run(timeoutMs === undefined ? -1 : toMs(timeoutMs, 'timeoutMs'));
   }
 
   /** Makes {@link run} return after the completions of the current turn. */
   stop(): void {
-    this.#stopRequested = true;
+    this.#e.stopRequested = true;
   }
 
   /**

@@ -4,6 +4,7 @@
  * no object. A completion's `user_data` carries the slot and its generation: a slot reused
  * by a later operation has a new generation, so a stale completion or id never matches.
  */
+import type { SendMsg } from './sendmsg.js';
 
 // Slot kinds.
 /** A free slot. */
@@ -12,7 +13,7 @@ export const K_FREE = 0;
 export const K_ACCEPT = 1;
 /** A receive into provided buffers (multishot or single). */
 export const K_RECV = 2;
-/** A send (continued until every byte is sent). */
+/** A send or, with `F_MSG`, a sendmsg (continued until every byte is sent). */
 export const K_SEND = 3;
 /** A close queued behind the fd's sends. */
 export const K_CLOSE = 4;
@@ -35,6 +36,8 @@ export const F_TIMEOUT = 4;
 export const F_STARVED = 8;
 /** While closing: the kernel is done with it. */
 export const F_ENDING = 16;
+/** A send that is a sendmsg: its `ref` is the {@link SendMsg} holding the msghdr. */
+export const F_MSG = 32;
 /** Operation ids are `generation * OP_SLOTS + slot`. */
 export const OP_SLOTS = 0x100000;
 /** user_data low word of internal SQEs whose completions are ignored. */
@@ -57,11 +60,14 @@ export class OpTable {
   fdOf: Int32Array = new Int32Array(0);
   /** The callback per slot. */
   cb: Array<SlotCallback | null> = [];
-  /** The caller's bytes a send or receive points the kernel at (kept alive while in flight). */
-  ref: Array<Uint8Array | null> = [];
-  /** Address of a send's first byte. */
+  /**
+   * What the kernel reads or writes for the operation, kept alive while it is in flight:
+   * the caller's bytes of a send or receive, or a sendmsg's {@link SendMsg}.
+   */
+  ref: Array<Uint8Array | SendMsg | null> = [];
+  /** Address of a send's first byte (a sendmsg's: of its msghdr). */
   addr: Float64Array = new Float64Array(0);
-  /** Length of a send. */
+  /** Length of a send (a sendmsg's: of all its buffers). */
   len: Int32Array = new Int32Array(0);
   /** Bytes of a send sent so far. */
   done: Int32Array = new Int32Array(0);

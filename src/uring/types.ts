@@ -43,6 +43,28 @@ export interface OpOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Options of {@link Proactor.sendmsg}: Python's `sendmsg(buffers, ancdata, flags, address)`
+ * arguments after the buffers, and the per-operation timeout.
+ */
+export interface SendmsgOptions extends OpOptions {
+  /**
+   * Control messages sent with the data, as `[level, type, data]` items (Python's
+   * `ancdata`), e.g. `[[SOL_SOCKET, SCM_RIGHTS, fdsAsInt32]]` to pass fds. They go with
+   * the first part of the message only. Fds passed must stay open until the callback runs.
+   */
+  ancdata?: Iterable<readonly [level: number, type: number, data: ArrayBufferView | ArrayBuffer]> | null;
+  /** `MSG_*` flags (MSG_NOSIGNAL is always added). */
+  flags?: number;
+  /**
+   * Destination of a datagram on an unconnected socket: the bytes of a `struct sockaddr`
+   * (`sockaddr_in`, `sockaddr_in6`, `sockaddr_un`...) as the kernel takes it, 1 to 128
+   * bytes, copied at the call. Python-style `[host, port]` or path addresses are not
+   * taken here (they need the socket layer's encoder and resolver).
+   */
+  address?: Uint8Array | null;
+}
+
 /** Counters, for tests and benchmarks. */
 export interface ProactorStats {
   /** `io_uring_enter` calls made. */
