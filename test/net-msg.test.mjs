@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   socket, socketpair, os, OSError, BlockingIOError, TimeoutError, CMSG_LEN, CMSG_SPACE, decodeUcred, encodeUcred,
+  encodeSockaddr, decodeSockaddr,
   AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM, SOCK_SEQPACKET, SOL_SOCKET, SCM_RIGHTS, SCM_CREDENTIALS,
   SO_PASSCRED, SO_PEERCRED, SO_TIMESTAMPNS, SCM_TIMESTAMPNS, IPPROTO_IP, IP_PKTINFO, IP_RECVTOS, IP_TOS,
   IPPROTO_IPV6, IPV6_RECVPKTINFO, IPV6_PKTINFO, MSG_TRUNC, MSG_CTRUNC, MSG_PEEK, MSG_DONTWAIT,
@@ -300,4 +301,32 @@ test('MSG_PEEK with recvmsg leaves the datagram; an empty ancdata list sends no 
   const [d0, , f0] = b.recvmsg(0, 0, MSG_DONTWAIT);
   assert.equal(d0.length, 0, 'bufsize 0 is allowed');
   assert.equal(f0 & MSG_TRUNC, MSG_TRUNC, 'and the datagram is reported truncated');
+});
+
+test('encodeSockaddr/decodeSockaddr: the C structures, round trip, and what the kernel takes', () => {
+  const v4 = encodeSockaddr(AF_INET, ['127.0.0.1', 8080]);
+  assert.equal(v4.length, 16);
+  assert.deepEqual([...v4.subarray(0, 8)], [2, 0, 0x1f, 0x90, 127, 0, 0, 1]); // family LE, port BE, address
+  assert.deepEqual(decodeSockaddr(v4), ['127.0.0.1', 8080]);
+  const v6 = encodeSockaddr(AF_INET6, ['::1', 443, 0, 0]);
+  assert.equal(v6.length, 28);
+  assert.deepEqual(decodeSockaddr(v6), ['::1', 443, 0, 0]);
+  const un = encodeSockaddr(AF_UNIX, '\0iomux-sockaddr-test');
+  assert.deepEqual(decodeSockaddr(un), '\0iomux-sockaddr-test');
+  // A name resolves the way Socket#connect resolves it.
+  assert.deepEqual(decodeSockaddr(encodeSockaddr(AF_INET, ['localhost', 1])), ['127.0.0.1', 1]);
+  const rx = socket(AF_INET, SOCK_DGRAM);
+  try {
+    rx.bind(['127.0.0.1', 0]);
+    const to = encodeSockaddr(AF_INET, rx.getsockname());
+    assert.deepEqual(decodeSockaddr(to), rx.getsockname());
+    assert.deepEqual(decodeSockaddr(new Uint8Array(to).buffer), rx.getsockname(), 'an ArrayBuffer is taken too');
+  } finally {
+    rx.close();
+  }
+  assert.throws(() => encodeSockaddr(AF_INET, ['127.0.0.1', 70000]), RangeError);
+  assert.throws(() => encodeSockaddr(AF_INET, '127.0.0.1'), /AF_INET address must be a \[host, port\] pair/);
+  assert.throws(() => encodeSockaddr(2 ** 40, ['127.0.0.1', 1]), /family/);
+  assert.throws(() => decodeSockaddr('x'), TypeError);
+  assert.throws(() => decodeSockaddr(new Uint8Array(1)), /2-byte family/);
 });

@@ -8,7 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  Proactor, uringSupport, socketpair, socket, os, errno, BrokenPipeError, TimeoutError, ClosedError, BlockingIOError,
+  Proactor, uringSupport, encodeSockaddr, socketpair, socket, os, errno, BrokenPipeError, TimeoutError, ClosedError, BlockingIOError,
   AF_INET, AF_UNIX, SOCK_STREAM, SOCK_DGRAM, SOL_SOCKET, SCM_RIGHTS, SO_SNDBUF, CMSG_SPACE,
 } from 'iomux';
 import { guardFds, openFds } from './helpers/fds.mjs';
@@ -35,15 +35,6 @@ function rights(...fds) {
   const b = Buffer.alloc(4 * fds.length);
   fds.forEach((fd, i) => b.writeInt32LE(fd, 4 * i));
   return [SOL_SOCKET, SCM_RIGHTS, b];
-}
-
-/** `struct sockaddr_in` for 127.0.0.1:`port`. */
-function sockaddrIn(port) {
-  const a = Buffer.alloc(16);
-  a.writeUInt16LE(AF_INET, 0);
-  a.writeUInt16BE(port, 2);
-  a.set([127, 0, 0, 1], 4);
-  return a;
 }
 
 /** `struct sockaddr_un` for the abstract name `name` (given without its leading NUL). */
@@ -189,7 +180,7 @@ describe('Proactor sendmsg', { skip }, () => {
     t.after(() => { udpIn.close(); udpOut.close(); });
     udpIn.bind(['127.0.0.1', 0]);
     const port = udpIn.getsockname()[1];
-    const n = await p.sendmsgAsync(udpOut.fileno(), [Buffer.from('dgram '), Buffer.from('one')], { address: sockaddrIn(port) });
+    const n = await p.sendmsgAsync(udpOut.fileno(), [Buffer.from('dgram '), Buffer.from('one')], { address: encodeSockaddr(AF_INET, ['127.0.0.1', port]) });
     assert.equal(n, 9);
     const [data, from] = udpIn.recvfrom(100);
     assert.equal(data.toString(), 'dgram one');

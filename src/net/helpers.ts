@@ -9,12 +9,13 @@ import {
   AF_INET, AF_INET6, AF_UNIX, F_DUPFD_CLOEXEC, IPPROTO_IPV6, IPV6_V6ONLY, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR,
   SO_REUSEPORT,
 } from '../sys/constants.js';
-import { UCRED_SIZE } from '../sys/structs.js';
+import { SOCKADDR_STORAGE_SIZE, UCRED_SIZE } from '../sys/structs.js';
 import { OSError } from '../errors.js';
 import { UINT_MAX, describe, toBoolean, toBytes, toCInt, toFd, toInteger, toOptions } from '../validate.js';
 import { Socket } from './socket.js';
 import { getaddrinfoSync } from './resolve.js';
-import type { AddressLike } from './address.js';
+import { encodeAddress, type AddressLike } from './address.js';
+import { decodeAddress, type SocketAddress } from './sockaddr.js';
 
 /**
  * Python's `socket.create_connection`: resolves `[host, port]` and connects to each
@@ -156,3 +157,34 @@ export function encodeUcred(cred: Ucred): Buffer {
   return b;
 }
 
+
+/**
+ * Encodes `address` for `family` as the bytes of a C `struct sockaddr_in`, `sockaddr_in6`,
+ * `sockaddr_un`, `sockaddr_nl` or `sockaddr_ll`, the form an API that takes an
+ * already-encoded address wants, such as `Proactor#sendmsg`'s `address` option. The
+ * address is written as `Socket#connect` and `Socket#sendto` take it; a host name is
+ * resolved first (blocking, like theirs).
+ * @returns a new Buffer of the structure's length (16 for AF_INET, 28 for AF_INET6).
+ * @throws TypeError for a wrong shape; RangeError for a port or family out of range;
+ *   `GaiError` for a host name that does not resolve; OSError EAFNOSUPPORT for a family
+ *   without an address form.
+ */
+export function encodeSockaddr(family: number, address: AddressLike): Buffer {
+  const out = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+  const len = encodeAddress(toCInt(family, 'family'), address, out);
+  return Buffer.from(out.subarray(0, len));
+}
+
+/**
+ * Decodes the bytes of a C `struct sockaddr_*` (the family is read from them) into the
+ * form `Socket#getpeername` returns: `[host, port]`, `[host, port, flowinfo, scopeId]`, a
+ * path (`''` for an unnamed AF_UNIX socket), or for a family without a decoded form a
+ * `[family, Buffer]` pair of the bytes after the family field.
+ * @throws TypeError for a non-byte argument; RangeError when the bytes are shorter than
+ *   the family field.
+ */
+export function decodeSockaddr(bytes: ArrayBufferView | ArrayBuffer): SocketAddress | null {
+  const b = toBytes(bytes, 'bytes');
+  if (b.length < 2) throw new RangeError(`a struct sockaddr starts with a 2-byte family, got ${b.length} bytes`);
+  return decodeAddress(Buffer.from(b.buffer, b.byteOffset, b.length), b.length);
+}

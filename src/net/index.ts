@@ -10,7 +10,7 @@ export { socket, socketpair } from './create.js';
 export { CMSG_LEN, CMSG_SPACE, type AncData, type RecvmsgResult, type RecvmsgIntoResult } from './msg.js';
 export { DatagramBatch } from './mmsg.js';
 export { setdefaulttimeout, getdefaulttimeout } from './defaults.js';
-export { createConnection, createServer, fromfd, hasDualstackIpv6, decodeUcred, encodeUcred, type Ucred, type CreateServerOptions } from './helpers.js';
+export { createConnection, createServer, fromfd, hasDualstackIpv6, decodeUcred, encodeUcred, encodeSockaddr, decodeSockaddr, type Ucred, type CreateServerOptions } from './helpers.js';
 export type { FileArg } from './sendfile.js';
 export type {
   InetAddress, Inet6Address, UnixAddress, SocketAddress, AddressLike, NetlinkAddress, PacketAddress, AnyAddress,

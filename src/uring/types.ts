@@ -59,8 +59,8 @@ export interface SendmsgOptions extends OpOptions {
   /**
    * Destination of a datagram on an unconnected socket: the bytes of a `struct sockaddr`
    * (`sockaddr_in`, `sockaddr_in6`, `sockaddr_un`...) as the kernel takes it, 1 to 128
-   * bytes, copied at the call. Python-style `[host, port]` or path addresses are not
-   * taken here (they need the socket layer's encoder and resolver).
+   * bytes, copied at the call. `encodeSockaddr(family, address)` makes them from a
+   * Python-style `[host, port]` pair or path.
    */
   address?: Uint8Array | null;
 }
