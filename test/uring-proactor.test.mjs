@@ -228,6 +228,34 @@ describe('Proactor', { skip }, () => {
     assert.throws(() => p.accept(a.fileno(), 'nope'), TypeError);
   });
 
+  test('sendBuffer and cancel check their fd and callback at the call, not when the operation completes', (t) => {
+    // Regression: a non-function callback was stored and thrown later from inside the
+    // completion dispatch, and a bad fd reached the SQE unchecked.
+    const p = proactor(t, { mode: 'blocking' });
+    const [a, b] = pair(t);
+    b.send(Buffer.from('x'));
+    let held = -1;
+    p.recv(a.fileno(), (n, _buf, bid) => {
+      if (n <= 0) return false;
+      held = bid;
+      p.stop();
+      return true; // keep the buffer
+    });
+    p.run(5000);
+    assert.ok(held >= 0);
+    const before = p.stats.inFlight;
+    assert.throws(() => p.sendBuffer(a.fileno(), held, 0, 1, 'done'), /cb must be a function/);
+    assert.throws(() => p.sendBuffer(-1, held, 0, 1), /fd -1 is out of range/);
+    assert.throws(() => p.sendBuffer('3', held, 0, 1), /fd must be an integer, got "3"/);
+    assert.throws(() => p.cancel(0, 42), /cb must be a function/);
+    assert.equal(p.stats.inFlight, before, 'nothing queued by a refused call');
+    let sent = -1;
+    p.sendBuffer(a.fileno(), held, 0, 1, (r) => { sent = r; p.stop(); });
+    p.run(5000);
+    assert.equal(sent, 1);
+    assert.equal(b.recv(10).toString(), 'x');
+  });
+
   test('close(fd) through the ring cancels the fd\'s receive, then closes it', async (t) => {
     const p = proactor(t);
     const [a, b] = socketpair(AF_UNIX, SOCK_STREAM);

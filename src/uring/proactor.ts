@@ -212,11 +212,13 @@ export class Proactor {
   sendBuffer(fd: number, bufferId: number, offset: number, length: number, cb?: DoneCallback): number {
     this.#open();
     const e = this.#e;
+    const n = toInteger(fd, 'fd', 0, 0x7fffffff);
     const bid = e.bufs.checkHeld(bufferId);
     const off = toInteger(offset, 'offset', 0, this.bufferSize);
     const len = toInteger(length, 'length', 0, this.bufferSize - off);
+    const f = cb === undefined ? NOT_A_FUNCTION : toFunction<DoneCallback>(cb, 'cb');
     const o = e.ops;
-    const s = o.alloc(K_SEND, fd, (cb ?? NOT_A_FUNCTION) as never);
+    const s = o.alloc(K_SEND, n, f as never);
     o.ref[s] = null;
     o.addr[s] = e.bufs.mem.addr + bid * this.bufferSize + off;
     o.len[s] = len;
@@ -264,16 +266,18 @@ export class Proactor {
   cancel(op: number, cb?: DoneCallback): boolean {
     this.#open();
     const e = this.#e;
-    const s = e.ops.slotOf(toInteger(op, 'op', 0));
+    const id = toInteger(op, 'op', 0);
+    const f = cb === undefined ? NOT_A_FUNCTION : toFunction<DoneCallback>(cb, 'cb');
+    const s = e.ops.slotOf(id);
     if (s < 0) return false;
     e.ops.flags[s]! |= F_USER_CANCEL;
     if ((e.ops.flags[s]! & F_STARVED) !== 0) {
       // Waiting for a buffer, not in the kernel: end it here.
       e.endStarved(s);
-      cb?.(0, -1);
+      f(0, -1);
       return true;
     }
-    const c = e.ops.alloc(K_CANCEL, -1, (cb ?? NOT_A_FUNCTION) as never);
+    const c = e.ops.alloc(K_CANCEL, -1, f as never);
     e.ring.cancelOf(e.sqe(c), s, e.ops.gen[s]!);
     return true;
   }
