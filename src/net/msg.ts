@@ -13,6 +13,7 @@ import * as libc from '../sys/libc.js';
 import { retry } from '../sys/call.js';
 import { AF_UNIX, MSG_CMSG_CLOEXEC, MSG_NOSIGNAL, POLLIN, POLLOUT, SCM_RIGHTS, SOL_SOCKET } from '../sys/constants.js';
 import { CMSGHDR_SIZE, IOVEC_SIZE, UIO_MAXIOV, cmsgLen, cmsgSpace } from '../sys/structs.js';
+import { ANCBUF_MAX, checkAncdata, putSize, writeCmsgs } from '../sys/cmsg.js';
 import { errno } from '../sys/errno.js';
 import { OSError } from '../errors.js';
 import { INT_MAX, describe, toBytes, toCInt, toInteger, toSize, toWritableBytes } from '../validate.js';
@@ -20,7 +21,7 @@ import { encodeAddress } from './address.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import { ADDR } from './scratch.js';
 import { again } from './transfer.js';
-import { MSG, Scratch, addrOf, putSize, fillMsghdr, msgFlags as rawMsgFlags, msgNameLen, msgControlLen, eachCmsg } from './msghdr.js';
+import { MSG, Scratch, addrOf, fillMsghdr, msgFlags as rawMsgFlags, msgNameLen, msgControlLen, eachCmsg } from './msghdr.js';
 
 /** One ancillary data item: `[level, type, data]`, as Python's `(cmsg_level, cmsg_type, cmsg_data)`. */
 export type AncData = [level: number, type: number, data: Buffer];
@@ -29,8 +30,6 @@ export type RecvmsgResult = [data: Buffer, ancdata: AncData[], msgFlags: number,
 /** What `recvmsgInto` returns: `[nbytes, ancdata, msgFlags, address]`. */
 export type RecvmsgIntoResult = [nbytes: number, ancdata: AncData[], msgFlags: number, address: SocketAddress | null];
 
-/** Largest control buffer accepted (the kernel's own limit, `optmem_max`, is lower). */
-const ANCBUF_MAX = 1 << 20;
 
 const IOV = new Scratch(IOVEC_SIZE * 8);
 const DATA = new Scratch(64 * 1024);
@@ -86,37 +85,8 @@ function setMsghdr(nameLen: number, iovlen: number, controlLen: number): void {
 
 /** Encodes `ancdata` (an iterable of `[level, type, data]`) into the control scratch; returns its length. */
 function encodeAncdata(ancdata: unknown): number {
-  if (ancdata === undefined || ancdata === null) return 0;
-  if (typeof ancdata !== 'object' || typeof (ancdata as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-    throw new TypeError(`ancdata must be an array of [level, type, data] items, got ${describe(ancdata)}`);
-  }
-  const items: [number, number, Uint8Array][] = [];
-  let space = 0;
-  let i = 0;
-  for (const item of ancdata as Iterable<unknown>) {
-    if (!Array.isArray(item) || item.length !== 3) {
-      throw new TypeError(`ancdata[${i}] must be a [level, type, data] item, got ${describe(item)}`);
-    }
-    const level = toCInt(item[0], `ancdata[${i}] level`);
-    const type = toCInt(item[1], `ancdata[${i}] type`);
-    const data = toBytes(item[2], `ancdata[${i}] data`);
-    space += cmsgSpace(data.length);
-    if (space > ANCBUF_MAX) throw new RangeError(`ancdata too large: more than ${ANCBUF_MAX} bytes of control messages`);
-    items.push([level, type, data]);
-    i++;
-  }
-  if (space === 0) return 0;
-  const c = CTRL.reserve(space);
-  c.fill(0, 0, space);
-  let off = 0;
-  for (const [level, type, data] of items) {
-    putSize(c, off, cmsgLen(data.length));
-    c.writeInt32LE(level, off + 8);
-    c.writeInt32LE(type, off + 12);
-    c.set(data, off + CMSGHDR_SIZE);
-    off += cmsgSpace(data.length);
-  }
-  return space;
+  const { items, space } = checkAncdata(ancdata, 'ancdata');
+  return space === 0 ? 0 : writeCmsgs(CTRL.reserve(space), 0, items);
 }
 
 /**

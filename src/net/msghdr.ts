@@ -1,12 +1,13 @@
 /**
- * The `msghdr` bytes that every `sendmsg(2)`/`recvmsg(2)` of the package goes through:
- * one off-heap `msghdr` scratch, the 64-bit field writers, and the SCM_RIGHTS encoding.
- * Both the throwing Python-style calls (msg.ts) and the non-throwing fast forms
- * (trymsg.ts) fill it here. JS runs one call at a time and each use ends before its
- * function returns, so one scratch serves every socket; the struct layout itself is in
- * sys/structs.ts.
+ * The `msghdr` bytes that every socket-module `sendmsg(2)`/`recvmsg(2)` goes through:
+ * one off-heap `msghdr` scratch and the SCM_RIGHTS encoding. Both the throwing
+ * Python-style calls (msg.ts) and the non-throwing fast forms (trymsg.ts) fill it here.
+ * JS runs one call at a time and each use ends before its function returns, so one
+ * scratch serves every socket; the struct layout is in sys/structs.ts and the 64-bit
+ * field writers and control-message encoding in sys/cmsg.ts.
  */
 import * as libc from '../sys/libc.js';
+import { putSize, getSize } from '../sys/cmsg.js';
 import { SOL_SOCKET, SCM_RIGHTS } from '../sys/constants.js';
 import {
   CMSGHDR_SIZE, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, MSGHDR_FLAGS, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_NAME,
@@ -19,18 +20,6 @@ export const MSG = Buffer.allocUnsafeSlow(MSGHDR_SIZE);
 /** A buffer's native address as a number (user-space addresses are far below 2^53). */
 export const addrOf = (b: Uint8Array): number => Number(libc.koffi.address(b) as bigint);
 
-const TWO32 = 2 ** 32;
-
-/** Writes a 64-bit little-endian field (`size_t`, pointer) from a number, without a BigInt. */
-export function putSize(buf: Buffer, off: number, n: number): void {
-  buf.writeUInt32LE(n % TWO32, off);
-  buf.writeUInt32LE(Math.floor(n / TWO32), off + 4);
-}
-
-/** Reads a 64-bit little-endian field (lengths and counts) as a number. */
-export function getSize(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * TWO32;
-}
 
 /** A growable off-heap scratch and its native address. */
 export class Scratch {

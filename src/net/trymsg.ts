@@ -18,9 +18,10 @@ import * as libc from '../sys/libc.js';
 import { sysret } from '../sys/call.js';
 import { SOL_SOCKET, SCM_RIGHTS, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC, MSG_TRUNC } from '../sys/constants.js';
 import { IOVEC_SIZE, cmsgSpace, cmsgLen, SOCKADDR_STORAGE_SIZE } from '../sys/structs.js';
+import { putSize, getSize } from '../sys/cmsg.js';
 import { decodeAddress, type SocketAddress } from './sockaddr.js';
 import {
-  MSG, addrOf, putSize, getSize, fillMsghdr, msgFlags, msgNameLen, msgControlLen, putRights, eachCmsg,
+  MSG, addrOf, fillMsghdr, msgFlags, msgNameLen, msgControlLen, putRights, eachCmsg,
 } from './msghdr.js';
 
 /** Pieces at least this long go to the kernel by address; shorter ones are copied. */

@@ -9,24 +9,16 @@
 import { koffi } from '../sys/libc.js';
 import { MSG_NOSIGNAL } from '../sys/constants.js';
 import {
-  CMSGHDR_SIZE, IOVEC_SIZE, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_NAME,
-  MSGHDR_NAMELEN, MSGHDR_SIZE, SOCKADDR_STORAGE_SIZE, UIO_MAXIOV, cmsgLen, cmsgSpace,
+  IOVEC_SIZE, MSGHDR_CONTROL, MSGHDR_CONTROLLEN, MSGHDR_IOV, MSGHDR_IOVLEN, MSGHDR_NAME,
+  MSGHDR_NAMELEN, MSGHDR_SIZE, SOCKADDR_STORAGE_SIZE, UIO_MAXIOV,
 } from '../sys/structs.js';
+import { checkAncdata, putSize, writeCmsgs } from '../sys/cmsg.js';
 import { INT_MAX, describe, toBytes, toCInt, toOptions } from '../validate.js';
 import type { SendmsgOptions } from './types.js';
 
-/** Largest control part accepted (the kernel's own limit, `optmem_max`, is lower). */
-const ANCBUF_MAX = 1 << 20;
-const TWO32 = 2 ** 32;
 
 /** A view's native address (0 for an empty one, which the kernel never reads). */
 const addrOf = (v: Uint8Array): number => (v.length > 0 ? Number(koffi.address(v) as bigint) : 0);
-
-/** Writes a 64-bit little-endian field (pointer, `size_t`) from a number. */
-function put64(buf: Buffer, off: number, n: number): void {
-  buf.writeUInt32LE(n % TWO32, off);
-  buf.writeUInt32LE(Math.floor(n / TWO32), off + 4);
-}
 
 /** The byte views of `buffers` (any iterable of byte views), each moved off V8's heap for good. */
 function viewsOf(buffers: unknown): Uint8Array[] {
@@ -45,29 +37,6 @@ function viewsOf(buffers: unknown): Uint8Array[] {
   if (out.length > UIO_MAXIOV) throw new RangeError(`buffers: ${out.length} buffers, at most ${UIO_MAXIOV} (IOV_MAX) in one message`);
   if (total > INT_MAX) throw new RangeError(`buffers: ${total} bytes in all, at most ${INT_MAX} in one sendmsg`);
   return out;
-}
-
-/** The checked `[level, type, data]` items of `ancdata`, and the control space they take. */
-function ancdataOf(ancdata: unknown): { items: Array<[number, number, Uint8Array]>; space: number } {
-  const items: Array<[number, number, Uint8Array]> = [];
-  if (ancdata === undefined || ancdata === null) return { items, space: 0 };
-  if (typeof ancdata !== 'object' || typeof (ancdata as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-    throw new TypeError(`options.ancdata must be an array of [level, type, data] items, got ${describe(ancdata)}`);
-  }
-  let space = 0;
-  for (const item of ancdata as Iterable<unknown>) {
-    const i = items.length;
-    if (!Array.isArray(item) || item.length !== 3) {
-      throw new TypeError(`options.ancdata[${i}] must be a [level, type, data] item, got ${describe(item)}`);
-    }
-    const level = toCInt(item[0], `options.ancdata[${i}] level`);
-    const type = toCInt(item[1], `options.ancdata[${i}] type`);
-    const data = toBytes(item[2], `options.ancdata[${i}] data`);
-    space += cmsgSpace(data.length);
-    if (space > ANCBUF_MAX) throw new RangeError(`options.ancdata too large: more than ${ANCBUF_MAX} bytes of control messages`);
-    items.push([level, type, data]);
-  }
-  return { items, space };
 }
 
 /** The bytes of `options.address` (a `struct sockaddr`), or null for none. */
@@ -105,7 +74,7 @@ export class SendMsg {
     const views = viewsOf(buffers);
     const o = toOptions<SendmsgOptions>(options, 'options');
     this.flags = (o.flags === undefined ? 0 : toCInt(o.flags, 'options.flags')) | MSG_NOSIGNAL;
-    const { items, space } = ancdataOf(o.ancdata);
+    const { items, space } = checkAncdata(o.ancdata, 'options.ancdata');
     const name = addressOf(o.address);
     const iovOff = MSGHDR_SIZE;
     const ctrlOff = iovOff + views.length * IOVEC_SIZE;
@@ -118,28 +87,21 @@ export class SendMsg {
     let total = 0;
     for (let i = 0; i < views.length; i++) {
       const v = views[i]!;
-      put64(m, iovOff + i * IOVEC_SIZE, addrOf(v));
-      put64(m, iovOff + i * IOVEC_SIZE + 8, v.length);
+      putSize(m, iovOff + i * IOVEC_SIZE, addrOf(v));
+      putSize(m, iovOff + i * IOVEC_SIZE + 8, v.length);
       total += v.length;
     }
     this.total = total;
-    put64(m, MSGHDR_IOV, this.addr + iovOff);
-    put64(m, MSGHDR_IOVLEN, views.length);
+    putSize(m, MSGHDR_IOV, this.addr + iovOff);
+    putSize(m, MSGHDR_IOVLEN, views.length);
     if (space > 0) {
-      let off = ctrlOff;
-      for (const [level, type, data] of items) {
-        put64(m, off, cmsgLen(data.length));
-        m.writeInt32LE(level, off + 8);
-        m.writeInt32LE(type, off + 12);
-        m.set(data, off + CMSGHDR_SIZE);
-        off += cmsgSpace(data.length);
-      }
-      put64(m, MSGHDR_CONTROL, this.addr + ctrlOff);
-      put64(m, MSGHDR_CONTROLLEN, space);
+      writeCmsgs(m, ctrlOff, items);
+      putSize(m, MSGHDR_CONTROL, this.addr + ctrlOff);
+      putSize(m, MSGHDR_CONTROLLEN, space);
     }
     if (name !== null) {
       m.set(name, nameOff);
-      put64(m, MSGHDR_NAME, this.addr + nameOff);
+      putSize(m, MSGHDR_NAME, this.addr + nameOff);
       m.writeUInt32LE(name.length, MSGHDR_NAMELEN);
     }
   }
@@ -155,11 +117,11 @@ export class SendMsg {
     while (i < v.length - 1 && skip >= v[i]!.length) skip -= v[i++]!.length;
     const m = this.mem;
     const at = MSGHDR_SIZE + i * IOVEC_SIZE;
-    put64(m, at, addrOf(v[i]!) + skip);
-    put64(m, at + 8, v[i]!.length - skip);
-    put64(m, MSGHDR_IOV, this.addr + at);
-    put64(m, MSGHDR_IOVLEN, v.length - i);
-    put64(m, MSGHDR_CONTROL, 0);
-    put64(m, MSGHDR_CONTROLLEN, 0);
+    putSize(m, at, addrOf(v[i]!) + skip);
+    putSize(m, at + 8, v[i]!.length - skip);
+    putSize(m, MSGHDR_IOV, this.addr + at);
+    putSize(m, MSGHDR_IOVLEN, v.length - i);
+    putSize(m, MSGHDR_CONTROL, 0);
+    putSize(m, MSGHDR_CONTROLLEN, 0);
   }
 }
