@@ -14,8 +14,13 @@ const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url).pathnam
 
 /** Runs the teardown child for `how`/`what`: resolves with `{ status, signal, stdout, stderr }`. */
 function runChild(how, what) {
+  return runFixture('reactor-worker-end.mjs', [how, what], 30000);
+}
+
+/** Runs fixture `name` with `args` in a child process (killed after `ms`): its status, signal and output. */
+function runFixture(name, args, ms) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture('reactor-worker-end.mjs'), how, what], {
+    const child = spawn(process.execPath, [fixture(name), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: '0' },
     });
@@ -23,7 +28,7 @@ function runChild(how, what) {
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('error', reject);
     child.on('close', (status, signal) => {
       clearTimeout(timer);
@@ -60,4 +65,14 @@ describe('a worker ending leaves the process running', () => {
       });
     }
   }
+});
+
+test('workers terminated while their name resolutions complete: the process survives', async () => {
+  // Regression: a getaddrinfo() completion that ran while its worker was being torn down
+  // read the result list through koffi objects (an external ArrayBuffer), which N-API
+  // refuses at that point, and koffi aborted the whole process (SIGABRT, "napi_throw").
+  const r = await runFixture('resolve-terminate.mjs', ['25'], 90000);
+  assert.equal(r.signal, null, `killed by ${r.signal}\n${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'ok 25\n');
 });

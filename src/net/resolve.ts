@@ -80,23 +80,38 @@ function describeQuery(host: string | null, port: string | null): string {
   return port === null ? describe(host) : `${describe(host)} port ${port}`;
 }
 
-/** Reads the `addrinfo` list at `res` into JS values, then frees it. */
-function collect(res: unknown): AddrInfo[] {
+/** Longest canonical name read (DNS names are at most 253 characters). */
+const CANON_MAX = 1025;
+
+/** The 64-bit address at `off` of `buf` as a number (user-space addresses are far below 2^53). */
+const addrAt = (buf: Buffer, off: number): number => buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 2 ** 32;
+
+/**
+ * Reads the `addrinfo` list at address `res` into JS values, then frees it. Every read is
+ * a copy into a Buffer by address (see sys/libc.ts): this runs in a resolution's
+ * completion callback, which may run while a worker thread is being torn down.
+ */
+function collect(res: number): AddrInfo[] {
   const out: AddrInfo[] = [];
   try {
-    let p = res;
-    while (p !== null && p !== undefined && p !== 0n) {
-      const node = Buffer.from(libc.view(p, ADDRINFO_SIZE));
+    const node = Buffer.alloc(ADDRINFO_SIZE);
+    for (let p = res; p !== 0; p = addrAt(node, ADDRINFO_NEXT)) {
+      libc.copyFrom(node, p, ADDRINFO_SIZE);
       const addrlen = node.readUInt32LE(ADDRINFO_ADDRLEN);
-      const addrPtr = libc.koffi.decode(p, ADDRINFO_ADDR, 'void *');
-      const canon = libc.koffi.decode(p, ADDRINFO_CANONNAME, 'const char *') as string | null;
-      const addrBytes = addrPtr && addrlen > 0 ? Buffer.from(libc.view(addrPtr, addrlen)) : Buffer.alloc(0);
-      const addr = decodeAddress(addrBytes, addrlen);
+      const addrPtr = addrAt(node, ADDRINFO_ADDR);
+      const addrBytes = Buffer.alloc(addrPtr !== 0 ? addrlen : 0);
+      if (addrBytes.length > 0) libc.copyFrom(addrBytes, addrPtr, addrlen);
+      const canonPtr = addrAt(node, ADDRINFO_CANONNAME);
+      let canon = '';
+      if (canonPtr !== 0) {
+        const text = Buffer.alloc(Number(libc.strnlenAt(canonPtr, CANON_MAX)));
+        libc.copyFrom(text, canonPtr, text.length);
+        canon = text.toString('utf8');
+      }
       out.push([
         node.readInt32LE(ADDRINFO_FAMILY), node.readInt32LE(ADDRINFO_SOCKTYPE), node.readInt32LE(ADDRINFO_PROTOCOL),
-        canon ?? '', addr ?? '',
+        canon, decodeAddress(addrBytes, addrBytes.length) ?? '',
       ]);
-      p = libc.koffi.decode(p, ADDRINFO_NEXT, 'void *');
     }
   } finally {
     libc.freeaddrinfo(res);
@@ -120,10 +135,10 @@ export function getaddrinfoSync(host: string | null, port: string | number | nul
   const h = hostArg(host);
   const p = portArg(port);
   const hints = hintsFor(family, type, proto, flags);
-  const res: unknown[] = [null];
+  const res = Buffer.alloc(8);
   const r = libc.getaddrinfo(h, p, hints, res) as number;
   if (r !== 0) throw failure(r, r === EAI_SYSTEM ? libc.errno() : 0, h, p);
-  return collect(res[0]);
+  return collect(addrAt(res, 0));
 }
 
 /**
@@ -147,15 +162,15 @@ export function getaddrinfo(host: string | null, port: string | number | null = 
     return Promise.reject(e);
   }
   return new Promise((resolve, reject) => {
-    const res: unknown[] = [null];
+    const res = Buffer.alloc(8);
     (libc.getaddrinfo as unknown as { async: (...a: unknown[]) => void }).async(h, p, hints, res,
       (err: unknown, r: number) => {
         if (err) return reject(err);
-        // keep `hints` alive until the call returns
+        // keep `hints` and `res` alive until the call returns
         void hints;
         if (r !== 0) return reject(failure(r, 0, h, p));
         try {
-          resolve(collect(res[0]));
+          resolve(collect(addrAt(res, 0)));
         } catch (e) {
           reject(e);
         }

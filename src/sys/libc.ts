@@ -81,11 +81,19 @@ export const setsockopt = fn('int setsockopt(int fd, int level, int optname, con
 export const getsockopt = fn('int getsockopt(int fd, int level, int optname, void *optval, void *optlen)');
 
 // Name resolution. getaddrinfo returns EAI codes, not errno; call it with `.async` so
-// the resolver never blocks the event loop's thread.
-/** `int getaddrinfo(const char *node, const char *service, const void *hints, _Out_ void **res)` */
-export const getaddrinfo = fn('int getaddrinfo(const char *node, const char *service, const void *hints, _Out_ void **res)');
-/** `void freeaddrinfo(void *res)` */
-export const freeaddrinfo = fn('void freeaddrinfo(void *res)');
+// the resolver never blocks the event loop's thread. Its result list is read with plain
+// numbers for addresses and copies into Buffers: nothing here makes koffi create a JS
+// object (an External or an external ArrayBuffer), which N-API refuses while a worker
+// thread is being torn down, and koffi then aborts the process. A resolution can
+// complete at exactly that moment.
+/** `int getaddrinfo(const char *node, const char *service, const void *hints, void *res)`: `res` is an 8-byte buffer that receives the list's address. */
+export const getaddrinfo = fn('int getaddrinfo(const char *node, const char *service, const void *hints, void *res)');
+/** `void freeaddrinfo(struct addrinfo *res)`, the list given by its address. */
+export const freeaddrinfo = fn('void freeaddrinfo(uintptr_t res)');
+/** `memcpy(dst, src, n)` from native memory at address `src` into a Buffer (its result ignored). */
+export const copyFrom = fn('void memcpy(void *dst, uintptr_t src, size_t n)');
+/** `size_t strnlen(const char *s, size_t maxlen)`, the string given by its address. */
+export const strnlenAt = fn('size_t strnlen(uintptr_t s, size_t maxlen)');
 /** `const char *gai_strerror(int errcode)` */
 export const gai_strerror = fn('const char *gai_strerror(int errcode)');
 
