@@ -20,7 +20,7 @@
  * - `--mode uring-blocking`: the same server driven by the blocking `Proactor#run()` on a
  *   worker thread, for the same reason as `--mode blocking`; the main thread wakes it
  *   through a socketpair (the ring receives from sockets, not from an eventfd). Without
- *   io_uring it says so and serves as `--mode blocking` (epoll).
+ *   io_uring it says so and serves as `--mode blocking` (on `DefaultSelector`'s backend).
  *
  * `--workers N` (reactor mode) runs N Reactor servers, one per worker thread, each with
  * its own event loop and its own listening socket on the same port (SO_REUSEPORT): the
@@ -196,7 +196,7 @@ export type WorkerMessage =
 async function runUringBlocking(opts: EchoOptions): Promise<EchoStats & { signal: string }> {
   const support = uringSupport();
   if (!support.supported) {
-    process.stderr.write(`iomux echo: io_uring unavailable (${support.reason}); serving with --mode blocking (epoll)\n`);
+    process.stderr.write(`iomux echo: io_uring unavailable (${support.reason}); serving with --mode blocking\n`);
     return runBlocking({ ...opts, mode: 'blocking' });
   }
   // The ring receives from sockets: the wake channel is a socketpair, not an eventfd.
