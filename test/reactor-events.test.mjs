@@ -15,26 +15,15 @@ import { socketpairFds, shutdownWrite, closeAll } from './helpers/sys.mjs';
 import { streamPair, closedAddress } from './helpers/net.mjs';
 
 const {
-  Reactor, EpollSelector, EVENT_READ, EVENT_WRITE, EVENT_PRIORITY, EVENT_HANGUP, EVENT_ERROR,
+  EpollSelector, EVENT_READ, EVENT_WRITE, EVENT_PRIORITY, EVENT_HANGUP, EVENT_ERROR,
   TimeoutError, os, socket, AF_INET, SOCK_STREAM, SOCK_NONBLOCK, MSG_OOB, SHUT_WR, errno,
 } = iomux;
+
+import { reactor, pipe } from './helpers/loop.mjs';
 
 guardFds();
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
-
-function reactor(t, selector) {
-  const r = new Reactor(selector);
-  t.after(() => r.close());
-  return r;
-}
-
-/** A pipe [r, w] closed after `t` (ends closed early are skipped). */
-function pipe(t) {
-  const p = os.pipe();
-  t.after(() => closeAll(p.filter((fd) => fd >= 0)));
-  return p;
-}
 
 /** The next call of a callback kind: resolves with [fileobj, events]. */
 function nextCall(r, method, fileobj, options) {
@@ -64,24 +53,22 @@ describe('eventfd', () => {
 describe('pipes', () => {
   test('the writer closing: the reader gets HANGUP (POLLHUP), with READ while data is left', async (t) => {
     const r = reactor(t);
-    const p = pipe(t);
-    os.write(p[1], 'x');
-    os.close(p[1]);
-    p[1] = -1;
-    assert.equal(await r.readable(p[0]), EVENT_READ | EVENT_HANGUP, 'data and the hang-up');
-    os.read(p[0], 10);
-    const [obj, ev] = await nextCall(r, 'addReader', p[0]);
-    assert.equal(obj, p[0]);
+    const [rd, wr, closeEnd] = pipe(t);
+    os.write(wr, 'x');
+    closeEnd(wr);
+    assert.equal(await r.readable(rd), EVENT_READ | EVENT_HANGUP, 'data and the hang-up');
+    os.read(rd, 10);
+    const [obj, ev] = await nextCall(r, 'addReader', rd);
+    assert.equal(obj, rd);
     assert.equal(ev, EVENT_HANGUP, 'the hang-up alone calls the reader');
   });
 
   test('the reader closing: the writer gets ERROR (POLLERR)', async (t) => {
     const r = reactor(t);
-    const p = pipe(t);
-    os.close(p[0]);
-    p[0] = -1;
-    assert.equal(await r.writable(p[1]) & EVENT_ERROR, EVENT_ERROR);
-    const [, ev] = await nextCall(r, 'addWriter', p[1]);
+    const [rd, wr, closeEnd] = pipe(t);
+    closeEnd(rd);
+    assert.equal(await r.writable(wr) & EVENT_ERROR, EVENT_ERROR);
+    const [, ev] = await nextCall(r, 'addWriter', wr);
     assert.equal(ev & EVENT_ERROR, EVENT_ERROR);
   });
 });

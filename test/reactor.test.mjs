@@ -19,24 +19,11 @@ const {
   ClosedError, PermissionError, ConnectionRefusedError, os, socket, socketpair, AF_INET, SOCK_STREAM,
 } = iomux;
 
+import { reactor, pipe } from './helpers/loop.mjs';
+
 guardFds();
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
-
-/** A Reactor (on `selector` if given) closed after the test `t`. */
-function reactor(t, selector) {
-  const r = new Reactor(selector);
-  t.after(() => r.close());
-  return r;
-}
-
-/** A pipe `[r, w, closeEnd]`; the ends still open are closed after the test. */
-function pipe(t) {
-  const p = os.pipe();
-  const open = new Set(p);
-  t.after(() => { for (const fd of open) os.close(fd); });
-  return [p[0], p[1], (fd) => { open.delete(fd); os.close(fd); }];
-}
 
 /** A non-blocking socketpair, closed after the test. */
 function pair(t) {
